@@ -1,0 +1,90 @@
+"""What the engine hands to its callers: findings, their fixes, and key uses.
+
+Positions follow libcst: lines are 1-based, columns are 0-based counts of
+code points.  Each output format (and the language server, which speaks
+UTF-16) converts at its own edge, never here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text in ``span`` by ``text`` (an insertion when the span is empty)."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A change that resolves a finding.
+
+    ``safe`` fixes keep the program's meaning (turning a tuple literal into a
+    list before it is saved) and are applied by ``--fix`` and by the
+    editor's fix-all; unsafe ones are offered, never applied in bulk.
+    """
+
+    title: str
+    edits: tuple[Edit, ...]
+    safe: bool = True
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    path: str
+    span: Span
+    fix: Fix | None = None
+    # Alternatives offered one by one in an editor ("did you mean" keys).
+    suggestions: tuple[Fix, ...] = ()
+
+
+Verb = Literal["save", "load", "exists", "delete", "update"]
+WRITE_VERBS = frozenset({"save", "update"})
+READ_VERBS = frozenset({"load", "exists", "delete"})
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """A literal key passed to a ``store``/``user`` method: the workspace's key index is made of these."""
+
+    key: str
+    scope: Literal["store", "user"]
+    verb: str
+    path: str
+    span: Span  # the string literal, quotes included
+
+    @property
+    def writes(self) -> bool:
+        return self.verb in WRITE_VERBS
+
+
+@dataclass
+class FileResult:
+    """Everything the engine learns from one file, before project-wide rules run.
+
+    It is what the command line caches per file and what the language server
+    keeps per document: ``findings`` from the per-file rules, ``key_uses`` for
+    the project-wide index, ``noqa`` (line -> codes, an empty set meaning
+    every code) and ``file_noqa`` for suppression after the project-wide
+    rules have added theirs.
+    """
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    key_uses: list[KeyUse] = field(default_factory=list)
+    noqa: dict[int, frozenset[str]] = field(default_factory=dict)
+    file_noqa: bool = False

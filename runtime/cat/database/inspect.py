@@ -1,0 +1,190 @@
+"""A read-only look at a project's keys, shared by ``cat-store``, ``cat-lint``
+and ``cat-lsp``.
+
+It never creates, writes or locks the database: SQLite is opened with
+``mode=ro`` through a URI, so a missing file is reported instead of being
+created empty, and a running Cat keeps writing (WAL readers do not block the
+writer).  Everything is synchronous on purpose: callers are command-line
+tools, linter worker processes, and a language server that runs this in a
+worker thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cat import values
+from cat.database.location import DatabaseLocation
+from cat.database.schema import GLOBAL_TABLE, USER_TABLE, decode_user_id, encode_user_id
+
+PREVIEW_CHARS = 80
+_SCAN_CHARS = 200  # how much of each value SQL hands back for typing and previews
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be read: missing, not SQLite, corrupt, or not supported."""
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """One key as the database holds it.
+
+    For the global store ``users`` is 0 and ``types`` has one entry; for the
+    per-user store ``users`` counts distinct users holding the key and
+    ``types`` lists every JSON type seen among them.  ``size`` is the length
+    of the stored JSON text (the largest, for per-user keys); ``preview`` is
+    its beginning, shortened with an ellipsis.
+    """
+
+    scope: Literal["global", "user"]
+    key: str
+    types: tuple[str, ...]
+    size: int
+    preview: str
+    users: int = 0
+
+    @property
+    def type(self) -> str:
+        return self.types[0] if len(self.types) == 1 else " | ".join(self.types)
+
+
+def _type_of(storage: str, head: Any) -> str:
+    """The JSON type of a stored value from SQLite's storage class and its first characters."""
+    if storage == "null":
+        return "null"
+    if storage == "integer":
+        return "integer"
+    if storage == "real":
+        return "number"
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else str(head)
+    first = text.lstrip()[:1]
+    return {
+        "{": "object",
+        "[": "array",
+        '"': "string",
+        "t": "boolean",
+        "f": "boolean",
+        "n": "null",
+    }.get(first) or ("number" if any(c in text for c in ".eE") or text.strip() in ("NaN", "Infinity", "-Infinity") else "integer")
+
+
+def _preview(head: Any, size: int) -> str:
+    if head is None:
+        return "null"
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else str(head)
+    text = " ".join(text.split())
+    if len(text) > PREVIEW_CHARS or size > len(text):
+        return text[: PREVIEW_CHARS - 1] + "…"
+    return text
+
+
+class KeyReader:
+    """Read-only access to one SQLite database of the Cat's layout.
+
+    Opening is lazy and every method opens a short-lived read transaction,
+    so a reader kept for hours by the language server never pins old data.
+    """
+
+    def __init__(self, location: DatabaseLocation) -> None:
+        self.location = location
+        self._conn: sqlite3.Connection | None = None
+
+    # -- connection -----------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        loc = self.location
+        if not loc.is_sqlite:
+            raise DatabaseUnavailable(f"reading keys from {loc.scheme} is not supported here: {loc.describe()}")
+        if loc.path is None:
+            raise DatabaseUnavailable("an in-memory database has no keys to read")
+        path = Path(loc.path)
+        if not path.is_file():
+            raise DatabaseUnavailable(f"no database at {loc.describe()}")
+        try:
+            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=2.0)
+            conn.execute("PRAGMA query_only = ON")
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseUnavailable(f"cannot read {loc.describe()}: {exc}") from exc
+        self._tables = tables
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> KeyReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        conn = self._connect()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise DatabaseUnavailable(f"cannot read {self.location.describe()}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseUnavailable(f"cannot read {self.location.describe()}: {exc}") from exc
+
+    # -- queries --------------------------------------------------------
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (SQLite's ``data_version``)."""
+        return int(self._query("PRAGMA data_version")[0][0])
+
+    def global_keys(self) -> list[StoredKey]:
+        rows = self._query(
+            f"SELECT key, typeof(value), length(CAST(value AS BLOB)), substr(value, 1, {_SCAN_CHARS}) "
+            f"FROM {GLOBAL_TABLE} ORDER BY key"
+        )
+        return [StoredKey("global", key, (_type_of(kind, head),), size or 0, _preview(head, size or 0)) for key, kind, size, head in rows]
+
+    def user_keys(self, user_id: str | None = None) -> list[StoredKey]:
+        """Per-user keys: all of them, aggregated, or those of one user."""
+        where, params = ("WHERE user_id = ?", (encode_user_id(user_id),)) if user_id is not None else ("", ())
+        rows = self._query(
+            f"SELECT key, user_id, typeof(value), length(CAST(value AS BLOB)), substr(value, 1, {_SCAN_CHARS}) "
+            f"FROM {USER_TABLE} {where} ORDER BY key"
+        , params)
+        grouped: dict[str, dict[str, Any]] = {}
+        for key, uid, kind, size, head in rows:
+            entry = grouped.setdefault(key, {"users": set(), "types": [], "size": 0, "head": head})
+            entry["users"].add(decode_user_id(uid))
+            kind_name = _type_of(kind, head)
+            if kind_name not in entry["types"]:
+                entry["types"].append(kind_name)
+            if (size or 0) >= entry["size"]:
+                entry["size"], entry["head"] = size or 0, head
+        return [
+            StoredKey("user", key, tuple(e["types"]), e["size"], _preview(e["head"], e["size"]), len(e["users"]))
+            for key, e in grouped.items()
+        ]
+
+    def keys(self) -> list[StoredKey]:
+        """Every key of both stores, global first."""
+        return self.global_keys() + self.user_keys()
+
+    def user_ids(self) -> list[str]:
+        return sorted({decode_user_id(row[0]) for row in self._query(f"SELECT DISTINCT user_id FROM {USER_TABLE}")})
+
+    def get(self, key: str, user_id: str | None = None) -> tuple[bool, Any]:
+        """``(True, value)`` when the key is stored, else ``(False, None)``."""
+        if user_id is None:
+            rows = self._query(f"SELECT value FROM {GLOBAL_TABLE} WHERE key = ?", (key,))
+        else:
+            rows = self._query(
+                f"SELECT value FROM {USER_TABLE} WHERE user_id = ? AND key = ? ORDER BY rowid DESC LIMIT 1",
+                (encode_user_id(user_id), key),
+            )
+        if not rows:
+            return False, None
+        return True, values.decode(rows[0][0])

@@ -1,0 +1,149 @@
+"""Where the Cat's database is: resolved once, here, for every tool.
+
+The runtime, ``cat-store``, ``cat-lint`` and ``cat-lsp`` all call
+:func:`resolve_database` so that they never disagree about which file (or
+server) holds a project's keys.  The order mirrors the real Cat and adds the
+two overrides a host needs:
+
+1. ``cat.configure(sql=...)`` (an explicit URL, passed here as ``explicit``);
+2. the environment variable ``CAT_SQL``;
+3. the constant ``SQL`` in the project's ``config.py``, read with :mod:`ast`
+   so that resolving a location never executes a plugin author's code;
+4. ``sqlite:///data/core/core.db``.
+
+Relative SQLite paths are relative to the project folder: ``project`` when
+given, else ``CAT_PROJECT_DIR``, else the working directory.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_SQL = "sqlite:///data/core/core.db"
+
+
+class DatabaseURLError(ValueError):
+    """A database URL that names no backend this project can open."""
+
+
+@dataclass(frozen=True)
+class DatabaseLocation:
+    """A resolved database: its URL as given, and where it came from.
+
+    ``path`` is the absolute file of a SQLite database (``None`` for
+    PostgreSQL and for SQLite's in-memory database); ``origin`` says which
+    of the four sources chose it, for error messages such as
+    "no database at data/core/core.db (from config.py)".
+    """
+
+    url: str
+    scheme: str  # "sqlite" or "postgresql"
+    path: Path | None
+    origin: str
+    project: Path
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.scheme == "sqlite"
+
+    def describe(self) -> str:
+        where = str(self.path) if self.path is not None else _redact(self.url)
+        return f"{where} (from {self.origin})"
+
+
+def project_dir(project: str | os.PathLike[str] | None = None) -> Path:
+    """The project folder: ``project``, else ``CAT_PROJECT_DIR``, else the cwd."""
+    if project is None:
+        project = os.environ.get("CAT_PROJECT_DIR") or os.getcwd()
+    return Path(project).resolve()
+
+
+def read_config_sql(project: Path) -> str | None:
+    """The string constant ``SQL`` of ``project/config.py``, without running it.
+
+    Only a plain module-level assignment of a string literal counts
+    (``SQL = "..."`` or ``SQL: str = "..."``); anything computed is ignored,
+    because evaluating it would mean executing the author's code.  The last
+    assignment wins, as it would at run time.
+    """
+    config = project / "config.py"
+    try:
+        tree = ast.parse(config.read_bytes(), filename=str(config))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    found: str | None = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "SQL" for t in targets):
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                found = value.value
+    return found
+
+
+def resolve_database(
+    explicit: str | None = None,
+    project: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+) -> DatabaseLocation:
+    """Resolve the database URL by the documented order of precedence."""
+    env = os.environ if environ is None else environ
+    root = project_dir(project if project is not None else env.get("CAT_PROJECT_DIR") or None)
+    if explicit:
+        url, origin = explicit, "cat.configure(sql=...)"
+    elif env.get("CAT_SQL"):
+        url, origin = env["CAT_SQL"], "CAT_SQL"
+    else:
+        from_config = read_config_sql(root)
+        if from_config:
+            url, origin = from_config, "config.py"
+        else:
+            url, origin = DEFAULT_SQL, "the default"
+    return parse_url(url, root, origin)
+
+
+def parse_url(url: str, project: Path, origin: str = "the URL") -> DatabaseLocation:
+    """Split a SQLAlchemy-style URL into backend and file.
+
+    ``sqlite:///relative/path.db`` is relative to the project folder,
+    ``sqlite:////absolute/path.db`` is absolute, ``sqlite://`` and
+    ``sqlite:///:memory:`` are in memory.  ``postgresql://``,
+    ``postgresql+asyncpg://`` and ``postgres://`` name a server.
+    """
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    backend = scheme.split("+", 1)[0]
+    if backend == "sqlite":
+        rest = url.split(":", 1)[1]
+        if not rest.startswith("//"):
+            raise DatabaseURLError(f"{origin}: malformed SQLite URL {url!r}; expected sqlite:///path/to/file.db")
+        raw = unquote(urlsplit(url).path)
+        raw = raw[1:] if raw.startswith("/") else raw  # sqlite:///x -> "x", sqlite:////x -> "/x"
+        if raw in ("", ":memory:"):
+            return DatabaseLocation(url, "sqlite", None, origin, project)
+        path = Path(raw)
+        if not path.is_absolute():
+            path = project / path
+        return DatabaseLocation(url, "sqlite", path, origin, project)
+    if backend in ("postgresql", "postgres"):
+        return DatabaseLocation(url, "postgresql", None, origin, project)
+    raise DatabaseURLError(
+        f"{origin}: unsupported database URL {_redact(url)!r}; "
+        "use sqlite:///path/to/core.db or postgresql://user:pass@host/db"
+    )
+
+
+def _redact(url: str) -> str:
+    """The URL with any password replaced, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url

@@ -1,0 +1,134 @@
+"""JSON in and out of the database, with exact types.
+
+Two promises from the persistence page meet here: "types round-trip" and
+"any JSON-serializable value".  :func:`encode` checks a value before the
+database is touched and names the exact place of anything that is not JSON
+(``value["items"][2] is a set``), so a failed ``save`` writes nothing.
+
+The Cat declares its ``value`` columns ``JSON``, which SQLite gives NUMERIC
+affinity: JSON text that looks like a number (``9.0``, ``1e16``,
+``1180591620717411303424``) is silently converted to an INTEGER or REAL
+and loses its type or its digits.  So a top-level number is bound as a BLOB
+holding the same UTF-8 JSON text: affinity never converts a BLOB, and the
+Cat's own reader (``json.loads``) accepts bytes.  :func:`decode` reads all
+three shapes the column may hold: our text and BLOBs, and the INTEGER/REAL
+values the real Cat left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+__all__ = ["encode", "decode", "dumps", "check_json", "json_type"]
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def check_json(value: Any, where: str = "value") -> None:
+    """Raise ``TypeError``/``ValueError`` naming where ``value`` is not JSON.
+
+    Walks the value once; a container met again on the current path is a
+    circular reference.  Dict keys may be what :mod:`json` converts (str,
+    int, float, bool, None); everything else is refused.
+    """
+    _check(value, where, set())
+
+
+def _check(value: Any, where: str, active: set[int]) -> None:
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise ValueError(f"{where} is NaN, which is not JSON")
+        if math.isinf(value):
+            raise ValueError(f"{where} is {'-' if value < 0 else ''}Infinity, which is not JSON")
+        return
+    if isinstance(value, (list, tuple, dict)):
+        if id(value) in active:
+            raise ValueError(f"{where} contains itself (a circular reference), which is not JSON")
+        active.add(id(value))
+        try:
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if key is not None and not isinstance(key, (str, int, float, bool)):
+                        raise TypeError(f"{where} has a key of type {_kind(key)} ({key!r}); JSON keys are strings")
+                    if isinstance(key, float) and (math.isnan(key) or math.isinf(key)):
+                        raise ValueError(f"{where} has the key {key!r}, which is not JSON")
+                    _check(item, f"{where}[{_key_text(key)}]", active)
+            else:
+                for index, item in enumerate(value):
+                    _check(item, f"{where}[{index}]", active)
+        finally:
+            active.discard(id(value))
+        return
+    raise TypeError(f"{where} is {_article(_kind(value))}, which is not JSON")
+
+
+def _key_text(key: Any) -> str:
+    """A dict key as it would be written in Python source, double-quoted."""
+    return json.dumps(key, ensure_ascii=False) if isinstance(key, str) else repr(key)
+
+
+def _kind(value: Any) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _article(name: str) -> str:
+    if name in ("bytes", "bytearray"):
+        return name
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+def dumps(value: Any) -> str:
+    """The canonical JSON text of a value already known to be JSON."""
+    return _ENCODER.encode(value)
+
+
+def encode(value: Any) -> str | bytes:
+    """Check ``value`` and return what to bind for the ``value`` column.
+
+    Text for everything except a top-level number, which is bytes (see the
+    module docstring for why).
+    """
+    check_json(value)
+    text = dumps(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return text.encode("utf-8")
+    return text
+
+
+def decode(raw: Any) -> Any:
+    """Turn a ``value`` column back into the Python value that was saved."""
+    if raw is None:
+        return None
+    if isinstance(raw, (bool, int, float)):
+        return raw  # written by the real Cat and already coerced by SQLite
+    if isinstance(raw, memoryview):
+        raw = raw.tobytes()
+    if isinstance(raw, (bytes, bytearray)):
+        raw = bytes(raw).decode("utf-8")
+    if isinstance(raw, str):
+        return json.loads(raw)
+    return raw  # PostgreSQL drivers may hand back decoded JSON already
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value, as shown by the tools."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__

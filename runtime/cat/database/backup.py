@@ -86,10 +86,7 @@ def _target_path(source: Path, dest: Path) -> Path:
 
 def _copy(source: Path, tmp: Path, location: DatabaseLocation) -> None:
     """Online backup from a read-only connection into the (empty) temporary file."""
-    try:
-        src = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True, timeout=30.0)
-    except sqlite3.Error as exc:
-        raise BackupError(f"cannot open {location.describe()}: {exc}") from exc
+    src = _open_source(source, location)
     try:
         dst = sqlite3.connect(tmp)
         try:
@@ -110,6 +107,28 @@ def _copy(source: Path, tmp: Path, location: DatabaseLocation) -> None:
             dst.close()
     finally:
         src.close()
+
+
+def _open_source(source: Path, location: DatabaseLocation) -> sqlite3.Connection:
+    """A connection that only reads, opened read-write when the file allows it.
+
+    ``mode=rw`` never creates a missing file, and only a writable connection
+    can tidy up after itself: a read-only one that opens a WAL database the
+    Cat has closed leaves fresh ``-wal``/``-shm`` files behind.  A database
+    on read-only storage is still readable through ``mode=ro``.
+    """
+    last: sqlite3.Error | None = None
+    for mode in ("rw", "ro"):
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(f"{source.as_uri()}?mode={mode}", uri=True, timeout=30.0)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error as exc:
+            last = exc
+            if conn is not None:
+                conn.close()
+    raise BackupError(f"cannot back up {location.describe()}: {last}")
 
 
 def _fsync(path: Path) -> None:

@@ -1,0 +1,122 @@
+"""Output formats: one module a format, each turning a run's findings into text.
+
+Every format receives the same :class:`Report` and returns the whole text,
+so the command line can write it in one go (and tests can parse it back).
+Positions are converted here, at the edge: the engine's 0-based code-point
+columns become the 1-based rows and columns that every format shows.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from cat_lint.findings import Finding
+
+FORMATS = ("full", "concise", "json", "github", "sarif")
+
+
+@dataclass
+class Report:
+    """The findings of a run plus what the formats need to show them."""
+
+    findings: list[Finding]
+    root: Path
+    texts: dict[str, str] = field(default_factory=dict)  # engine path -> source text
+    fixed: int = 0
+    quiet: bool = False
+    cwd: Path = field(default_factory=lambda: Path(os.getcwd()))
+    show_fix_hint: bool = True
+
+    def absolute(self, key: str) -> Path:
+        path = Path(key)
+        return path if path.is_absolute() else self.root / path
+
+    def display(self, key: str) -> str:
+        """The path as the reader wants it: relative to the working folder when inside it."""
+        path = self.absolute(key)
+        try:
+            return path.relative_to(self.cwd).as_posix()
+        except ValueError:
+            return os.path.relpath(path, self.cwd) if _same_drive(path, self.cwd) else str(path)
+
+    def relative(self, key: str) -> str:
+        """The path relative to the project root (SARIF's URIs, fingerprints)."""
+        path = self.absolute(key)
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def line(self, key: str, row: int) -> str | None:
+        """Source line ``row`` (1-based) without its line ending, if known."""
+        text = self.texts.get(key)
+        if text is None:
+            return None
+        lines = text.splitlines()
+        if 1 <= row <= len(lines):
+            return lines[row - 1]
+        return None
+
+
+def _same_drive(a: Path, b: Path) -> bool:
+    return a.drive == b.drive
+
+
+def rule_info(code: str):
+    """The rule class for a code, or ``None`` (e.g. a code no rule module declares)."""
+    try:
+        from cat_lint.rules import get_rule
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return get_rule(code)
+    except (KeyError, LookupError, ValueError):
+        return None
+
+
+def rule_url(code: str) -> str | None:
+    rule = rule_info(code)
+    return getattr(rule, "url", None) if rule is not None else None
+
+
+def rule_name(code: str) -> str:
+    rule = rule_info(code)
+    return getattr(rule, "name", code) if rule is not None else code
+
+
+def fixable(finding: Finding) -> bool:
+    return finding.fix is not None and finding.fix.safe
+
+
+def get_formatter(name: str) -> Callable[[Report], str]:
+    from importlib import import_module
+
+    if name not in FORMATS:
+        raise ValueError(f"unknown output format {name!r} (choose from {', '.join(FORMATS)})")
+    return import_module(f"cat_lint.output.{name}").render
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def summary(report: Report) -> str:
+    """Ruff's closing lines for the text formats ("Found 3 errors." ...)."""
+    if report.quiet:
+        return ""
+    count = len(report.findings)
+    if count == 0 and report.fixed == 0:
+        return "All checks passed!\n"
+    lines = []
+    if report.fixed:
+        lines.append(f"Found {plural(count + report.fixed, 'error')} "
+                     f"({report.fixed} fixed, {count} remaining).")
+    else:
+        lines.append(f"Found {plural(count, 'error')}.")
+    n_fixable = sum(1 for f in report.findings if fixable(f))
+    if n_fixable and report.show_fix_hint:
+        lines.append(f"[*] {n_fixable} fixable with the `--fix` option.")
+    return "\n".join(lines) + "\n"

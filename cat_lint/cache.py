@@ -1,0 +1,228 @@
+"""The per-project cache of per-file results, so that an unchanged tree re-lints in a blink.
+
+What is cached is the engine's first pass (:func:`cat_lint.engine.check_source`)
+for each file: its findings, key uses and noqa comments.  The second,
+project-wide pass (unknown keys, suppression) is cheap and always runs, so
+a key saved in one file or added to the database is seen at once.
+
+An entry is valid when the file's content hash matches; the whole cache
+file is named after a fingerprint of the tool (its version and the state of
+its own source files, so an editable install never serves results from
+older rules) and of the settings, so changing either starts afresh.
+
+The cache lives in ``.cat-lint-cache/`` at the project root, as JSON (never
+pickle: a cache folder committed to a repository by mistake must not be a
+way to run code in someone's CI).  Writes go to a temporary file renamed
+over the old one, so a crash or two runs at once never leave half a file;
+a cache that cannot be read is ignored, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
+from cat_lint.settings import Settings
+
+CACHE_DIR = ".cat-lint-cache"
+FORMAT = 1
+
+
+def tool_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("cat-devtools")
+    except Exception:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def _tool_fingerprint() -> str:
+    """Version plus size and mtime of every module of the linter.
+
+    Statting a few dozen files costs well under a millisecond and spares
+    anyone editing a rule from a cache that hides the change.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256(f"{FORMAT}:{tool_version()}".encode())
+    for module in sorted(package.rglob("*.py")):
+        try:
+            stat = module.stat()
+        except OSError:
+            continue
+        digest.update(f"{module.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """Everything in the settings that can change a file's first-pass result."""
+    relevant = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name not in ("extra",)}
+    text = json.dumps(relevant, sort_keys=True, default=repr)
+    return hashlib.sha256((_tool_fingerprint() + text).encode()).hexdigest()[:24]
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+# --- FileResult <-> JSON ---------------------------------------------------
+
+def _span(data: list[int]) -> Span:
+    return Span(*data)
+
+
+def _fix_to(fix: Fix) -> dict[str, Any]:
+    return {"title": fix.title, "safe": fix.safe,
+            "edits": [[list(asdict(e.span).values()), e.text] for e in fix.edits]}
+
+
+def _fix_from(data: dict[str, Any]) -> Fix:
+    return Fix(data["title"], tuple(Edit(_span(s), t) for s, t in data["edits"]), data["safe"])
+
+
+def result_to_json(result: FileResult) -> dict[str, Any]:
+    return {
+        "path": result.path,
+        "findings": [
+            {"code": f.code, "message": f.message, "path": f.path,
+             "span": list(asdict(f.span).values()),
+             "fix": _fix_to(f.fix) if f.fix else None,
+             "suggestions": [_fix_to(s) for s in f.suggestions]}
+            for f in result.findings
+        ],
+        "key_uses": [[u.key, u.scope, u.verb, u.path, list(asdict(u.span).values())] for u in result.key_uses],
+        "noqa": [[line, sorted(codes)] for line, codes in result.noqa.items()],
+        "file_noqa": result.file_noqa,
+    }
+
+
+def result_from_json(data: dict[str, Any]) -> FileResult:
+    return FileResult(
+        path=data["path"],
+        findings=[
+            Finding(f["code"], f["message"], f["path"], _span(f["span"]),
+                    _fix_from(f["fix"]) if f["fix"] else None,
+                    tuple(_fix_from(s) for s in f["suggestions"]))
+            for f in data["findings"]
+        ],
+        key_uses=[KeyUse(k, s, v, p, _span(span)) for k, s, v, p, span in data["key_uses"]],
+        noqa={int(line): frozenset(codes) for line, codes in data["noqa"]},
+        file_noqa=bool(data["file_noqa"]),
+    )
+
+
+class Cache:
+    """Results by path (relative to the project root) and content hash."""
+
+    def __init__(self, root: Path, settings: Settings, *, enabled: bool = True) -> None:
+        self.root = root
+        self.enabled = enabled
+        self.folder = root / CACHE_DIR
+        self.file = self.folder / f"{settings_fingerprint(settings)}.json" if enabled else None
+        self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._fresh: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.hits = 0
+        self.misses = 0
+        if enabled:
+            self._load()
+
+    def _load(self) -> None:
+        assert self.file is not None
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                return
+            entries = data["entries"]
+            self._entries = {path: (digest, result) for path, (digest, result) in entries.items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self._entries = {}  # missing or corrupt: start afresh, silently
+
+    def get(self, key: str, digest: str) -> FileResult | None:
+        if not self.enabled:
+            return None
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == digest:
+            try:
+                result = result_from_json(entry[1])
+            except (KeyError, TypeError, ValueError):
+                result = None
+            if result is not None:
+                self.hits += 1
+                self._fresh[key] = entry
+                return result
+        self.misses += 1
+        return None
+
+    def put(self, key: str, digest: str, result: FileResult) -> None:
+        if self.enabled:
+            self._fresh[key] = (digest, result_to_json(result))
+
+    def save(self) -> None:
+        """Write the entries used or made by this run, plus older ones whose file still exists."""
+        if not self.enabled or self.file is None:
+            return
+        entries = {k: v for k, v in self._entries.items() if k not in self._fresh and (self.root / k).exists()}
+        entries.update(self._fresh)
+        if entries == self._entries:
+            return  # nothing changed: a warm run writes nothing
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            gitignore = self.folder / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# Created by cat-lint automatically.\n*\n", encoding="utf-8")
+            payload = json.dumps({"format": FORMAT, "entries": entries}, separators=(",", ":"))
+            write_atomic(self.file, payload.encode("utf-8"))
+            self._prune()
+        except OSError:
+            pass  # a read-only checkout still lints, just without a cache
+
+
+    def _prune(self) -> None:
+        """Keep the caches of the few most recent settings/tool versions, drop the rest."""
+        caches = sorted(self.folder.glob("*.json"), key=_mtime, reverse=True)
+        for stale in caches[KEEP:]:
+            if stale != self.file:
+                stale.unlink(missing_ok=True)
+
+
+KEEP = 8
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` so readers see the old or the new file, never a mix.
+
+    The file keeps its permission bits when it already exists.
+    """
+    mode = None
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

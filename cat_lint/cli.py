@@ -1,0 +1,285 @@
+"""``cat-lint``: the command line, following Ruff's conventions wherever they fit.
+
+::
+
+    cat-lint [check] [PATH ...] [--output-format FMT] [--select ...] [--ignore ...]
+             [--fix | --diff] [--statistics] [--exit-zero] [--no-cache] [--config FILE]
+    cat-lint rule CAT001      # one rule's documentation
+    cat-lint rules            # every rule: code, name, summary, fixable
+
+Subcommands versus paths: Ruff needs ``ruff check PATH``; we keep the flat
+``cat-lint PATH`` that the issue asks for, so the first argument is a
+subcommand only when it is exactly ``check``, ``rule`` or ``rules``.  A
+folder that happens to be called ``rules`` is linted with ``cat-lint
+check rules`` or ``cat-lint ./rules`` (and ``cat-lint rules`` says so on
+stderr when such a folder exists).
+
+Exit codes: 0 nothing found (or ``--exit-zero``), 1 findings remain (with
+``--diff``: there would be changes), 2 a usage, configuration or internal
+error.  Internal errors print one line and "please report", with the
+traceback only under ``--verbose``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+from cat_lint.output import FORMATS
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SUBCOMMANDS = ("check", "rule", "rules")
+REPORT_URL = "https://github.com/cat-devtools/cat-devtools/issues"
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the configuration: exit 2, no traceback."""
+
+
+def _codes(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"cat-lint: error: {message}\n")
+        raise SystemExit(EXIT_ERROR)
+
+
+def _check_parser(prog: str = "cat-lint") -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog,
+        description="Lint Cheshire Cat plugins for persistence mistakes (store/user).",
+        epilog="Subcommands: `cat-lint rule CODE` shows a rule's documentation, "
+               "`cat-lint rules` lists every rule. `cat-lint check PATH` is the same as "
+               "`cat-lint PATH` (use it to lint a folder named `rule` or `rules`).",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to lint (default: .)")
+    parser.add_argument("--output-format", choices=FORMATS, default=None,
+                        help="how findings are printed (default: full)")
+    parser.add_argument("--select", action="append", type=_codes, metavar="CODES",
+                        help="comma-separated rule codes or prefixes to enable; replaces the configured `select`")
+    parser.add_argument("--extend-select", action="append", type=_codes, metavar="CODES",
+                        help="comma-separated rule codes or prefixes to enable on top of the selection")
+    parser.add_argument("--ignore", action="append", type=_codes, metavar="CODES",
+                        help="comma-separated rule codes or prefixes to disable, added to the configured `ignore`")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    parser.add_argument("--diff", action="store_true",
+                        help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
+    parser.add_argument("--statistics", action="store_true", help="show how many findings each rule has")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="use this pyproject.toml (or cat-lint.toml) instead of searching for one")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: the CPUs available)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="say which configuration and how many cached files were used; tracebacks on internal errors")
+    parser.add_argument("--version", action="version", version=f"cat-lint {_version()}")
+    return parser
+
+
+def _version() -> str:
+    from cat_lint.cache import tool_version
+
+    return tool_version()
+
+
+def _flatten(groups: list[list[str]] | None) -> list[str] | None:
+    if groups is None:
+        return None
+    return [code for group in groups for code in group]
+
+
+# --- cat-lint rule / rules -------------------------------------------------
+
+def _rules():
+    from cat_lint.rules import ALL_RULES
+
+    return list(ALL_RULES)
+
+
+def rule_fixable(rule) -> bool:
+    value = getattr(rule, "fixable", None)
+    if value is not None:
+        return bool(value)
+    return "fix" in (getattr(rule, "docs", "") or "").lower() and "--fix" in (getattr(rule, "docs", "") or "")
+
+
+def _rule_command(argv: Sequence[str]) -> int:
+    parser = _Parser(prog="cat-lint rule", description="Show a rule's documentation.")
+    parser.add_argument("code", metavar="CODE", help="a rule code such as CAT001")
+    parser.add_argument("--output-format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    code = args.code.strip().upper()
+    rules = _rules()
+    rule = next((r for r in rules if r.code == code or getattr(r, "name", None) == args.code), None)
+    if rule is None:
+        known = "\n".join(f"  {r.code}  {getattr(r, 'name', '')}" for r in rules)
+        sys.stderr.write(f"cat-lint: error: unknown rule {args.code!r}; the rules are:\n{known}\n")
+        return EXIT_ERROR
+    if args.output_format == "json":
+        import json
+
+        sys.stdout.write(json.dumps({
+            "code": rule.code, "name": rule.name, "summary": rule.summary,
+            "fixable": rule_fixable(rule), "url": getattr(rule, "url", None),
+            "explanation": rule.docs,
+        }, indent=2) + "\n")
+        return EXIT_OK
+    lines = [f"# {rule.name} ({rule.code})", "", rule.summary, ""]
+    if rule_fixable(rule):
+        lines += ["Fix is available (`cat-lint --fix`).", ""]
+    lines.append(rule.docs.strip())
+    url = getattr(rule, "url", None)
+    if url:
+        lines += ["", f"Documentation: {url}"]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _rules_command(argv: Sequence[str]) -> int:
+    parser = _Parser(prog="cat-lint rules", description="List every rule.")
+    parser.add_argument("--output-format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    if os.path.isdir("rules"):
+        sys.stderr.write("cat-lint: note: `rules` is a subcommand; to lint the folder `rules`, "
+                         "run `cat-lint check rules` or `cat-lint ./rules`\n")
+    rules = _rules()
+    if args.output_format == "json":
+        import json
+
+        sys.stdout.write(json.dumps([
+            {"code": r.code, "name": r.name, "summary": r.summary, "fixable": rule_fixable(r),
+             "url": getattr(r, "url", None)} for r in rules], indent=2) + "\n")
+        return EXIT_OK
+    headers = ("Code", "Name", "Fixable", "Summary")
+    rows = [(r.code, r.name, "yes" if rule_fixable(r) else "", r.summary) for r in rules]
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(3)]
+    out = []
+    for row in [headers, *rows]:
+        out.append("  ".join(str(row[i]).ljust(widths[i]) for i in range(3)) + "  " + row[3])
+    out.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * len(headers[3]))
+    sys.stdout.write("\n".join(line.rstrip() for line in out) + "\n")
+    return EXIT_OK
+
+
+# --- cat-lint [check] PATH ... ----------------------------------------------
+
+def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
+    args = _check_parser(prog).parse_args(argv)
+    from cat_lint.config import ConfigError, load_config, with_overrides
+    from cat_lint.discovery import DiscoveryError, common_folder, discover
+    from cat_lint.output import Report, get_formatter
+    from cat_lint.runner import apply_run_fixes, lint_files
+
+    paths = args.paths or ["."]
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        raise UsageError("no such file or directory: " + ", ".join(missing))
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    try:
+        loaded = load_config(common_folder(paths), args.config)
+        settings = with_overrides(loaded.settings, _flatten(args.select), _flatten(args.ignore),
+                                  _flatten(args.extend_select))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if args.verbose:
+        origin = loaded.source or "no configuration file (defaults)"
+        sys.stderr.write(f"cat-lint: configuration: {origin}; project root: {loaded.root}\n")
+    try:
+        files = discover(paths, settings)
+    except DiscoveryError as exc:
+        raise UsageError(str(exc)) from None
+    output_format = args.output_format or "full"
+    if not files:
+        sys.stderr.write("cat-lint: warning: no Python files found under the given path(s)\n")
+
+    run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=args.jobs)
+    if args.verbose:
+        sys.stderr.write(f"cat-lint: {len(files)} files, {run.cache_hits} from the cache\n")
+
+    if args.diff:
+        run = apply_run_fixes(run, settings, index, write=False)
+        for key in sorted(run.fixed_files):
+            source = run.sources[key]
+            before = (source.text or "").splitlines(keepends=True)
+            after = run.fixed_files[key].splitlines(keepends=True)
+            name = Report([], loaded.root).display(key)
+            sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+        if not args.quiet:
+            if run.fixed:
+                sys.stderr.write(f"Would fix {run.fixed} error{'s' if run.fixed != 1 else ''}.\n")
+            else:
+                sys.stderr.write("No errors would be fixed.\n")
+        return EXIT_FINDINGS if run.fixed and not args.exit_zero else EXIT_OK
+
+    if args.fix:
+        run = apply_run_fixes(run, settings, index, write=True)
+
+    findings = run.all_findings()
+    texts = {key: s.text if s.text is not None else _decode_for_display(s.data)
+             for key, s in run.sources.items() if key in run.findings}
+    texts.update({k: v for k, v in run.fixed_files.items() if k in run.findings})
+    report = Report(findings, loaded.root, texts, fixed=run.fixed, quiet=args.quiet)
+    if args.statistics:
+        from cat_lint.output.statistics import render as render_statistics
+
+        sys.stdout.write(render_statistics(report, "json" if output_format == "json" else "text"))
+    else:
+        sys.stdout.write(get_formatter(output_format)(report))
+    sys.stdout.flush()
+    if findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _decode_for_display(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in argv or "-v" in argv
+    try:
+        if argv and argv[0] == "rule":
+            return _rule_command(argv[1:])
+        if argv and argv[0] == "rules":
+            return _rules_command(argv[1:])
+        if argv and argv[0] == "check":
+            return _check_command(argv[1:], prog="cat-lint check")
+        return _check_command(argv)
+    except UsageError as exc:
+        sys.stderr.write(f"cat-lint: error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("cat-lint: interrupted\n")
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # `cat-lint | head`: the reader went away; nothing left to say.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_ERROR
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if verbose:
+            traceback.print_exc()
+        sys.stderr.write(
+            f"cat-lint: internal error: {type(exc).__name__}: {exc}\n"
+            f"This is a bug in cat-lint, please report it at {REPORT_URL}"
+            + ("" if verbose else " (run again with --verbose to include the traceback)") + "\n")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

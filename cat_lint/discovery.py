@@ -1,0 +1,142 @@
+"""Which files a run lints.
+
+Folders are walked for ``.py`` files, skipping what git ignores (every
+``.gitignore`` from the repository root down, with git's own matching rules
+through :mod:`pathspec`) and the excludes: the defaults (``.venv``,
+``node_modules``, ``.git``, ``__pycache__``...) unless the configuration
+replaces them with ``exclude``, plus ``extend-exclude``.  Exclude patterns
+are gitignore-style patterns relative to the project root, so ``build``
+skips every folder of that name and ``plugins/legacy/`` just that one.
+
+A file named on the command line is always linted, even when excluded or
+ignored, because the author (or pre-commit) asked for it by name.  A path
+that does not exist is a usage error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pathspec
+
+from cat_lint.config import DEFAULT_EXCLUDE
+from cat_lint.settings import Settings
+
+
+class DiscoveryError(Exception):
+    """A path given on the command line cannot be linted."""
+
+
+def _gitignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
+    ignore_file = folder / ".gitignore"
+    try:
+        lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+
+
+def _git_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+@dataclass
+class _Ignores:
+    """The gitignore files in force for one folder (nearest last) and the excludes."""
+
+    project: Path
+    excludes: pathspec.GitIgnoreSpec
+    gitignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = field(default_factory=list)
+
+    def child(self, folder: Path) -> "_Ignores":
+        spec = _gitignore_spec(folder)
+        if spec is None:
+            return self
+        return _Ignores(self.project, self.excludes, [*self.gitignores, (folder, spec)])
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        suffix = "/" if is_dir else ""
+        try:
+            rel = path.relative_to(self.project).as_posix()
+        except ValueError:
+            rel = path.name
+        if self.excludes.match_file(rel + suffix) or self.excludes.match_file(path.name + suffix):
+            return True
+        # Later (deeper) .gitignore files may re-include what an earlier one
+        # excluded; git applies them nearest-last, so the last verdict wins.
+        verdict = False
+        for base, spec in self.gitignores:
+            try:
+                rel_to_base = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            result = spec.check_file(rel_to_base + suffix)
+            if result.include is not None:
+                verdict = bool(result.include)
+        return verdict
+
+
+def _initial_ignores(folder: Path, settings: Settings) -> _Ignores:
+    project = Path(settings.project or os.getcwd()).resolve()
+    patterns = list(settings.exclude or DEFAULT_EXCLUDE) + list(settings.extend_exclude)
+    ignores = _Ignores(project, pathspec.GitIgnoreSpec.from_lines(patterns))
+    root = _git_root(folder)
+    if root is None:
+        # Outside a git repository .gitignore files still mean what they say
+        # from the project root down (a fresh checkout before `git init`).
+        root = project if folder == project or project in folder.parents else folder
+    chain = [folder, *folder.parents]
+    for ancestor in reversed(chain[: chain.index(root) + 1] if root in chain else [folder]):
+        ignores = ignores.child(ancestor)
+    return ignores
+
+
+def _walk(folder: Path, ignores: _Ignores, out: list[Path]) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            continue
+        if ignores.ignored(path, is_dir):
+            continue
+        if is_dir:
+            _walk(path, ignores.child(path), out)
+        elif entry.name.endswith((".py", ".pyi")) and entry.is_file():
+            out.append(path)
+
+
+def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings) -> list[Path]:
+    """Absolute paths of the files to lint, sorted and without duplicates."""
+    found: list[Path] = []
+    missing = [str(p) for p in paths if not os.path.exists(p)]
+    if missing:
+        raise DiscoveryError("no such file or directory: " + ", ".join(missing))
+    for given in paths:
+        path = Path(given).resolve()
+        if path.is_dir():
+            _walk(path, _initial_ignores(path, settings), found)
+        else:
+            found.append(path)
+    return sorted(dict.fromkeys(found))
+
+
+def common_folder(paths: Iterable[str | os.PathLike[str]]) -> Path:
+    """The deepest folder holding every given path (where configuration is looked for)."""
+    folders = []
+    for given in paths:
+        path = Path(given).resolve()
+        folders.append(path if path.is_dir() else path.parent)
+    if not folders:
+        return Path.cwd()
+    return Path(os.path.commonpath([str(f) for f in folders]))

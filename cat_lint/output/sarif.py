@@ -1,0 +1,133 @@
+"""``--output-format sarif``: SARIF 2.1.0, as GitHub code scanning accepts it.
+
+One run whose driver lists every rule (id, name, descriptions, help link),
+results with relative URIs against ``%SRCROOT%`` (the project root), and
+``partialFingerprints`` that survive unrelated edits: a hash of the rule,
+the file, the text of the flagged line (stripped) and which occurrence of
+that same triple it is, so moving code down a few lines keeps an alert's
+identity while a second identical mistake gets its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+from cat_lint.cache import tool_version
+from cat_lint.output import Report, rule_info
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/cat-devtools/cat-devtools"
+FINGERPRINT_KEY = "catLint/v1"
+
+
+def _all_rules():
+    try:
+        from cat_lint.rules import ALL_RULES
+    except ImportError:  # pragma: no cover
+        return []
+    return list(ALL_RULES)
+
+
+def _first_paragraph(markdown: str) -> str:
+    for block in markdown.strip().split("\n\n"):
+        text = " ".join(line.strip().lstrip("#").strip() for line in block.splitlines()).strip()
+        if text and not text.lower().startswith(("what it does", "## what")):
+            return text
+    return ""
+
+
+def _rule_descriptor(rule) -> dict:
+    summary = getattr(rule, "summary", "") or rule.code
+    docs = getattr(rule, "docs", "") or summary
+    descriptor = {
+        "id": rule.code,
+        "name": getattr(rule, "name", rule.code),
+        "shortDescription": {"text": summary},
+        "fullDescription": {"text": _first_paragraph(docs) or summary},
+        "help": {"text": docs, "markdown": docs},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["cat-lint"]},
+    }
+    url = getattr(rule, "url", None)
+    if url:
+        descriptor["helpUri"] = url
+    return descriptor
+
+
+def fingerprint(code: str, path: str, line_text: str, occurrence: int) -> str:
+    raw = "\0".join([code, path, line_text.strip(), str(occurrence)])
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+def render(report: Report) -> str:
+    rules = _all_rules()
+    descriptors = [_rule_descriptor(rule) for rule in rules]
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    for f in report.findings:  # a code with no rule class (should not happen) still gets a descriptor
+        if f.code not in index:
+            info = rule_info(f.code)
+            index[f.code] = len(descriptors)
+            descriptors.append({"id": f.code, "name": getattr(info, "name", f.code),
+                                "shortDescription": {"text": f.code}})
+    seen: Counter[tuple[str, str, str]] = Counter()
+    results = []
+    for f in report.findings:
+        rel = report.relative(f.path)
+        line_text = report.line(f.path, f.span.start_line) or ""
+        triple = (f.code, rel, line_text.strip())
+        occurrence = seen[triple]
+        seen[triple] += 1
+        result = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": "error",
+            "message": {"text": f.message},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": rel, "uriBaseId": "%SRCROOT%"},
+                    "region": {
+                        "startLine": f.span.start_line,
+                        "startColumn": f.span.start_col + 1,
+                        "endLine": f.span.end_line,
+                        "endColumn": f.span.end_col + 1,
+                    },
+                },
+            }],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f.code, rel, line_text, occurrence)},
+        }
+        if f.fix is not None:
+            result["fixes"] = [{
+                "description": {"text": f.fix.title},
+                "artifactChanges": [{
+                    "artifactLocation": {"uri": rel, "uriBaseId": "%SRCROOT%"},
+                    "replacements": [{
+                        "deletedRegion": {
+                            "startLine": e.span.start_line,
+                            "startColumn": e.span.start_col + 1,
+                            "endLine": e.span.end_line,
+                            "endColumn": e.span.end_col + 1,
+                        },
+                        "insertedContent": {"text": e.text},
+                    } for e in f.fix.edits],
+                }],
+            }]
+        results.append(result)
+    root_uri = report.root.as_uri().rstrip("/") + "/"
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "cat-lint",
+                "version": tool_version(),
+                "informationUri": INFORMATION_URI,
+                "rules": descriptors,
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": root_uri}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,280 @@
+"""Linting a set of files: read, look up the cache, check in parallel, then the project pass.
+
+Two passes, because one rule (CAT006, a key read but never written) needs
+the whole tree:
+
+1. per file, :func:`cat_lint.engine.check_source`, in worker processes
+   (libcst parsing is CPU-bound and holds the GIL); results come from the
+   cache when the file's content, the tool and the settings are unchanged;
+2. once, :func:`cat_lint.engine.check_project` over every result, with a
+   :class:`cat_lint.keys.KeyIndex` of all key uses plus the database's keys;
+   this also applies ``select``/``ignore``/per-file-ignores/noqa.
+
+A handful of files is checked in this process: starting workers would cost
+more than it saves.  Files are sent to workers in chunks so that the
+per-task overhead of the pool stays small next to the parsing itself.
+
+Paths given to the engine are relative to the project root (POSIX
+separators), which is what per-file-ignore patterns and SARIF's relative
+URIs are written against; files outside the root keep their absolute path.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tokenize
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from cat_lint.cache import Cache, content_hash, write_atomic
+from cat_lint.findings import FileResult, Finding, Span
+from cat_lint.settings import Settings
+
+#: Below this many files to check, workers are not worth starting.
+SERIAL_BELOW = 16
+#: Re-lint rounds for --fix: a fix can reveal another (rarely more than two).
+MAX_FIX_ROUNDS = 10
+
+
+@dataclass
+class Source:
+    """A file as read from disk: its key for the engine, text and encoding."""
+
+    key: str
+    path: Path
+    data: bytes
+    digest: str
+    text: str | None = None
+    encoding: str = "utf-8"
+    decode_error: Finding | None = None
+
+
+@dataclass
+class RunResult:
+    """What a lint run found, with what the output formats and --fix need."""
+
+    root: Path
+    sources: dict[str, Source]
+    results: dict[str, FileResult]
+    findings: dict[str, list[Finding]]
+    cache_hits: int = 0
+    cache_misses: int = 0
+    fixed: int = 0
+    fixed_files: dict[str, str] = field(default_factory=dict)  # key -> new text
+
+    def all_findings(self) -> list[Finding]:
+        return [f for key in sorted(self.findings) for f in self.findings[key]]
+
+    def absolute(self, key: str) -> Path:
+        path = Path(key)
+        return path if path.is_absolute() else self.root / path
+
+
+def engine_key(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def decode(source: Source) -> Source:
+    """Decode as Python does (PEP 263 cookie, BOM, UTF-8 default).
+
+    A file that cannot be decoded gets one CAT000 finding at the first bad
+    byte instead of a parse, like a file that does not parse at all.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source.data).readline)
+        source.encoding = encoding
+        source.text = source.data.decode(encoding)
+        if source.text.startswith("\ufeff"):
+            source.text = source.text[1:]
+    except SyntaxError as exc:  # bad or unknown coding cookie
+        source.decode_error = _cat000(source.key, 1, 0, f"cannot decode the file: {exc.msg}")
+    except (UnicodeDecodeError, LookupError) as exc:
+        start = getattr(exc, "start", 0)
+        before = source.data[:start]
+        line = before.count(b"\n") + 1
+        col = len(before.rsplit(b"\n", 1)[-1].decode(source.encoding, errors="replace"))
+        reason = getattr(exc, "reason", str(exc))
+        source.decode_error = _cat000(
+            source.key, line, col, f"cannot decode the file as {source.encoding}: {reason}")
+    return source
+
+
+def _cat000(path: str, line: int, col: int, message: str) -> Finding:
+    return Finding("CAT000", message, path, Span(line, col, line, col + 1))
+
+
+def check_one(source: Source, settings: Settings) -> FileResult:
+    """First pass on one decoded file (runs in a worker)."""
+    if source.decode_error is not None:
+        return FileResult(source.key, [source.decode_error])
+    from cat_lint.engine import check_source
+
+    assert source.text is not None
+    return check_source(source.text, source.key, settings)
+
+
+def _check_chunk(items: list[tuple[str, str]], settings: Settings) -> list[FileResult]:
+    from cat_lint.engine import check_source
+
+    return [check_source(text, key, settings) for key, text in items]
+
+
+def read_sources(files: Sequence[Path], root: Path) -> dict[str, Source]:
+    sources: dict[str, Source] = {}
+    for path in files:
+        key = engine_key(path, root)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            source = Source(key, path, b"", "")
+            source.decode_error = _cat000(key, 1, 0, f"cannot read the file: {exc.strerror or exc}")
+            sources[key] = source
+            continue
+        sources[key] = Source(key, path, data, content_hash(data))
+    return sources
+
+
+def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
+               jobs: int) -> dict[str, FileResult]:
+    results: dict[str, FileResult] = {}
+    todo: list[Source] = []
+    for key, source in sources.items():
+        cached = cache.get(key, source.digest) if source.decode_error is None else None
+        if cached is not None:
+            results[key] = cached
+        else:
+            todo.append(source)
+    for source in todo:
+        if source.text is None and source.decode_error is None:
+            decode(source)
+    parsable = [s for s in todo if s.decode_error is None]
+    for source in todo:
+        if source.decode_error is not None:
+            results[source.key] = FileResult(source.key, [source.decode_error])
+    if jobs <= 1 or len(parsable) < SERIAL_BELOW:
+        for source in parsable:
+            results[source.key] = check_one(source, settings)
+    else:
+        import cat_lint.engine  # noqa: F401  (imported once here, inherited by forked workers)
+
+        workers = min(jobs, len(parsable))
+        # Several chunks per worker balance uneven files; few enough that
+        # the pickling and scheduling overhead stays negligible.
+        size = max(1, min(64, len(parsable) // (workers * 4)))
+        chunks = [parsable[i:i + size] for i in range(0, len(parsable), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_check_chunk, [(s.key, s.text) for s in chunk], settings)
+                       for chunk in chunks]
+            for future in futures:
+                for result in future.result():
+                    results[result.path] = result
+    for source in todo:
+        if source.decode_error is None and source.key in results:
+            cache.put(source.key, source.digest, results[source.key])
+    return results
+
+
+def build_index(results: Iterable[FileResult], settings: Settings):
+    from cat_lint.keys import KeyIndex, load_database_keys
+
+    index = KeyIndex(load_database_keys(settings))
+    for result in results:
+        index.set_file(result.path, result.key_uses)
+    return index
+
+
+def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cache: bool = True,
+               jobs: int | None = None) -> tuple[RunResult, object]:
+    """Both passes over ``files``; returns the run and the key index (for --fix)."""
+    from cat_lint.engine import check_project
+
+    cache = Cache(root, settings, enabled=use_cache)
+    sources = read_sources(files, root)
+    results = first_pass(sources, settings, cache, jobs or default_jobs())
+    cache.save()
+    index = build_index(results.values(), settings)
+    ordered = [results[key] for key in sources]
+    findings = check_project(ordered, settings, index)
+    findings = {key: list(findings.get(key, [])) for key in sources if findings.get(key)}
+    run = RunResult(root, sources, results, findings, cache.hits, cache.misses)
+    run._cache = cache  # type: ignore[attr-defined]
+    return run, index
+
+
+def fix_source(text: str, key: str, findings: list[Finding], settings: Settings, index) -> tuple[str, int, list[Finding]]:
+    """Apply safe fixes, re-linting until nothing more applies.
+
+    Returns the new text, how many fixes were applied, and the findings
+    that remain in the new text.
+    """
+    from cat_lint.engine import check_project, check_source
+    from cat_lint.fixes import apply_fixes
+
+    applied = 0
+    current = findings
+    for _ in range(MAX_FIX_ROUNDS):
+        fixable = [f for f in current if f.fix is not None and f.fix.safe]
+        if not fixable:
+            break
+        new_text, count = apply_fixes(text, fixable, safe_only=True)
+        if count == 0 or new_text == text:
+            break
+        applied += count
+        text = new_text
+        result = check_source(text, key, settings)
+        index.set_file(key, result.key_uses)
+        current = list(check_project([result], settings, index).get(key, []))
+    return text, applied, current
+
+
+def apply_run_fixes(run: RunResult, settings: Settings, index, *, write: bool) -> RunResult:
+    """--fix (``write=True``) or --diff: fix every file with a safe fix.
+
+    Files are rewritten atomically in their own encoding; the run's
+    findings become those that remain.
+    """
+    for key, findings in list(run.findings.items()):
+        if not any(f.fix is not None and f.fix.safe for f in findings):
+            continue
+        source = run.sources[key]
+        if source.text is None:
+            decode(source)
+        if source.text is None:
+            continue
+        new_text, applied, remaining = fix_source(source.text, key, findings, settings, index)
+        if not applied:
+            continue
+        run.fixed += applied
+        run.fixed_files[key] = new_text
+        if remaining:
+            run.findings[key] = remaining
+        else:
+            run.findings.pop(key, None)
+        if write:
+            data = new_text.encode(source.encoding)
+            if source.data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf"):
+                data = b"\xef\xbb\xbf" + data
+            write_atomic(source.path, data)
+            cache: Cache | None = getattr(run, "_cache", None)
+            if cache is not None:
+                from cat_lint.engine import check_source
+
+                cache.put(key, content_hash(data), check_source(new_text, key, settings))
+    if write:
+        cache = getattr(run, "_cache", None)
+        if cache is not None:
+            cache.save()
+    return run

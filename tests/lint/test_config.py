@@ -1,0 +1,167 @@
+"""Loading ``[tool.cat-lint]``: options, validation errors, where the configuration is found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cat_lint.config import ConfigError, load_config, with_overrides
+from cat_lint.discovery import DiscoveryError, discover
+from cat_lint.settings import BOOTSTRAP_HOOKS
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_option_is_read(tmp_path):
+    write(tmp_path / "pyproject.toml", """
+[tool.cat-lint]
+select = ["CAT00"]
+ignore = ["CAT004"]
+exclude = ["legacy"]
+extend-exclude = ["generated/"]
+per-file-ignores = { "plugins/old/*.py" = ["CAT001", "CAT005"] }
+bootstrap-hooks = ["warm_up"]
+database = "sqlite:///var/cat.db"
+""")
+    loaded = load_config(tmp_path)
+    s = loaded.settings
+    assert loaded.source == tmp_path / "pyproject.toml"
+    assert loaded.root == tmp_path
+    assert s.select == ("CAT00",)
+    assert s.ignore == ("CAT004",)
+    assert s.exclude == ("legacy",)
+    assert s.extend_exclude == ("generated/",)
+    assert s.per_file_ignores == (("plugins/old/*.py", ("CAT001", "CAT005")),)
+    # Configured hooks are added to the Cat's own, never replacing them.
+    assert s.bootstrap_hooks == BOOTSTRAP_HOOKS + ("warm_up",)
+    assert s.database == "sqlite:///var/cat.db"
+    assert s.project == str(tmp_path)
+
+
+def test_nearest_pyproject_with_our_table_wins(tmp_path):
+    write(tmp_path / "pyproject.toml", '[tool.cat-lint]\nignore = ["CAT006"]\n')
+    # A nested pyproject.toml without our table is not a configuration.
+    write(tmp_path / "plugins" / "pyproject.toml", '[project]\nname = "x"\n')
+    (tmp_path / "plugins" / "a").mkdir()
+    loaded = load_config(tmp_path / "plugins" / "a")
+    assert loaded.source == tmp_path / "pyproject.toml"
+    assert loaded.settings.ignore == ("CAT006",)
+
+
+def test_no_configuration_gives_defaults_rooted_at_the_project(tmp_path):
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n')
+    (tmp_path / "plugins").mkdir()
+    loaded = load_config(tmp_path / "plugins")
+    assert loaded.source is None
+    assert loaded.root == tmp_path
+    assert loaded.settings.select == ("CAT",)
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('ingore = ["CAT001"]', "unknown option `ingore`"),
+    ('select = "CAT001"', "`select` must be a list of strings"),
+    ('ignore = [1]', "`ignore` must be a list of strings"),
+    ('select = ["E501"]', "invalid rule selector 'E501'"),
+    ('per-file-ignores = ["x"]', "`per-file-ignores` must be a table"),
+    ('per-file-ignores = { "a.py" = "CAT001" }', "must be a list of strings"),
+    ('bootstrap-hooks = ["not a name"]', "is not a Python identifier"),
+    ('database = 3', "`database` must be a non-empty database URL"),
+    ('database = "mysql://x/y"', "unsupported database URL"),
+])
+def test_mistakes_are_named(tmp_path, body, expected):
+    write(tmp_path / "pyproject.toml", f"[tool.cat-lint]\n{body}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert expected in str(info.value)
+    assert str(tmp_path / "pyproject.toml") in str(info.value)
+
+
+def test_invalid_toml_is_reported_with_the_file(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.cat-lint]\nselect = [\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(tmp_path)
+
+
+def test_unknown_full_code_is_an_error_when_rules_are_known(tmp_path):
+    from cat_lint.config import known_codes
+
+    if not known_codes():
+        pytest.skip("rule registry not available")
+    write(tmp_path / "pyproject.toml", '[tool.cat-lint]\nignore = ["CAT999"]\n')
+    with pytest.raises(ConfigError, match="unknown rule 'CAT999'"):
+        load_config(tmp_path)
+
+
+def test_explicit_config_file_may_hold_options_at_top_level(tmp_path):
+    cfg = write(tmp_path / "conf" / "cat-lint.toml", 'ignore = ["CAT004"]\n')
+    loaded = load_config(tmp_path, cfg)
+    assert loaded.settings.ignore == ("CAT004",)
+    assert loaded.root == tmp_path / "conf"
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path, tmp_path / "missing.toml")
+
+
+def test_command_line_select_replaces_and_ignore_adds(tmp_path):
+    write(tmp_path / "pyproject.toml", '[tool.cat-lint]\nselect = ["CAT00"]\nignore = ["CAT001"]\n')
+    s = load_config(tmp_path).settings
+    s2 = with_overrides(s, select=["cat004"], ignore=["CAT006"])
+    assert s2.select == ("CAT004",)
+    assert s2.ignore == ("CAT001", "CAT006")
+    assert s2.enabled("CAT004") and not s2.enabled("CAT006")
+    with pytest.raises(ConfigError, match="--select"):
+        with_overrides(s, select=["X1"])
+
+
+# --- discovery --------------------------------------------------------------
+
+def tree(root: Path, names: list[str]) -> None:
+    for name in names:
+        write(root / name, "x = 1\n")
+
+
+def rel(files, root):
+    return sorted(p.relative_to(root).as_posix() for p in files)
+
+
+def test_discovery_skips_default_excludes_and_gitignored(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / ".gitignore", "ignored_dir/\n*_gen.py\n!keep_gen.py\n")
+    write(tmp_path / "plugins" / ".gitignore", "local.py\n")
+    tree(tmp_path, [
+        "plugins/a.py", "plugins/sub/b.py", "plugins/local.py", "plugins/x_gen.py", "plugins/keep_gen.py",
+        ".venv/lib/c.py", "node_modules/d.py", "plugins/__pycache__/e.py", "ignored_dir/f.py",
+        "plugins/notes.txt",
+    ])
+    settings = load_config(tmp_path).settings
+    assert rel(discover([tmp_path], settings), tmp_path) == [
+        "plugins/a.py", "plugins/keep_gen.py", "plugins/sub/b.py"]
+    # Linting only a subfolder still honours the .gitignore files above it.
+    assert rel(discover([tmp_path / "plugins"], settings), tmp_path) == [
+        "plugins/a.py", "plugins/keep_gen.py", "plugins/sub/b.py"]
+
+
+def test_configured_excludes(tmp_path):
+    write(tmp_path / "pyproject.toml", '[tool.cat-lint]\nextend-exclude = ["plugins/legacy/", "*_old.py"]\n')
+    tree(tmp_path, ["plugins/a.py", "plugins/legacy/b.py", "plugins/c_old.py", ".venv/x.py"])
+    settings = load_config(tmp_path).settings
+    assert rel(discover([tmp_path], settings), tmp_path) == ["plugins/a.py"]
+    # `exclude` replaces the defaults: .venv is linted again.
+    write(tmp_path / "pyproject.toml", '[tool.cat-lint]\nexclude = ["plugins/legacy/"]\n')
+    settings = load_config(tmp_path).settings
+    assert rel(discover([tmp_path], settings), tmp_path) == [".venv/x.py", "plugins/a.py", "plugins/c_old.py"]
+
+
+def test_explicit_files_are_always_linted_and_missing_paths_fail(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / ".gitignore", "secret.py\n")
+    tree(tmp_path, ["secret.py", ".venv/tool.py"])
+    settings = load_config(tmp_path).settings
+    assert rel(discover([tmp_path / "secret.py", tmp_path / ".venv" / "tool.py"], settings), tmp_path) == [
+        ".venv/tool.py", "secret.py"]
+    with pytest.raises(DiscoveryError, match="no-such"):
+        discover([tmp_path / "no-such"], settings)

@@ -1,0 +1,73 @@
+"""The small interface every storage backend implements.
+
+The stores (:mod:`cat.stores`) validate keys and encode values, then call
+one of these coroutines.  ``user_id`` ``None`` addresses the global store
+(``key_value_db``); a string addresses one user's keys
+(``user_key_value_db``).  Values cross this interface already encoded by
+:func:`cat.values.encode` on the way in, and decoded on the way out.
+
+A backend belongs to the event loop it was opened in: its futures and
+queues are that loop's.  :mod:`cat.database` keeps one per loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from abc import ABC, abstractmethod
+from typing import Any, Callable
+
+from cat.database.location import DatabaseLocation
+
+__all__ = ["Backend", "UpdateFn"]
+
+UpdateFn = Callable[[Any], Any]
+
+
+class Backend(ABC):
+    """Key-value access to the Cat's two tables on one database."""
+
+    def __init__(self, location: DatabaseLocation, loop: asyncio.AbstractEventLoop) -> None:
+        self.location = location
+        self.loop = loop
+        self.closed = False
+
+    @abstractmethod
+    async def get(self, user_id: str | None, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` when the key is stored, else ``(False, None)``."""
+
+    @abstractmethod
+    async def exists(self, user_id: str | None, key: str) -> bool: ...
+
+    @abstractmethod
+    async def put(self, user_id: str | None, key: str, encoded: str | bytes) -> None:
+        """Store an encoded value, committed when this returns."""
+
+    @abstractmethod
+    async def delete(self, user_id: str | None, key: str) -> bool:
+        """Remove the key; True when something was removed."""
+
+    @abstractmethod
+    async def update(self, user_id: str | None, key: str, fn: UpdateFn, default: Any) -> Any:
+        """Atomically replace the value with ``fn(old or default)``; return the new value.
+
+        No other writer, in this process or another, can commit to the
+        database between the read and the write.  If ``fn`` raises or
+        returns a value that is not JSON, the error reaches the caller and
+        nothing is written.
+        """
+
+    async def flush(self) -> None:
+        """Wait until every write submitted so far is committed."""
+
+    async def backup(self, dest: str | os.PathLike[str]) -> Any:
+        """Write a consistent copy of the database to ``dest``."""
+        raise NotImplementedError(f"backups of {self.location.scheme} databases are not supported by this runtime")
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish pending writes and release connections.  Idempotent."""
+
+    @abstractmethod
+    def abandon(self) -> None:
+        """Release connections without awaiting anything (another loop, interpreter exit)."""

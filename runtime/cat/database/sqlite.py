@@ -1,0 +1,520 @@
+"""The SQLite backend: aiosqlite, WAL, ``BEGIN IMMEDIATE`` and group commit.
+
+Why it is built this way:
+
+* **One round trip per batch.**  aiosqlite runs every call on its own
+  worker thread; each hop costs far more than a small SQLite statement.  So
+  a whole transaction (begin, the operations, commit) is one function sent
+  to that thread, not one hop per statement.
+* **Group commit.**  Writers queue up while a batch is on the thread; when
+  it commits, everything that queued meanwhile leaves as the next batch, in
+  one ``BEGIN IMMEDIATE`` ... ``COMMIT``.  A ``save`` still returns only
+  after the commit that contains it.  A single writer pays no waiting (its
+  batch of one leaves at once); 64 concurrent writers share one commit.
+  Each operation in a batch runs inside its own ``SAVEPOINT``, so an
+  operation that fails (an ``update`` function raising, a value that is not
+  JSON) rolls back alone and fails only its own caller.
+* **Reads on a second connection.**  In WAL mode readers never wait for the
+  writer, so loads go to their own connection and thread (batched the same
+  way) while a commit is in progress.  A read issued after a ``save``
+  returned starts after that commit and sees it.
+* **Across processes.**  ``BEGIN IMMEDIATE`` takes the write lock before
+  reading, so ``update`` is atomic against other processes too; a busy
+  timeout plus a retry loop on ``BEGIN`` absorbs ordinary contention
+  instead of surfacing "database is locked".
+* **Durability.**  WAL with ``synchronous=NORMAL`` (the default here): a
+  commit has been handed to the operating system (written to the WAL file)
+  before ``save`` returns, so it survives ``kill -9`` of the process the
+  next instant; what it does not promise is surviving a power cut or an OS
+  crash, where the last commits may roll back (the database stays
+  consistent).  ``cat.configure(synchronous="FULL")`` makes every commit
+  wait for an fsync and survive power loss too, at the cost of a disk
+  flush per commit (group commit amortises it under concurrency).
+* **Exit without close.**  aiosqlite's worker threads are not daemons, so
+  a script that never closed the store would hang at exit.  The threads are
+  made daemons, and an ``atexit`` hook closes the connections cleanly (which
+  also checkpoints the WAL).
+
+Per-user rows: the Cat's ``user_key_value_db`` has no unique constraint on
+``(user_id, key)`` and the real Cat can leave duplicates.  Reads take the
+row with the highest rowid; a save updates that row and deletes the rest,
+inside the same transaction, so one row per key remains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import copy
+import inspect
+import sqlite3
+import threading
+import time
+import uuid
+from typing import Any, Callable, Sequence
+
+import aiosqlite
+
+from cat import values
+from cat.database.backend import Backend, UpdateFn
+from cat.database.location import DatabaseLocation
+from cat.database.schema import GLOBAL_TABLE, SQLITE_SCHEMA, USER_TABLE, encode_user_id
+from cat.errors import DatabaseOpenError, StoreClosedError
+
+__all__ = ["SQLiteBackend", "BUSY_TIMEOUT_SECONDS", "LOCK_WAIT_SECONDS", "SYNCHRONOUS_MODES"]
+
+BUSY_TIMEOUT_SECONDS = 5.0  # SQLite's own busy handler, per attempt
+LOCK_WAIT_SECONDS = 120.0  # how long BEGIN IMMEDIATE keeps retrying before giving up
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+_SAVEPOINT = "cat_op"
+
+Op = tuple[Callable[..., Any], tuple[Any, ...]]
+Outcome = list[tuple[bool, Any]]
+
+
+# --------------------------------------------------------------------------
+# Statements, run on a connection's worker thread
+# --------------------------------------------------------------------------
+
+_G_GET = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = ?"
+_G_EXISTS = f"SELECT 1 FROM {GLOBAL_TABLE} WHERE key = ?"
+_G_PUT = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+_G_DELETE = f"DELETE FROM {GLOBAL_TABLE} WHERE key = ?"
+_U_GET = f"SELECT value FROM {USER_TABLE} WHERE user_id = ? AND key = ? ORDER BY rowid DESC LIMIT 1"
+_U_EXISTS = f"SELECT 1 FROM {USER_TABLE} WHERE user_id = ? AND key = ? LIMIT 1"
+_U_ROWS = f"SELECT rowid FROM {USER_TABLE} WHERE user_id = ? AND key = ? ORDER BY rowid DESC"
+_U_INSERT = f"INSERT INTO {USER_TABLE} (id, user_id, key, value) VALUES (?, ?, ?, ?)"
+_U_SET = f"UPDATE {USER_TABLE} SET value = ? WHERE rowid = ?"
+_U_DEDUPE = f"DELETE FROM {USER_TABLE} WHERE user_id = ? AND key = ? AND rowid < ?"
+_U_DELETE = f"DELETE FROM {USER_TABLE} WHERE user_id = ? AND key = ?"
+
+
+def _op_get(db: sqlite3.Connection, uid: Any, key: str) -> tuple[bool, Any]:
+    row = (db.execute(_G_GET, (key,)) if uid is None else db.execute(_U_GET, (uid, key))).fetchone()
+    return (False, None) if row is None else (True, values.decode(row[0]))
+
+
+def _op_exists(db: sqlite3.Connection, uid: Any, key: str) -> bool:
+    row = (db.execute(_G_EXISTS, (key,)) if uid is None else db.execute(_U_EXISTS, (uid, key))).fetchone()
+    return row is not None
+
+
+def _op_put(db: sqlite3.Connection, uid: Any, key: str, encoded: str | bytes) -> None:
+    if uid is None:
+        db.execute(_G_PUT, (key, encoded))
+        return
+    rows = db.execute(_U_ROWS, (uid, key)).fetchall()
+    if not rows:
+        db.execute(_U_INSERT, (str(uuid.uuid4()), uid, key, encoded))
+        return
+    newest = rows[0][0]
+    db.execute(_U_SET, (encoded, newest))
+    if len(rows) > 1:  # duplicates the real Cat left behind: collapse them
+        db.execute(_U_DEDUPE, (uid, key, newest))
+
+
+def _op_delete(db: sqlite3.Connection, uid: Any, key: str) -> bool:
+    cursor = db.execute(_G_DELETE, (key,)) if uid is None else db.execute(_U_DELETE, (uid, key))
+    return cursor.rowcount > 0
+
+
+def _op_update(db: sqlite3.Connection, uid: Any, key: str, fn: UpdateFn, default: Any, ctx: contextvars.Context) -> Any:
+    found, old = _op_get(db, uid, key)
+    if not found:
+        # a fresh copy each time, so a function that mutates its argument never edits the caller's default
+        old = copy.deepcopy(default)
+    new = ctx.run(fn, old)
+    if inspect.isawaitable(new):
+        if inspect.iscoroutine(new):
+            new.close()
+        raise TypeError("update() takes a plain function, but it returned an awaitable; do not pass an async function")
+    _op_put(db, uid, key, values.encode(new))
+    return new
+
+
+# --------------------------------------------------------------------------
+# Transactions and batches
+# --------------------------------------------------------------------------
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def _retrying(db: sqlite3.Connection, sql: str) -> None:
+    """Run a statement that takes a lock, retrying past the busy timeout under heavy contention."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    delay = 0.001
+    while True:
+        try:
+            db.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    if db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+
+def _run_writes(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
+    """One ``BEGIN IMMEDIATE`` transaction for a batch; one savepoint per operation."""
+    _retrying(db, "BEGIN IMMEDIATE")
+    results: Outcome = []
+    try:
+        if len(ops) == 1:
+            fn, args = ops[0]
+            try:
+                results.append((True, fn(db, *args)))
+            except Exception as exc:
+                _rollback(db)
+                return [(False, exc)]
+        else:
+            for fn, args in ops:
+                db.execute(f"SAVEPOINT {_SAVEPOINT}")
+                try:
+                    value = fn(db, *args)
+                except Exception as exc:
+                    if not db.in_transaction:
+                        raise  # SQLite rolled the whole transaction back: everyone's work is gone
+                    db.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                    db.execute(f"RELEASE {_SAVEPOINT}")
+                    results.append((False, exc))
+                else:
+                    db.execute(f"RELEASE {_SAVEPOINT}")
+                    results.append((True, value))
+        db.execute("COMMIT")
+    except BaseException:
+        _rollback(db)
+        raise
+    return results
+
+
+def _run_reads(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
+    """Several reads in one read transaction (one snapshot, one lock round)."""
+    results: Outcome = []
+    many = len(ops) > 1
+    if many:
+        db.execute("BEGIN")
+    try:
+        for fn, args in ops:
+            try:
+                results.append((True, fn(db, *args)))
+            except Exception as exc:
+                results.append((False, exc))
+    finally:
+        if many:
+            _rollback(db)
+    return results
+
+
+# --------------------------------------------------------------------------
+# A connection with its batching queue
+# --------------------------------------------------------------------------
+
+
+def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def _send(conn: aiosqlite.Connection, loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    """Run ``fn(sqlite3_connection, *args)`` on the connection's thread; a future for the result.
+
+    This talks to aiosqlite's worker queue directly instead of through
+    ``Connection._execute`` so that a job finishing after its event loop has
+    closed (a script that exits without closing) ends quietly instead of
+    raising "Event loop is closed" inside the worker thread.
+    """
+    future = loop.create_future()
+
+    def job() -> None:
+        try:
+            ok, value = True, fn(conn._connection, *args)
+        except BaseException as exc:  # handed to the awaiting caller
+            ok, value = False, exc
+        try:
+            loop.call_soon_threadsafe(_resolve, future, ok, value)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is waiting any more
+
+    conn._tx.put_nowait((None, job))
+    return future
+
+
+def _stop(conn: aiosqlite.Connection, done: Callable[[], None] | None = None) -> None:
+    """Close the sqlite3 connection on its thread and end the thread; no event loop needed."""
+    from aiosqlite import core
+
+    sentinel = getattr(core, "_STOP_RUNNING_SENTINEL", None)
+    conn._running = False
+
+    def close_and_stop() -> Any:
+        db, conn._connection = conn._connection, None
+        try:
+            if db is not None:
+                db.close()
+        finally:
+            if done is not None:
+                done()
+        return sentinel
+
+    conn._tx.put_nowait((None, close_and_stop))
+
+
+class _Lane:
+    """One aiosqlite connection and the queue of operations waiting for it."""
+
+    def __init__(self, conn: aiosqlite.Connection, loop: asyncio.AbstractEventLoop, runner: Callable[[sqlite3.Connection, Sequence[Op]], Outcome]) -> None:
+        self.conn = conn
+        self.loop = loop
+        self._runner = runner
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._busy = False
+        self._idle_waiters: list[asyncio.Future[None]] = []
+        self.closed = False
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        if self.closed:
+            raise StoreClosedError()
+        future = self.loop.create_future()
+        self._pending.append((fn, args, future))
+        if not self._busy:
+            self._dispatch()
+        return future
+
+    def _dispatch(self) -> None:
+        batch, self._pending = self._pending, []
+        self._busy = True
+        ops = [(fn, args) for fn, args, _ in batch]
+        futures = [future for _, _, future in batch]
+        sent = _send(self.conn, self.loop, self._runner, ops)
+        sent.add_done_callback(lambda done: self._finished(futures, done))
+
+    def _finished(self, futures: list[asyncio.Future[Any]], done: asyncio.Future[Outcome]) -> None:
+        if done.cancelled():
+            error: BaseException | None = StoreClosedError()
+        else:
+            error = done.exception()
+        if error is not None:
+            for future in futures:
+                _resolve(future, False, error)
+        else:
+            for future, (ok, value) in zip(futures, done.result()):
+                _resolve(future, ok, value)
+        # The callers just woken run first and queue their next operation,
+        # so it joins the next batch instead of leaving alone.
+        self.loop.call_soon(self._next)
+
+    def _next(self) -> None:
+        if self._pending and not self.closed:
+            self._dispatch()
+            return
+        self._busy = False
+        if self.closed:
+            pending, self._pending = self._pending, []
+            for _, _, future in pending:
+                _resolve(future, False, StoreClosedError())
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            _resolve(waiter, True, None)
+
+    async def flush(self) -> None:
+        """Wait until every operation submitted so far has finished."""
+        if not self._busy and not self._pending:
+            return
+        waiter = self.loop.create_future()
+        self._idle_waiters.append(waiter)
+        await waiter
+
+    async def aclose(self) -> None:
+        if self.closed:
+            return
+        await self.flush()
+        self.closed = True
+        finished = self.loop.create_future()
+
+        def done() -> None:
+            try:
+                self.loop.call_soon_threadsafe(_resolve, finished, True, None)
+            except RuntimeError:
+                pass
+
+        _stop(self.conn, done)
+        await finished
+
+    def abandon(self) -> threading.Thread | None:
+        """Stop without awaiting: in-flight work finishes on the thread, queued work is dropped."""
+        if self.closed:
+            return None
+        self.closed = True
+        _stop(self.conn)
+        return getattr(self.conn, "_thread", None)
+
+
+# --------------------------------------------------------------------------
+# The backend
+# --------------------------------------------------------------------------
+
+
+def _setup_writer(db: sqlite3.Connection, synchronous: str, in_memory: bool) -> None:
+    if not in_memory:
+        mode = None
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while mode is None:
+            try:
+                mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+    db.execute(f"PRAGMA synchronous = {synchronous}")
+    _retrying(db, "BEGIN IMMEDIATE")
+    try:
+        for statement in SQLITE_SCHEMA:
+            db.execute(statement)
+        db.execute("COMMIT")
+    except BaseException:
+        _rollback(db)
+        raise
+
+
+def _setup_reader(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA query_only = ON")
+
+
+async def _connect(target: str, loop: asyncio.AbstractEventLoop) -> aiosqlite.Connection:
+    conn = aiosqlite.connect(target, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, cached_statements=64)
+    # aiosqlite 0.22 runs a non-daemon thread (older releases: the connection is the thread)
+    thread = getattr(conn, "_thread", conn)
+    thread.daemon = True
+    return await conn
+
+
+class SQLiteBackend(Backend):
+    """The Cat's two tables in one SQLite file (or in memory for ``sqlite://``)."""
+
+    def __init__(self, location: DatabaseLocation, loop: asyncio.AbstractEventLoop, synchronous: str = "NORMAL") -> None:
+        super().__init__(location, loop)
+        synchronous = synchronous.upper()
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, not {synchronous!r}")
+        self.synchronous = synchronous
+        self._writer: _Lane | None = None
+        self._reader: _Lane | None = None
+        self._opening: asyncio.Task[None] | None = None
+
+    # -- opening and closing ---------------------------------------------
+    async def _open(self) -> None:
+        if self.closed:
+            raise StoreClosedError()
+        if self._opening is None:
+            self._opening = self.loop.create_task(self._connect_all())
+        try:
+            await asyncio.shield(self._opening)
+        except BaseException:
+            if self._opening.done() and not self._opening.cancelled() and self._opening.exception() is not None:
+                self._opening = None  # let the next call try again
+            raise
+
+    async def _connect_all(self) -> None:
+        path = self.location.path
+        in_memory = path is None
+        try:
+            if not in_memory:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            writer_conn = await _connect(":memory:" if in_memory else str(path), self.loop)
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseOpenError(f"cannot open the database at {self.location.describe()}: {exc}") from exc
+        writer = _Lane(writer_conn, self.loop, _run_writes)
+        try:
+            await _send(writer_conn, self.loop, _setup_writer, self.synchronous, in_memory)
+            if in_memory:
+                reader = writer  # a second connection to :memory: would be another database
+            else:
+                reader_conn = await _connect(str(path), self.loop)
+                reader = _Lane(reader_conn, self.loop, _run_reads)
+                await _send(reader_conn, self.loop, _setup_reader)
+        except BaseException as exc:
+            writer.abandon()
+            if isinstance(exc, sqlite3.Error):
+                raise DatabaseOpenError(f"cannot open the database at {self.location.describe()}: {exc}") from exc
+            raise
+        if self.closed:  # closed while opening
+            writer.abandon()
+            if reader is not writer:
+                reader.abandon()
+            raise StoreClosedError()
+        self._writer, self._reader = writer, reader
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._opening is not None and not self._opening.done():
+            try:
+                await asyncio.shield(self._opening)
+            except BaseException:
+                pass
+        lanes = [lane for lane in (self._writer, self._reader) if lane is not None]
+        for lane in dict.fromkeys(lanes):
+            await lane.aclose()
+
+    def abandon(self) -> list[threading.Thread]:
+        self.closed = True
+        threads = []
+        for lane in dict.fromkeys(lane for lane in (self._writer, self._reader) if lane is not None):
+            thread = lane.abandon()
+            if thread is not None:
+                threads.append(thread)
+        return threads
+
+    async def flush(self) -> None:
+        if self._writer is not None:
+            await self._writer.flush()
+
+    # -- the operations --------------------------------------------------
+    async def get(self, user_id: str | None, key: str) -> tuple[bool, Any]:
+        if self._reader is None:
+            await self._open()
+        return await self._reader.submit(_op_get, _uid(user_id), key)  # type: ignore[union-attr]
+
+    async def exists(self, user_id: str | None, key: str) -> bool:
+        if self._reader is None:
+            await self._open()
+        return await self._reader.submit(_op_exists, _uid(user_id), key)  # type: ignore[union-attr]
+
+    async def put(self, user_id: str | None, key: str, encoded: str | bytes) -> None:
+        if self._writer is None:
+            await self._open()
+        await self._writer.submit(_op_put, _uid(user_id), key, encoded)  # type: ignore[union-attr]
+
+    async def delete(self, user_id: str | None, key: str) -> bool:
+        if self._writer is None:
+            await self._open()
+        return await self._writer.submit(_op_delete, _uid(user_id), key)  # type: ignore[union-attr]
+
+    async def update(self, user_id: str | None, key: str, fn: UpdateFn, default: Any) -> Any:
+        if self._writer is None:
+            await self._open()
+        ctx = contextvars.copy_context()
+        return await self._writer.submit(_op_update, _uid(user_id), key, fn, default, ctx)  # type: ignore[union-attr]
+
+
+def _uid(user_id: str | None) -> Any:
+    return None if user_id is None else encode_user_id(user_id)

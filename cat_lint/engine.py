@@ -1,0 +1,205 @@
+"""The engine: source text in, findings (with fixes) and key uses out.
+
+``check_source`` does all per-file work and is a pure function of its
+inputs, so the command line runs it in worker processes and caches its
+result; ``check_project`` adds the project-wide rule (CAT006) and applies
+select/ignore/per-file-ignores/noqa; ``lint_source`` is both for one
+document, as the language server needs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import PurePosixPath
+from typing import Iterable
+
+import libcst as cst
+
+from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
+from cat_lint.keys import KeyIndex
+from cat_lint.noqa import is_suppressed, parse_noqa
+from cat_lint.positions import Positions
+from cat_lint.rules import FILE_RULES, get_rule
+from cat_lint.rules._base import FixSpec, Report, RuleContext, literal_text
+from cat_lint.settings import Settings
+from cat_lint.visitors import collect
+
+MAX_SOURCE_CHARS = 5_000_000  # beyond this a file is not a plugin; report instead of parsing for minutes
+
+
+_AT = re.compile(r"error at (\d+):(\d+): ")
+
+
+def _parse_error(source: str, path: str, exc: BaseException | None, message: str | None = None) -> Finding:
+    """CAT000 at the error's position.
+
+    libcst's native parser loses columns, so Python's own compiler is asked
+    first: its position and wording ("expected ':'") are what authors know.
+    """
+    line, col = 1, 0
+    if message is None:
+        try:
+            compile(source, path or "<unknown>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+        except SyntaxError as syntax:
+            line, col = syntax.lineno or 1, max(0, (syntax.offset or 1) - 1)
+            message = f"the file does not parse: {syntax.msg}"
+        except (ValueError, RecursionError, MemoryError, OverflowError):
+            pass
+    if message is None and isinstance(exc, cst.ParserSyntaxError):
+        text = exc.message.strip().splitlines()[0] if exc.message else "invalid syntax"
+        at = _AT.search(text)
+        if at:
+            line, col = int(at.group(1)), int(at.group(2))
+            text = text[at.end():]
+        text = text.replace("parser error: ", "")
+        message = f"the file does not parse: {text}"
+    lines = source.splitlines()
+    if lines and line > len(lines):
+        line, col = len(lines), len(lines[-1])
+    elif lines:
+        col = min(col, len(lines[line - 1]))
+    else:
+        line, col = 1, 0
+    return Finding("CAT000", message or "the file does not parse", path, Span(line, col, line, col))
+
+
+def _parse(source: str, path: str) -> tuple[cst.Module | None, Finding | None]:
+    if len(source) > MAX_SOURCE_CHARS:
+        return None, _parse_error(source, path, None, f"the file is too large to lint ({len(source):,} characters)")
+    if "\x00" in source:
+        line = source.count("\n", 0, source.index("\x00")) + 1
+        col = source.index("\x00") - (source.rfind("\n", 0, source.index("\x00")) + 1)
+        return None, Finding("CAT000", "the file does not parse: it contains a NUL character", path, Span(line, col, line, col))
+    try:
+        return cst.parse_module(source), None
+    except cst.ParserSyntaxError as exc:
+        return None, _parse_error(source, path, exc)
+    except RecursionError:
+        return None, _parse_error(source, path, None, "the file does not parse: it nests too deeply")
+    except Exception as exc:  # the native parser reports some errors as other exception types
+        return None, _parse_error(source, path, None, f"the file does not parse: {exc}")
+
+
+def _edit(positions: Positions, spec) -> Edit:
+    if spec.kind == "insert":
+        span = positions.span(spec.node)
+        return Edit(Span(span.start_line, span.start_col, span.start_line, span.start_col), spec.text)
+    if spec.kind == "replace_outer":
+        return Edit(positions.outer_span(spec.node), spec.text)
+    return Edit(positions.span(spec.node), spec.text)
+
+
+def _fix(positions: Positions, spec: FixSpec | None) -> Fix | None:
+    if spec is None:
+        return None
+    return Fix(spec.title, tuple(_edit(positions, e) for e in spec.edits), spec.safe)
+
+
+def _key_uses(facts) -> list[tuple[str, str, str, cst.BaseExpression]]:
+    uses = []
+    for call in facts.store_calls:
+        if call.key is None:
+            continue
+        key = literal_text(call.key)
+        if key:
+            uses.append((key, call.scope, call.verb, call.key))
+    return uses
+
+
+def check_source(source: str, path: str, settings: Settings) -> FileResult:
+    """Every per-file finding (unfiltered) and the literal keys of one file."""
+    result = FileResult(path)
+    result.noqa, result.file_noqa = parse_noqa(source)
+    module, error = _parse(source, path)
+    if module is None:
+        result.findings.append(error)
+        return result
+    try:
+        facts = collect(module, source, tuple(settings.bootstrap_hooks))
+    except RecursionError:
+        result.findings.append(Finding("CAT000", "the file nests too deeply to lint", path, Span(1, 0, 1, 0)))
+        return result
+    if not facts.store_calls and not facts.user_refs:
+        return result  # nothing of the Cat's stores in this file: no rule can fire
+    context = RuleContext(facts, settings, path)
+    reports: list[Report] = []
+    for rule in FILE_RULES:
+        reports.extend(rule.check(context))
+    keys = _key_uses(facts)
+    nodes: list[cst.CSTNode] = [r.node for r in reports] + [k[3] for k in keys]
+    outer: list[cst.CSTNode] = []
+    for report in reports:
+        if report.fix is not None:
+            for spec in report.fix.edits:
+                (outer if spec.kind == "replace_outer" else nodes).append(spec.node)
+    if not nodes and not outer:
+        return result
+    positions = Positions(module, source, nodes, outer)
+    for report in reports:
+        result.findings.append(Finding(report.code, report.message, path, positions.span(report.node), _fix(positions, report.fix)))
+    result.key_uses = [KeyUse(key, scope, verb, path, positions.span(node)) for key, scope, verb, node in keys]
+    result.findings.sort(key=lambda f: (f.span, f.code))
+    return result
+
+
+# --- project-wide -----------------------------------------------------------
+
+def _unknown_keys(result: FileResult, index: KeyIndex) -> list[Finding]:
+    rule = get_rule("CAT006")
+    return list(rule.check_uses(result.key_uses, index)) if rule is not None else []
+
+
+def _ignored_by_path(path: str, code: str, settings: Settings) -> bool:
+    if not settings.per_file_ignores:
+        return False
+    posix = PurePosixPath(path.replace("\\", "/"))
+    for pattern, codes in settings.per_file_ignores:
+        if not any(code.startswith(prefix) for prefix in codes):
+            continue
+        pattern = pattern.replace("\\", "/")
+        if (
+            fnmatch.fnmatch(str(posix), pattern)
+            or fnmatch.fnmatch(posix.name, pattern)
+            or posix.match(pattern)
+            or (pattern.endswith("/") and str(posix).startswith(pattern))
+            or str(posix).startswith(pattern.rstrip("/") + "/")
+        ):
+            return True
+    return False
+
+
+def filter_findings(result: FileResult, findings: Iterable[Finding], settings: Settings) -> list[Finding]:
+    """Drop what select/ignore, per-file-ignores and noqa comments silence."""
+    kept = []
+    for finding in findings:
+        if not settings.enabled(finding.code):
+            continue
+        if _ignored_by_path(finding.path, finding.code, settings):
+            continue
+        lines = (finding.span.start_line,) if finding.span.start_line == finding.span.end_line else (finding.span.start_line, finding.span.end_line)
+        if finding.code != "CAT000" and is_suppressed(finding.code, lines, result.noqa, result.file_noqa):
+            continue
+        kept.append(finding)
+    kept.sort(key=lambda f: (f.span, f.code))
+    return kept
+
+
+def check_project(results: Iterable[FileResult], settings: Settings, index: KeyIndex) -> dict[str, list[Finding]]:
+    """Final findings per path: the per-file ones plus CAT006, filtered and sorted by position."""
+    out: dict[str, list[Finding]] = {}
+    for result in results:
+        findings = list(result.findings)
+        if settings.enabled("CAT006"):
+            findings.extend(_unknown_keys(result, index))
+        out[result.path] = filter_findings(result, findings, settings)
+    return out
+
+
+def lint_source(source: str, path: str, settings: Settings, index: KeyIndex | None = None) -> list[Finding]:
+    """Lint one document; without ``index``, CAT006 sees only this document's keys."""
+    result = check_source(source, path, settings)
+    if index is None:
+        index = KeyIndex()
+        index.set_file(path, result.key_uses)
+    return check_project([result], settings, index)[path]

@@ -1,0 +1,136 @@
+"""The project-wide key index: which keys the code writes and reads, and which the database holds.
+
+CAT006 (a key read but never written) needs the whole tree, so the engine
+collects ``KeyUse`` records per file and the callers (the command line for a
+run, the language server for a workspace) keep them here, file by file, next
+to the keys found in the project's database.  Scopes follow ``KeyUse``:
+``"store"`` is the global store, ``"user"`` the per-user one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+from cat_lint.findings import KeyUse
+
+# Keys the Cat keeps in the global store for itself (see cat-reference.md).
+CAT_OWNED_KEYS = frozenset({"active_plugins", "installation_info"})
+CAT_OWNED_PREFIXES = ("settings_",)
+MAX_KEY_LENGTH = 1024  # key VARCHAR(1024) in both tables
+
+
+def is_cat_owned(key: str) -> bool:
+    return key in CAT_OWNED_KEYS or key.startswith(CAT_OWNED_PREFIXES)
+
+
+@dataclass(frozen=True)
+class DatabaseKeys:
+    """The keys present in a project's database when the run started."""
+
+    store: frozenset[str] = frozenset()
+    user: frozenset[str] = frozenset()
+    location: str = ""
+
+    def keys(self, scope: str) -> frozenset[str]:
+        return self.store if scope == "store" else self.user
+
+
+def load_database_keys(settings) -> DatabaseKeys | None:
+    """The keys of the project's database, read-only; ``None`` when there is no readable database.
+
+    Resolved exactly as the runtime resolves it (``settings.database`` wins,
+    then ``CAT_SQL``, then the project's ``config.py``, then the default).
+    A missing or unreadable database is not an error for a linter: CAT006
+    then relies on the code alone.
+    """
+    try:
+        from cat.database.inspect import DatabaseUnavailable, KeyReader
+        from cat.database.location import resolve_database
+
+        location = resolve_database(settings.database, settings.project)
+        with KeyReader(location) as reader:
+            return DatabaseKeys(
+                store=frozenset(k.key for k in reader.global_keys()),
+                user=frozenset(k.key for k in reader.user_keys()),
+                location=location.describe(),
+            )
+    except (DatabaseUnavailable, ValueError, OSError):
+        return None
+    except Exception:  # sqlite3 errors, an odd URL: the linter still runs without the database
+        return None
+
+
+class KeyIndex:
+    """Key uses of every file, plus the database's keys."""
+
+    def __init__(self, db_keys: DatabaseKeys | None = None) -> None:
+        self.db_keys = db_keys
+        self._files: dict[str, list[KeyUse]] = {}
+        self._written: dict[str, dict[str, int]] | None = None
+
+    # -- maintenance ----------------------------------------------------
+    def set_file(self, path: str, key_uses: Iterable[KeyUse]) -> None:
+        self._files[path] = list(key_uses)
+        self._written = None
+
+    def remove_file(self, path: str) -> None:
+        if self._files.pop(path, None) is not None:
+            self._written = None
+
+    def files(self) -> list[str]:
+        return sorted(self._files)
+
+    # -- queries --------------------------------------------------------
+    def _all(self) -> Iterable[KeyUse]:
+        for uses in self._files.values():
+            yield from uses
+
+    def uses(self, key: str, scope: str | None = None) -> list[KeyUse]:
+        return [u for u in self._all() if u.key == key and (scope is None or u.scope == scope)]
+
+    def writes(self, key: str, scope: str) -> list[KeyUse]:
+        return [u for u in self.uses(key, scope) if u.writes]
+
+    def reads(self, key: str, scope: str) -> list[KeyUse]:
+        return [u for u in self.uses(key, scope) if not u.writes]
+
+    def _written_counts(self) -> dict[str, dict[str, int]]:
+        if self._written is None:
+            written: dict[str, dict[str, int]] = {"store": {}, "user": {}}
+            for use in self._all():
+                if use.writes:
+                    bucket = written.setdefault(use.scope, {})
+                    bucket[use.key] = bucket.get(use.key, 0) + 1
+            self._written = written
+        return self._written
+
+    def written_keys(self, scope: str) -> set[str]:
+        return set(self._written_counts().get(scope, {}))
+
+    def all_keys(self, scope: str | None = None) -> set[str]:
+        """Every key seen in code (any verb) or in the database, for completion."""
+        keys = {u.key for u in self._all() if scope is None or u.scope == scope}
+        if self.db_keys is not None:
+            for s in ("store", "user") if scope is None else (scope,):
+                keys |= self.db_keys.keys(s)
+        return keys
+
+    def is_known(self, key: str, scope: str) -> bool:
+        if key in self._written_counts().get(scope, {}):
+            return True
+        if scope == "store" and is_cat_owned(key):
+            return True
+        return self.db_keys is not None and key in self.db_keys.keys(scope)
+
+    def suggest(self, key: str, scope: str) -> str | None:
+        """The closest saved key (in code or in the database), for "did you mean"."""
+        candidates = set(self._written_counts().get(scope, {}))
+        if self.db_keys is not None:
+            candidates |= self.db_keys.keys(scope)
+        candidates.discard(key)
+        if not candidates:
+            return None
+        close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.75)
+        return close[0] if close else None

@@ -1,0 +1,234 @@
+"""What a name refers to: ``cat.store``, ``cat.user``, ``cat.hook``, ``datetime.datetime``...
+
+Two resolvers give the same answers:
+
+* ``ImportTable`` (the fast path) reads the module's top-level imports and
+  resolves by spelling.  It is exact when no name bound by a ``cat`` import is
+  bound anywhere else in the file (a parameter, an assignment, another
+  import), which the collector checks while it walks.
+* ``ScopeResolver`` uses libcst's ``ScopeProvider`` and qualified names.  The
+  collector switches to it for files where a ``cat`` name is shadowed or
+  imported inside a function: ``def f(user): user.save(...)`` then refers to
+  the parameter, not to ``cat.user``.
+
+Resolving every file through scope analysis would cost about five times the
+parse, so the slow path is kept for the files that need it.
+
+Also here, for the language server: :func:`store_call_at`, which tells
+whether a cursor is in the key argument of a store call, also on half-typed
+code that does not parse.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import libcst as cst
+
+from cat_lint.findings import Span
+
+STORE = "cat.store"
+USER = "cat.user"
+STORES = {STORE: "store", USER: "user"}
+VERBS = ("save", "load", "exists", "delete", "update")
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of attributes over a name, else None."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def _module_name(node: cst.BaseExpression) -> str | None:
+    return dotted(node) if node is not None else None
+
+
+def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str, cst.ImportAlias]]:
+    """``(bound name, qualified name, alias node)`` for each name an import statement binds."""
+    out: list[tuple[str, str, cst.ImportAlias]] = []
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            full = _module_name(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                out.append((alias.asname.name.value, full, alias))
+            else:
+                out.append((full.split(".")[0], full.split(".")[0], alias))
+        return out
+    if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        return out
+    module = _module_name(node.module)
+    if module is None:
+        return out
+    for alias in node.names:
+        name = _module_name(alias.name)
+        if name is None:
+            continue
+        bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+        out.append((bound, f"{module}.{name}", alias))
+    return out
+
+
+def _top_level_imports(body: Iterable[cst.CSTNode]) -> Iterable[cst.Import | cst.ImportFrom]:
+    """Imports run at import time: the module body and the blocks of its if/try/with statements."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    yield small
+        elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.TryStar) if hasattr(cst, "TryStar") else (cst.If, cst.Try, cst.With)):
+            blocks = [stmt.body]
+            if isinstance(stmt, cst.If) and stmt.orelse is not None:
+                blocks.append(stmt.orelse if isinstance(stmt.orelse, cst.Else) else stmt.orelse)
+            if isinstance(stmt, (cst.Try,)) or type(stmt).__name__ == "TryStar":
+                blocks.extend(stmt.handlers)
+                if stmt.orelse is not None:
+                    blocks.append(stmt.orelse)
+                if stmt.finalbody is not None:
+                    blocks.append(stmt.finalbody)
+            for block in blocks:
+                if isinstance(block, cst.If):
+                    yield from _top_level_imports([block])
+                    continue
+                inner = getattr(block, "body", None)
+                if isinstance(inner, cst.BaseSuite):
+                    inner = inner.body
+                if isinstance(inner, (list, tuple)):
+                    yield from _top_level_imports(inner)
+
+
+class ImportTable:
+    """Top-level imports of a module: bound name -> qualified name."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.aliases: dict[str, str] = {}
+        self.import_nodes: set[int] = set()  # ids of the ImportAlias nodes read here
+        for stmt in _top_level_imports(module.body):
+            for bound, qualified, alias in import_bindings(stmt):
+                self.aliases[bound] = qualified
+                self.import_nodes.add(id(alias))
+        # Names whose meaning matters to the rules: the ones bound to the cat package.
+        self.cat_names = {name for name, q in self.aliases.items() if q == "cat" or q.startswith("cat.")}
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        if isinstance(node, cst.Name):
+            return self.aliases.get(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.resolve(node.value)
+            return f"{base}.{node.attr.value}" if base is not None else None
+        return None
+
+
+class ScopeResolver:
+    """Resolution through libcst's scope analysis, for files where spelling is not enough."""
+
+    def __init__(self, module: cst.Module, table: ImportTable) -> None:
+        from libcst.metadata import MetadataWrapper, QualifiedNameSource, ScopeProvider
+
+        self._import = QualifiedNameSource.IMPORT
+        # The module was parsed for this run only, so skipping the deep copy keeps node identity.
+        self._scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+        self._table = table
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        scope = self._scopes.get(node)
+        if scope is None:
+            return None
+        try:
+            names = scope.get_qualified_names_for(node)
+        except Exception:  # libcst cannot name every expression; those are not ours
+            return None
+        imported = {q.name for q in names if q.source is self._import}
+        if len(imported) != 1 or len(names) != 1:
+            # Unbound (a builtin such as ``set``), local, or bound several ways: fall back to
+            # the import table only for names no scope binds at all.
+            if not names:
+                return self._table.resolve(node) if isinstance(node, cst.Name) is False else None
+            return None
+        return next(iter(imported))
+
+
+# --- the cursor in a key argument (language server) -----------------------
+
+@dataclass(frozen=True)
+class StoreCallContext:
+    """Where a cursor sits inside the key argument of ``store.<verb>(`` / ``user.<verb>(``."""
+
+    scope: str  # "store" or "user"
+    verb: str
+    prefix: str  # the key text typed before the cursor
+    quote: str  # '"' or "'" (empty when no string has been opened yet)
+    span: Span  # the key text to replace, quotes excluded (empty at the cursor when nothing is typed)
+
+
+_CALL_AT = re.compile(r"(?P<obj>[A-Za-z_][\w.]*)\.(?P<verb>save|load|exists|delete|update)\(\s*(?P<quote>[rRuU]?['\"])?(?P<text>[^'\"\n]*)$")
+
+
+def _aliases_of(source: str, line: int) -> dict[str, str]:
+    """Import aliases from as much of the file as parses: the whole file, or it with the cursor's line blanked."""
+    lines = source.splitlines(keepends=True)
+    attempts = [source]
+    if 0 < line <= len(lines):
+        attempts.append("".join(lines[: line - 1]) + "\n" + "".join(lines[line:]))
+        attempts.append("".join(lines[: line - 1]))
+    for text in attempts:
+        try:
+            module = cst.parse_module(text)
+        except Exception:
+            continue
+        return ImportTable(module).aliases
+    # Nothing parses: read the import lines one by one.
+    aliases: dict[str, str] = {}
+    for text in lines:
+        stripped = text.strip()
+        if stripped.startswith(("import ", "from ")):
+            try:
+                aliases.update(ImportTable(cst.parse_module(stripped + "\n")).aliases)
+            except Exception:
+                continue
+    return aliases
+
+
+def store_call_at(source: str, line: int, col: int) -> StoreCallContext | None:
+    """The store call whose key argument holds the cursor (1-based line, 0-based column), if any."""
+    lines = source.splitlines()
+    if not 0 < line <= len(lines) + (1 if source.endswith(("\n", "\r")) or not source else 0):
+        return None
+    current = lines[line - 1] if line <= len(lines) else ""
+    col = max(0, min(col, len(current)))
+    head = current[:col]
+    match = _CALL_AT.search(head)
+    if match is None:
+        return None
+    aliases = _aliases_of(source, line)
+    obj = match.group("obj")
+    parts = obj.split(".")
+    base = aliases.get(parts[0])
+    if base is None:
+        return None
+    qualified = ".".join([base] + parts[1:])
+    scope = STORES.get(qualified)
+    if scope is None:
+        return None
+    quote = match.group("quote") or ""
+    text = match.group("text")
+    if not quote:
+        if text.strip():
+            return None  # the first argument is not a string literal
+        return StoreCallContext(scope, match.group("verb"), "", "", Span(line, col, line, col))
+    quote_char = quote[-1]
+    start = col - len(text)
+    # The key text runs to the closing quote, if the line has one.
+    rest = current[col:]
+    close = rest.find(quote_char)
+    end = col + (close if close >= 0 else len(re.match(r"[^'\"\s,)]*", rest).group(0)))
+    return StoreCallContext(scope, match.group("verb"), text, quote_char, Span(line, start, line, end))

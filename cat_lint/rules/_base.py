@@ -1,0 +1,130 @@
+"""What every rule is made of, and what a rule reports.
+
+A rule is a class holding its code, its documentation (Ruff's "what it does
+/ why is this bad / example / fix" sections) and its VALID/INVALID examples
+(Fixit's way: the examples are the rule's tests), next to its ``check``.
+``check`` reads the facts the collector gathered in the file's single walk
+(see ``cat_lint.visitors``) and returns ``Report`` objects holding nodes,
+not positions: the engine computes the positions of all reports of a file
+at once, only when there are some.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import libcst as cst
+
+from cat_lint.settings import Settings
+from cat_lint.visitors import ModuleFacts
+
+DOCS_URL = "https://github.com/cat-devtools/cat-devtools/blob/main/docs/rules/{code}.md"
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    """An edit expressed on a node: ``insert`` before it, ``replace`` it, or ``replace_outer`` (with its parentheses)."""
+
+    kind: str
+    node: cst.CSTNode
+    text: str
+
+
+@dataclass(frozen=True)
+class FixSpec:
+    title: str
+    edits: tuple[EditSpec, ...]
+    safe: bool = True
+
+
+@dataclass(frozen=True)
+class Report:
+    code: str
+    node: cst.CSTNode
+    message: str
+    fix: FixSpec | None = None
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An example that must produce a finding of the rule at ``line``/``col`` (1-based line, 0-based column).
+
+    ``message`` is compared in full when given; ``fixed`` is the source after
+    the rule's fixes are applied (safe and unsafe).
+    """
+
+    source: str
+    line: int
+    col: int
+    message: str | None = None
+    fixed: str | None = None
+    count: int | None = None  # how many findings of the rule the example yields, when not one
+
+
+@dataclass
+class RuleContext:
+    facts: ModuleFacts
+    settings: Settings
+    path: str
+
+
+class Rule:
+    code: str = ""
+    name: str = ""
+    summary: str = ""
+    what: str = ""
+    why: str = ""
+    example: str = ""
+    fix_text: str = ""
+    limits: str = ""
+    fixable: str = "never"  # "never", "sometimes" or "always"
+    project_wide: bool = False
+    VALID: tuple[str, ...] = ()
+    INVALID: tuple[Invalid, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(code=self.code)
+
+    @property
+    def docs(self) -> str:
+        """The rule's page, rendered from the class (``cat-lint rule CODE`` prints it)."""
+        parts = [f"# {self.code} ({self.name})", "", self.summary, ""]
+        fixable = {"always": "Fix is always available.", "sometimes": "Fix is sometimes available."}.get(self.fixable)
+        if fixable:
+            parts += [f"*{fixable}*", ""]
+        parts += ["## What it does", "", textwrap.dedent(self.what).strip(), ""]
+        parts += ["## Why is this bad?", "", textwrap.dedent(self.why).strip(), ""]
+        if self.example:
+            parts += ["## Example", "", "```python", textwrap.dedent(self.example).strip("\n"), "```", ""]
+        if self.fix_text:
+            parts += ["## Fix", "", textwrap.dedent(self.fix_text).strip(), ""]
+        if self.limits:
+            parts += ["## Limits", "", textwrap.dedent(self.limits).strip(), ""]
+        return "\n".join(parts).rstrip() + "\n"
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<rule {self.code} {self.name}>"
+
+
+def literal_text(node: cst.BaseExpression) -> str | None:
+    """The value of a plain string literal (no f-string parts), else None."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            value = node.evaluated_value
+        except Exception:
+            return None
+        return value if isinstance(value, str) else None
+    return None
+
+
+def call_text(scope_receiver: str, verb: str, key: cst.BaseExpression | None) -> str:
+    """``store.save("theme", ...)`` as messages show a call."""
+    text = literal_text(key) if key is not None else None
+    shown = f'"{text}"' if text is not None and len(text) <= 40 else "..."
+    return f"{scope_receiver}.{verb}({shown}{', ...' if verb in ('save', 'update') else ''})"

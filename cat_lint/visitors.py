@@ -1,0 +1,558 @@
+"""One walk over a module that gathers every fact the rules need.
+
+The rules never walk the tree themselves: a single pass records the store
+calls, each use of ``user`` with the place it runs in, the functions (hooks,
+endpoints, what they call and return), and local assignments.  Then each
+rule reads these facts.  One walk for all rules is what keeps the linter
+close to the cost of parsing.
+
+The walk is a small hand-written traversal rather than a ``CSTVisitor``:
+libcst's visitor rebuilds every node it passes, and visiting whitespace and
+punctuation nodes costs more than the parse; this walker follows only
+the fields that hold code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Callable
+
+import libcst as cst
+
+from cat_lint.names import STORES, VERBS, ImportTable, ScopeResolver, import_bindings
+
+HOOK_DECORATORS = frozenset({"cat.hook", "cat.mad_hatter.decorators.hook"})
+ENDPOINT_METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "endpoint": "ANY"}
+ENDPOINT_OBJECTS = frozenset({"cat.endpoint", "cat.mad_hatter.decorators.endpoint"})
+
+
+@dataclass(eq=False)
+class EndpointInfo:
+    method: str
+    path: str | None
+    open: bool  # declared without role= (or role=None)
+    decorator: cst.Call | None
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    """A ``def`` with what the rules need to know about it."""
+
+    node: cst.FunctionDef
+    name: str
+    is_async: bool
+    parent: FunctionInfo | None
+    top_level: bool
+    hook_name: str | None = None
+    endpoint: EndpointInfo | None = None
+    calls: list[tuple[str, cst.Call]] = field(default_factory=list)
+    returns: list[cst.BaseExpression] = field(default_factory=list)
+    assigns: dict[str, list[cst.BaseExpression | None]] = field(default_factory=dict)
+    local_defs: dict[str, FunctionInfo] = field(default_factory=dict)
+    awaited_names: set[str] = field(default_factory=set)
+    handed_names: set[str] = field(default_factory=set)
+
+    def chain(self):
+        info: FunctionInfo | None = self
+        while info is not None:
+            yield info
+            info = info.parent
+
+
+@dataclass(frozen=True)
+class ImportPlace:
+    """Code that runs at import time: ``kind`` is module, class, decorator or default."""
+
+    kind: str
+    owner: str = ""  # the class or function it belongs to
+    detail: str = ""  # the parameter, for defaults
+
+    def describe(self) -> str:
+        if self.kind == "module":
+            return "at module level, which runs at import time"
+        if self.kind == "class":
+            return f"in the body of class `{self.owner}`, which runs at import time"
+        if self.kind == "decorator":
+            return f"in a decorator of `{self.owner}`, evaluated at import time"
+        return f"in the default value of parameter `{self.detail}` of `{self.owner}`, evaluated at import time"
+
+
+@dataclass(eq=False)
+class UserRef:
+    node: cst.BaseExpression
+    func: FunctionInfo | None  # innermost enclosing def (None: module or class level)
+    place: ImportPlace | None  # set when the use runs at import time
+    deferred: bool  # inside a lambda whose body runs later
+
+
+@dataclass(eq=False)
+class StoreCall:
+    node: cst.Call
+    scope: str  # "store" or "user"
+    verb: str
+    receiver: str  # how the code spells the object, e.g. ``store`` or ``cat.user``
+    key: cst.BaseExpression | None
+    value: cst.BaseExpression | None  # save's value
+    fn: cst.BaseExpression | None  # update's function
+    func: FunctionInfo | None
+    role: str | None  # "statement", "assign", "awaited" or None (used as a value)
+    assigned_name: str | None = None
+    deferred: bool = False
+
+
+@dataclass(eq=False)
+class ModuleFacts:
+    module: cst.Module
+    source: str
+    table: ImportTable
+    store_calls: list[StoreCall] = field(default_factory=list)
+    user_refs: list[UserRef] = field(default_factory=list)
+    functions: list[FunctionInfo] = field(default_factory=list)
+    module_functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    import_calls: list[tuple[str, cst.Call, ImportPlace]] = field(default_factory=list)
+    module_assigns: dict[str, list[cst.BaseExpression | None]] = field(default_factory=dict)
+    bound_names: set[str] = field(default_factory=set)
+    resolve: Callable[[cst.BaseExpression], str | None] = lambda node: None
+    used_scope: bool = False
+
+    def resolve_builtin(self, node: cst.BaseExpression) -> str | None:
+        """Qualified name through imports, or ``builtins.x`` for an unbound builtin name."""
+        if isinstance(node, cst.Name) and node.value not in self.bound_names and node.value not in self.table.aliases:
+            return f"builtins.{node.value}"
+        return self.table.resolve(node) if not isinstance(node, cst.Name) or node.value in self.table.aliases else None
+
+    def assignments(self, func: FunctionInfo | None) -> dict[str, list[cst.BaseExpression | None]]:
+        return func.assigns if func is not None else self.module_assigns
+
+
+# Node types whose fields never hold code worth walking.
+_SKIP = (
+    cst.BaseParenthesizableWhitespace, cst.Comma, cst.LeftParen, cst.RightParen, cst.EmptyLine, cst.Newline,
+    cst.TrailingWhitespace, cst.Colon, cst.Dot, cst.AssignEqual, cst.Semicolon, cst.BaseBinaryOp, cst.BaseBooleanOp,
+    cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.ImportStar, cst.Asynchronous, cst.Annotation,
+    cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary,
+)
+_NOT_CODE = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer", "comma", "semicolon", "newline"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(
+            f.name for f in dataclasses.fields(cls) if not f.name.startswith("whitespace") and f.name not in _NOT_CODE
+        )
+    return names
+
+
+def _target_names(node: cst.CSTNode):
+    if isinstance(node, cst.Name):
+        yield node.value
+    elif isinstance(node, (cst.Tuple, cst.List)):
+        for element in node.elements:
+            yield from _target_names(element.value)
+    elif isinstance(node, cst.StarredElement):
+        yield from _target_names(node.value)
+
+
+class _NeedScope(Exception):
+    """Raised by the fast pass when a ``cat`` name is shadowed: start over with scope analysis."""
+
+
+class Collector:
+    def __init__(self, module: cst.Module, source: str, bootstrap_hooks: tuple[str, ...], resolver=None) -> None:
+        table = ImportTable(module)
+        self.facts = ModuleFacts(module, source, table)
+        self.table = table
+        self.cat_names = table.cat_names
+        self.fast = resolver is None
+        self.resolve = table.resolve if resolver is None else resolver.resolve
+        self.facts.resolve = self.resolve
+        self.facts.used_scope = not self.fast
+        self.func: FunctionInfo | None = None
+        self.place: ImportPlace | None = ImportPlace("module")
+        self.lambda_depth = 0
+        self.roles: dict[int, tuple[str, str | None]] = {}
+        self.dispatch = {
+            cst.FunctionDef: self._function,
+            cst.ClassDef: self._class,
+            cst.Lambda: self._lambda,
+            cst.Call: self._call,
+            cst.Await: self._await,
+            cst.Name: self._name,
+            cst.Attribute: self._attribute,
+            cst.Import: self._import,
+            cst.ImportFrom: self._import,
+            cst.Assign: self._assign,
+            cst.AnnAssign: self._ann_assign,
+            cst.AugAssign: self._aug_assign,
+            cst.Expr: self._expr,
+            cst.Return: self._return,
+            cst.Arg: self._arg,
+            cst.For: self._for,
+            cst.CompFor: self._comp_for,
+            cst.WithItem: self._with_item,
+            cst.ExceptHandler: self._except,
+            cst.NamedExpr: self._named_expr,
+            cst.Global: self._global,
+            cst.Nonlocal: self._global,
+            cst.Param: self._param,
+        }
+        for name in ("MatchAs", "MatchStar", "MatchMapping"):
+            kind = getattr(cst, name, None)
+            if kind is not None:
+                self.dispatch[kind] = self._match_capture
+
+    # -- traversal --------------------------------------------------------
+    def run(self) -> ModuleFacts:
+        for stmt in self.facts.module.body:
+            self.walk(stmt)
+        return self.facts
+
+    def walk(self, node: cst.CSTNode) -> None:
+        handler = self.dispatch.get(type(node))
+        if handler is not None:
+            handler(node)
+        else:
+            self.children(node)
+
+    def children(self, node: cst.CSTNode) -> None:
+        for name in _fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                if not isinstance(value, _SKIP):
+                    self.walk(value)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode) and not isinstance(item, _SKIP):
+                        self.walk(item)
+
+    # -- bindings -----------------------------------------------------------
+    def bind(self, name: str, value: cst.BaseExpression | None = None) -> None:
+        self.facts.bound_names.add(name)
+        if self.fast and name in self.cat_names:
+            raise _NeedScope(name)
+        if self.lambda_depth:
+            return
+        assigns = self.facts.assignments(self.func) if self.place is None or self.place.kind == "module" else {}
+        assigns.setdefault(name, []).append(value)
+
+    def bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        """Bind the names of an assignment target; walk the parts that are reads (``a.b``, ``a[i]``)."""
+        if isinstance(target, cst.Name):
+            self.bind(target.value, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind_target(element.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, None)
+        else:
+            self.walk(target)
+
+    # -- handlers -----------------------------------------------------------
+    def _import(self, node: cst.Import | cst.ImportFrom) -> None:
+        for bound, qualified, alias in import_bindings(node):
+            if id(alias) in self.table.import_nodes:
+                self.facts.bound_names.add(bound)
+                continue
+            if self.fast and (qualified == "cat" or qualified.startswith("cat.")):
+                raise _NeedScope(bound)
+            self.bind(bound, None)
+
+    def _global(self, node) -> None:
+        for item in node.names:
+            self.bind(item.name.value, None)
+
+    def _match_capture(self, node) -> None:
+        for attr in ("name", "rest"):
+            target = getattr(node, attr, None)
+            if isinstance(target, cst.Name):
+                self.bind(target.value, None)
+        for name in _fields(type(node)):
+            if name in ("name", "rest"):
+                continue
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode) and not isinstance(value, _SKIP):
+                self.walk(value)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        self.walk(item)
+
+    def _param(self, node: cst.Param) -> None:  # reached for lambdas; defs handle params themselves
+        self.bind(node.name.value, None)
+        if node.default is not None:
+            self.walk(node.default)
+
+    def _assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if isinstance(value, cst.Call) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.roles[id(value)] = ("assign", node.targets[0].target.value)
+        self.walk(value)
+        for target in node.targets:
+            self.bind_target(target.target, value if len(node.targets) == 1 else None)
+
+    def _ann_assign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            if isinstance(node.value, cst.Call) and isinstance(node.target, cst.Name):
+                self.roles[id(node.value)] = ("assign", node.target.value)
+            self.walk(node.value)
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, node.value)
+        else:
+            self.walk(node.target)
+
+    def _aug_assign(self, node: cst.AugAssign) -> None:
+        self.walk(node.value)
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, None)
+        else:
+            self.walk(node.target)
+
+    def _for(self, node: cst.For) -> None:
+        self.walk(node.iter)
+        self.bind_target(node.target, None)
+        self.walk(node.body)
+        if node.orelse is not None:
+            self.walk(node.orelse)
+
+    def _comp_for(self, node: cst.CompFor) -> None:
+        self.walk(node.iter)
+        self.bind_target(node.target, None)
+        for condition in node.ifs:
+            self.walk(condition.test)
+        if node.inner_for_in is not None:
+            self.walk(node.inner_for_in)
+
+    def _with_item(self, node: cst.WithItem) -> None:
+        self.walk(node.item)
+        if node.asname is not None:
+            self.bind_target(node.asname.name, None)
+
+    def _except(self, node: cst.ExceptHandler) -> None:
+        if node.type is not None:
+            self.walk(node.type)
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.bind(node.name.name.value, None)
+        self.walk(node.body)
+
+    def _named_expr(self, node: cst.NamedExpr) -> None:
+        self.walk(node.value)
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, None)
+
+    def _expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call):
+            self.roles[id(node.value)] = ("statement", None)
+        self.walk(node.value)
+
+    def _await(self, node: cst.Await) -> None:
+        expr = node.expression
+        if isinstance(expr, cst.Call):
+            self.roles[id(expr)] = ("awaited", None)
+        elif isinstance(expr, cst.Name) and self.func is not None:
+            self.func.awaited_names.add(expr.value)
+        self.walk(expr)
+
+    def _return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            if self.func is not None and not self.lambda_depth:
+                self.func.returns.append(node.value)
+                if isinstance(node.value, cst.Name):
+                    self.func.handed_names.add(node.value.value)
+            self.walk(node.value)
+
+    def _arg(self, node: cst.Arg) -> None:
+        if isinstance(node.value, cst.Name) and self.func is not None:
+            self.func.handed_names.add(node.value.value)
+        self.walk(node.value)
+
+    def _name(self, node: cst.Name) -> None:
+        if node.value in self.cat_names or not self.fast:
+            if self.resolve(node) == "cat.user":
+                self._user_ref(node)
+
+    def _attribute(self, node: cst.Attribute) -> None:
+        base = node.value
+        while isinstance(base, cst.Attribute):
+            base = base.value
+        if isinstance(base, cst.Name) and (base.value in self.cat_names or not self.fast):
+            if isinstance(node.value, cst.Name) and self.resolve(node) == "cat.user":
+                self._user_ref(node)
+                return
+        self.walk(node.value)
+
+    def _user_ref(self, node: cst.BaseExpression) -> None:
+        place = self.place if self.func is None and not self.lambda_depth else None
+        self.facts.user_refs.append(UserRef(node, self.func, place, bool(self.lambda_depth)))
+
+    def _call(self, node: cst.Call) -> None:
+        func = node.func
+        role = self.roles.pop(id(node), (None, None))
+        if isinstance(func, cst.Attribute) and func.attr.value in VERBS:
+            qualified = self.resolve(func.value)
+            scope = STORES.get(qualified or "")
+            if scope is not None:
+                self._store_call(node, scope, func.attr.value, func.value, role)
+        elif isinstance(func, cst.Name):
+            if self.func is not None:
+                self.func.calls.append((func.value, node))
+            elif not self.lambda_depth and self.place is not None:
+                self.facts.import_calls.append((func.value, node, self.place))
+        self.walk(func)
+        for arg in node.args:
+            self._arg(arg)
+
+    def _store_call(self, node: cst.Call, scope: str, verb: str, receiver: cst.BaseExpression, role) -> None:
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        key = positional[0] if positional else keywords.get("key")
+        second = positional[1] if len(positional) > 1 else None
+        value = (second if second is not None else keywords.get("value")) if verb == "save" else None
+        fn = (second if second is not None else keywords.get("fn")) if verb == "update" else None
+        spelled = _spell(receiver)
+        self.facts.store_calls.append(
+            StoreCall(node, scope, verb, spelled, key, value, fn, self.func, role[0], role[1], bool(self.lambda_depth))
+        )
+
+    def _lambda(self, node: cst.Lambda) -> None:
+        params = node.params
+        for param in _all_params(params):
+            if param.default is not None:
+                self.walk(param.default)
+        self.lambda_depth += 1
+        try:
+            for param in _all_params(params):
+                self.bind(param.name.value, None)
+            self.walk(node.body)
+        finally:
+            self.lambda_depth -= 1
+
+    def _decorator_info(self, info: FunctionInfo, decorator: cst.BaseExpression) -> None:
+        call = decorator if isinstance(decorator, cst.Call) else None
+        target = call.func if call is not None else decorator
+        qualified = self.resolve(target)
+        if qualified is None:
+            return
+        if qualified in HOOK_DECORATORS:
+            name = info.name
+            if call is not None:
+                for arg in call.args:
+                    if arg.keyword is None and isinstance(arg.value, cst.SimpleString):
+                        text = arg.value.evaluated_value
+                        if isinstance(text, str):
+                            name = text
+                        break
+                    if arg.keyword is not None and arg.keyword.value == "name" and isinstance(arg.value, cst.SimpleString):
+                        text = arg.value.evaluated_value
+                        if isinstance(text, str):
+                            name = text
+            info.hook_name = name
+            return
+        method = None
+        if qualified in ENDPOINT_OBJECTS and call is not None:
+            method = "ANY"
+        elif "." in qualified:
+            owner, _, attr = qualified.rpartition(".")
+            if owner in ENDPOINT_OBJECTS and attr in ENDPOINT_METHODS and call is not None:
+                method = ENDPOINT_METHODS[attr]
+        if method is None or call is None:
+            return
+        path = None
+        role_value: cst.BaseExpression | None = None
+        has_role = False
+        for arg in call.args:
+            if arg.keyword is None and path is None and isinstance(arg.value, cst.SimpleString):
+                text = arg.value.evaluated_value
+                path = text if isinstance(text, str) else None
+            elif arg.keyword is not None and arg.keyword.value == "role":
+                has_role, role_value = True, arg.value
+            elif arg.keyword is not None and arg.keyword.value == "path" and isinstance(arg.value, cst.SimpleString):
+                text = arg.value.evaluated_value
+                path = text if isinstance(text, str) else None
+            elif arg.star:
+                has_role = True  # **options may carry a role; give the benefit of the doubt
+        is_open = not has_role or (isinstance(role_value, cst.Name) and role_value.value == "None")
+        info.endpoint = EndpointInfo(method, path, is_open, call)
+
+    def _function(self, node: cst.FunctionDef) -> None:
+        outer_place = self.place
+        name = node.name.value
+        info = FunctionInfo(node, name, node.asynchronous is not None, self.func, self.func is None and (outer_place is not None and outer_place.kind == "module"))
+        # Decorators and defaults run where the def statement runs.
+        for decorator in node.decorators:
+            if self.func is None and outer_place is not None:
+                self.place = ImportPlace("decorator", name)
+            self.walk(decorator.decorator)
+            self._decorator_info(info, decorator.decorator)
+        for param in _all_params(node.params):
+            if param.default is not None:
+                if self.func is None and outer_place is not None:
+                    self.place = ImportPlace("default", name, param.name.value)
+                self.walk(param.default)
+        self.place = outer_place
+        self.bind(name, None)
+        if info.top_level:
+            self.facts.module_functions[name] = info
+        elif self.func is not None:
+            self.func.local_defs[name] = info
+        self.facts.functions.append(info)
+        saved_func, saved_place, saved_lambda = self.func, self.place, self.lambda_depth
+        self.func, self.place, self.lambda_depth = info, None, 0
+        try:
+            for param in _all_params(node.params):
+                self.bind(param.name.value, None)
+            self.walk(node.body)
+        finally:
+            self.func, self.place, self.lambda_depth = saved_func, saved_place, saved_lambda
+
+    def _class(self, node: cst.ClassDef) -> None:
+        outer_place = self.place
+        name = node.name.value
+        for decorator in node.decorators:
+            if self.func is None and outer_place is not None:
+                self.place = ImportPlace("decorator", name)
+            self.walk(decorator.decorator)
+        self.place = outer_place
+        for arg in node.bases:
+            self._arg(arg)
+        for arg in node.keywords:
+            self._arg(arg)
+        self.bind(name, None)
+        if self.func is None and outer_place is not None:
+            self.place = ImportPlace("class", name)
+        try:
+            self.walk(node.body)
+        finally:
+            self.place = outer_place
+
+
+def _all_params(params: cst.Parameters):
+    yield from params.posonly_params
+    yield from params.params
+    if isinstance(params.star_arg, cst.Param):
+        yield params.star_arg
+    yield from params.kwonly_params
+    if params.star_kwarg is not None:
+        yield params.star_kwarg
+
+
+def _spell(node: cst.BaseExpression) -> str:
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+    return ".".join(reversed(parts)) or "store"
+
+
+def collect(module: cst.Module, source: str, bootstrap_hooks: tuple[str, ...] = ()) -> ModuleFacts:
+    """Gather the facts of one module; fall back to scope analysis when spelling would mislead."""
+    try:
+        return Collector(module, source, bootstrap_hooks).run()
+    except _NeedScope:
+        table = ImportTable(module)
+        return Collector(module, source, bootstrap_hooks, ScopeResolver(module, table)).run()

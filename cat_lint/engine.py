@@ -85,6 +85,9 @@ def _edit(positions: Positions, spec) -> Edit:
     if spec.kind == "insert":
         span = positions.span(spec.node)
         return Edit(Span(span.start_line, span.start_col, span.start_line, span.start_col), spec.text)
+    if spec.kind == "append":
+        span = positions.span(spec.node)
+        return Edit(Span(span.end_line, span.end_col, span.end_line, span.end_col), spec.text)
     if spec.kind == "replace_outer":
         return Edit(positions.outer_span(spec.node), spec.text)
     return Edit(positions.span(spec.node), spec.text)

@@ -68,6 +68,14 @@ class ImportPlace:
     owner: str = ""  # the class or function it belongs to
     detail: str = ""  # the parameter, for defaults
 
+    def short(self) -> str:
+        """The place as the start of a call chain."""
+        return {
+            "module": "the module's top level",
+            "class": f"the body of class `{self.owner}`",
+            "decorator": f"a decorator of `{self.owner}`",
+        }.get(self.kind, f"a default value of `{self.owner}`")
+
     def describe(self) -> str:
         if self.kind == "module":
             return "at module level, which runs at import time"

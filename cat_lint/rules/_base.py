@@ -61,6 +61,7 @@ class Invalid:
     message: str | None = None
     fixed: str | None = None
     count: int | None = None  # how many findings of the rule the example yields, when not one
+    bootstrap_hooks: tuple[str, ...] = ()  # hook names the example's settings add
 
 
 @dataclass

@@ -1,13 +1,75 @@
-"""CAT005: user-in-open-endpoint."""
+"""CAT005: ``user`` in an endpoint declared without ``role=``."""
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Rule
+from typing import Iterable
+
+from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext
 
 
 class UserInOpenEndpoint(Rule):
     code = "CAT005"
     name = "user-in-open-endpoint"
-    summary = "(being written)"
-    what = "(being written)"
-    why = "(being written)"
+    summary = "`user` is used in an endpoint that anyone may call, declared without `role=`."
+    fixable = "sometimes"
+    what = """
+        Reports each use of the ambient `user` inside a function decorated with
+        `@endpoint.get(...)` (or `post`, `put`, `patch`, `delete`, `endpoint`) that has no
+        `role=` argument (or `role=None`).
+    """
+    why = """
+        Without `role=` the endpoint is open: anyone may call it, logged in or not. For an
+        anonymous caller there is no user, and any use of `user` raises "No authenticated user"
+        (a server error instead of a 401), and nothing is read or saved.
+    """
+    example = """
+        from cat import endpoint, user
+
+        @endpoint.get("/todos")
+        async def todos():
+            return await user.load("todos", [])   # CAT005
+    """
+    fix_text = """
+        Declare who may call the endpoint: `@endpoint.get("/todos", role="authenticated")` (or
+        `role="admin"`, or a list of roles). The fix adds `role="authenticated"`; it is offered,
+        not applied by `--fix`, because it changes who can call the endpoint.
+    """
+    limits = "Only uses written inside the endpoint function are reported; helpers it calls are not followed."
+    VALID = (
+        "from cat import endpoint, user\n\n@endpoint.get('/todos', role='authenticated')\nasync def todos():\n    return await user.load('todos', [])\n",
+        "from cat import endpoint, store\n\n@endpoint.get('/health')\nasync def health():\n    return await store.exists('theme')\n",
+        "from cat import endpoint\n\n@endpoint.post('/echo')\ndef echo(user: str):\n    return user\n",
+    )
+    INVALID = (
+        Invalid(
+            "from cat import endpoint, user\n\n@endpoint.get('/todos')\nasync def todos():\n    return await user.load('todos', [])\n",
+            5, 17,
+            "`user` is used in the endpoint `GET /todos`, declared without `role=`: an anonymous caller gets a \"No authenticated user\" error",
+            fixed="from cat import endpoint, user\n\n@endpoint.get('/todos', role=\"authenticated\")\nasync def todos():\n    return await user.load('todos', [])\n",
+        ),
+        Invalid(
+            "import cat\n\n@cat.endpoint.post('/todos', role=None)\nasync def add(text: str):\n    todos = await cat.user.load('todos', [])\n    todos.append(text)\n    await cat.user.save('todos', todos)\n",
+            5, 18,
+            count=2,
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for ref in ctx.facts.user_refs:
+            if ref.func is None:
+                continue
+            endpoint = next((f.endpoint for f in ref.func.chain() if f.endpoint is not None), None)
+            if endpoint is None or not endpoint.open:
+                continue
+            where = f"`{endpoint.method} {endpoint.path}`" if endpoint.path else "function"
+            fix = None
+            call = endpoint.decorator
+            if call is not None and not any(a.keyword is not None and a.keyword.value == "role" for a in call.args) and call.args:
+                last = call.args[-1]
+                fix = FixSpec('Add role="authenticated"', (EditSpec("append", last.value, ', role="authenticated"'),), safe=False)
+            yield Report(
+                self.code,
+                ref.node,
+                f"`user` is used in the endpoint {where}, declared without `role=`: an anonymous caller gets a \"No authenticated user\" error",
+                fix,
+            )

@@ -32,8 +32,7 @@ package installed never slows down or breaks an unrelated pytest run.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, Iterator
@@ -79,28 +78,23 @@ class CatProject:
             keys = reader.global_keys() if user is None else reader.user_keys(user)
             return {k.key: reader.get(k.key, user)[1] for k in keys}
 
+    def add_plugin(self, source: str | Path) -> Path:
+        """Copy a plugin folder (yours, usually) into ``plugins/``; return the copy.
+
+        Its ``tests/`` folder and caches are left out, as the Cat's loader skips them.
+        """
+        source = Path(source).resolve()
+        if not source.is_dir():
+            raise FileNotFoundError(f"no plugin folder at {source}")
+        target = self.plugins / source.name
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("tests", "__pycache__", ".*"))
+        return target
+
     def load_plugins(self) -> None:
-        """Import every plugin under ``plugins/``, as the Cat does at start-up."""
+        """Import every plugin under ``plugins/`` (hooks, endpoints, tools register), as the Cat does at start-up."""
         import cat
 
         cat.load_plugins(self.plugins)
-
-
-def _close_runtime() -> None:
-    """Close the runtime's connections after a test, whatever loop it ran on.
-
-    A test's event loop may already be gone when fixtures are torn down, so
-    closing runs on a fresh loop; ``close`` only waits for the driver's own
-    thread, which outlives any loop.
-    """
-    import cat
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(cat.close())
-    else:  # torn down from inside a running loop: cannot block on it; reconfiguring closes
-        pass
 
 
 @pytest.fixture
@@ -118,8 +112,9 @@ def cat_project(tmp_path: Path) -> Iterator[CatProject]:
     try:
         yield project
     finally:
-        _close_runtime()
-        cat.configure()  # back to the ordinary resolution; nothing points into tmp_path
+        # Reconfiguring closes the connections of every event loop (the test's
+        # loop may already be gone) and leaves nothing pointing into tmp_path.
+        cat.configure()
 
 
 class _AsUser:
@@ -143,15 +138,9 @@ def as_user() -> _AsUser:
     return _AsUser()
 
 
-@contextlib.contextmanager
-def _no_request() -> Iterator[None]:
-    from cat import context
-
-    with context.no_request():
-        yield
-
-
 @pytest.fixture
 def no_request() -> Callable[[], ContextManager[None]]:
-    """Run code with no request in flight, as the bootstrap hooks run."""
-    return _no_request
+    """Run code with no request in flight, as the bootstrap hooks run: ``with no_request(): ...``."""
+    import cat
+
+    return cat.no_request

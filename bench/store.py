@@ -1,0 +1,306 @@
+"""Throughput of the ``store`` runtime next to two references, on this machine.
+
+Not a test: ``make bench`` runs it and prints a table.  Three ways of doing
+the same key-value work on one SQLite file each:
+
+* **runtime** - this project's ``cat.store`` (aiosqlite, WAL, transactions).
+* **raw sqlite3** - synchronous ``sqlite3`` with the same pragmas, one
+  commit per save: the practical limit of a single writer.  Synchronous code
+  has no concurrency, so its 64-task column is the same sequential figure.
+* **Cat approach** - what the real Cat does per save: a SELECT, then an
+  INSERT or an UPDATE, each auto-committed, on aiosqlite; its "update" is the
+  load-edit-save idiom.  This model is generous to the Cat: one shared
+  connection with our pragmas, whereas Piccolo opens a new connection (and a
+  new thread) per query in a rollback-journal database.
+
+Every cell runs for a fixed time slice, so the whole run stays under a minute.
+The 64-task update rows also count lost increments: the runtime's atomic
+``update`` must lose none; the Cat's load-edit-save usually loses many.
+
+Targets (issue 2): one task within 3x of raw sqlite3; 64 concurrent savers at
+least as fast as raw sqlite3 committing each save; at least 5x the Cat's
+approach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import aiosqlite
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "runtime"))  # run from a checkout even without `pip install -e`
+
+import cat  # noqa: E402
+from cat import values  # noqa: E402
+from cat.database.schema import GLOBAL_TABLE, SQLITE_SCHEMA  # noqa: E402
+
+OPS = ("save", "load", "update")
+CONCURRENCY = (1, 64)
+KEYS_PER_TASK = 32
+PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA busy_timeout = 5000",
+)
+
+
+def payload(i: int) -> dict:
+    return {"n": i, "text": "a small realistic value", "tags": ["x", "y"], "ok": True}
+
+
+def key_for(task: int, i: int) -> str:
+    return f"bench-{task}-{i % KEYS_PER_TASK}"
+
+
+@dataclass
+class Cell:
+    ops_per_s: float
+    note: str = ""
+
+
+@dataclass
+class Results:
+    cells: dict[tuple[str, str, int], Cell] = field(default_factory=dict)
+
+    def get(self, impl: str, op: str, tasks: int) -> Cell:
+        return self.cells[(impl, op, tasks)]
+
+
+# -- time-sliced runners ------------------------------------------------------
+
+
+async def run_tasks(op: Callable[[int, int], Awaitable[object]], tasks: int, seconds: float) -> tuple[float, int]:
+    """Run ``op(task, i)`` in ``tasks`` concurrent loops for ``seconds``; ops/s and ops done."""
+    deadline = time.perf_counter() + seconds
+    done = [0] * tasks
+
+    async def loop(task: int) -> None:
+        i = 0
+        while time.perf_counter() < deadline:
+            await op(task, i)
+            i += 1
+        done[task] = i
+
+    start = time.perf_counter()
+    await asyncio.gather(*(loop(t) for t in range(tasks)))
+    total = sum(done)
+    return total / (time.perf_counter() - start), total
+
+
+def run_sync(op: Callable[[int], object], seconds: float) -> tuple[float, int]:
+    deadline = time.perf_counter() + seconds
+    i = 0
+    start = time.perf_counter()
+    while time.perf_counter() < deadline:
+        op(i)
+        i += 1
+    return i / (time.perf_counter() - start), i
+
+
+def increment(old: int) -> int:
+    return old + 1
+
+
+# -- the three implementations -----------------------------------------------
+
+
+async def bench_runtime(db: Path, seconds: float, results: Results) -> None:
+    cat.configure(sql=f"sqlite:///{db}", project=db.parent)
+    try:
+        store = cat.store
+        for tasks in CONCURRENCY:
+            await store.save("warm-up", 0)
+
+            async def save(task: int, i: int) -> None:
+                await store.save(key_for(task, i), payload(i))
+
+            async def load(task: int, i: int) -> None:
+                await store.load(key_for(task, i))
+
+            counter = f"counter-{tasks}"
+
+            async def update(task: int, i: int) -> None:
+                await store.update(counter, increment, 0)
+
+            rate, _ = await run_tasks(save, tasks, seconds)
+            results.cells[("runtime", "save", tasks)] = Cell(rate)
+            rate, _ = await run_tasks(load, tasks, seconds)
+            results.cells[("runtime", "load", tasks)] = Cell(rate)
+            rate, total = await run_tasks(update, tasks, seconds)
+            final = await store.load(counter)
+            results.cells[("runtime", "update", tasks)] = Cell(rate, _lost(total, final))
+    finally:
+        await cat.close()
+
+
+def bench_raw(db: Path, seconds: float, results: Results) -> None:
+    conn = sqlite3.connect(db, isolation_level=None)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    for statement in SQLITE_SCHEMA:
+        conn.execute(statement)
+    upsert = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    select = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = ?"
+
+    def save(i: int) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(upsert, (key_for(0, i), values.encode(payload(i))))
+        conn.execute("COMMIT")
+
+    def load(i: int) -> None:
+        row = conn.execute(select, (key_for(0, i),)).fetchone()
+        values.decode(row[0]) if row else None
+
+    def update(i: int) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(select, ("counter",)).fetchone()
+        new = increment(values.decode(row[0]) if row else 0)
+        conn.execute(upsert, ("counter", values.encode(new)))
+        conn.execute("COMMIT")
+
+    try:
+        for op, fn in (("save", save), ("load", load), ("update", update)):
+            rate, _ = run_sync(fn, seconds)
+            for tasks in CONCURRENCY:
+                results.cells[("raw", op, tasks)] = Cell(rate, "sequential" if tasks > 1 else "")
+    finally:
+        conn.close()
+
+
+async def bench_cat_approach(db: Path, seconds: float, results: Results) -> None:
+    conn = await aiosqlite.connect(db, isolation_level=None)
+    for pragma in PRAGMAS:
+        await conn.execute(pragma)
+    for statement in SQLITE_SCHEMA:
+        await conn.execute(statement)
+    select = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = ?"
+
+    async def cat_load(key: str, default=None):
+        async with conn.execute(select, (key,)) as cursor:
+            row = await cursor.fetchone()
+        return default if row is None else values.decode(row[0])
+
+    async def cat_save(key: str, value) -> None:
+        text = values.dumps(value)
+        async with conn.execute(select, (key,)) as cursor:
+            row = await cursor.fetchone()
+        try:
+            if row is None:
+                await conn.execute(f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?)", (key, text))
+            else:
+                await conn.execute(f"UPDATE {GLOBAL_TABLE} SET value = ? WHERE key = ?", (text, key))
+        except sqlite3.IntegrityError:
+            pass  # the Cat's race on a new key: the primary key rejects the second insert
+
+    try:
+        for tasks in CONCURRENCY:
+            async def save(task: int, i: int) -> None:
+                await cat_save(key_for(task, i), payload(i))
+
+            async def load(task: int, i: int) -> None:
+                await cat_load(key_for(task, i))
+
+            counter = f"counter-{tasks}"
+
+            async def update(task: int, i: int) -> None:  # the load-edit-save idiom
+                await cat_save(counter, increment(await cat_load(counter, 0)))
+
+            rate, _ = await run_tasks(save, tasks, seconds)
+            results.cells[("cat", "save", tasks)] = Cell(rate)
+            rate, _ = await run_tasks(load, tasks, seconds)
+            results.cells[("cat", "load", tasks)] = Cell(rate)
+            rate, total = await run_tasks(update, tasks, seconds)
+            results.cells[("cat", "update", tasks)] = Cell(rate, _lost(total, await cat_load(counter, 0)))
+    finally:
+        await conn.close()
+
+
+def _lost(total: int, final: object) -> str:
+    lost = total - (final if isinstance(final, int) else 0)
+    return "no lost update" if lost == 0 else f"LOST {lost} of {total} increments"
+
+
+# -- report -------------------------------------------------------------------
+
+
+def report(results: Results) -> int:
+    """Print the table and the targets; return how many targets were missed."""
+    header = f"{'op':<7}{'tasks':>6}{'runtime':>12}{'raw sqlite3':>13}{'Cat approach':>14}{'vs raw':>9}{'vs Cat':>9}  notes"
+    print(header)
+    print("-" * len(header))
+    missed = 0
+    checks: list[str] = []
+    for op in OPS:
+        for tasks in CONCURRENCY:
+            ours, raw, theirs = (results.get(impl, op, tasks) for impl in ("runtime", "raw", "cat"))
+            vs_raw = ours.ops_per_s / raw.ops_per_s
+            vs_cat = ours.ops_per_s / theirs.ops_per_s
+            notes = "; ".join(n for n in (
+                f"runtime: {ours.note}" if ours.note else "",
+                f"Cat: {theirs.note}" if theirs.note else "",
+                "raw is sequential" if raw.note else "",
+            ) if n)
+            print(f"{op:<7}{tasks:>6}{ours.ops_per_s:>10,.0f}/s{raw.ops_per_s:>11,.0f}/s{theirs.ops_per_s:>12,.0f}/s"
+                  f"{vs_raw:>8.2f}x{vs_cat:>8.1f}x  {notes}")
+            if tasks == 1:
+                checks.append(_check(f"{op}, 1 task: within 3x of raw sqlite3", vs_raw >= 1 / 3, f"{vs_raw:.2f}x (need >= 0.33x)"))
+            if tasks == 64 and op == "save":
+                checks.append(_check("save, 64 tasks: at least raw sqlite3 committing each save", vs_raw >= 1, f"{vs_raw:.2f}x (need >= 1x)"))
+            checks.append(_check(f"{op}, {tasks} task{'s' if tasks > 1 else ''}: >= 5x the Cat's approach", vs_cat >= 5, f"{vs_cat:.1f}x"))
+            if ours.note.startswith("LOST"):
+                checks.append(_check(f"{op}, {tasks} tasks: atomic update", False, ours.note))
+    print()
+    print("targets:")
+    for line in checks:
+        print("  " + line)
+        missed += line.startswith("MISS")
+    return missed
+
+
+def _check(label: str, ok: bool, detail: str) -> str:
+    return f"{'ok  ' if ok else 'MISS'}  {label}: {detail}"
+
+
+async def _async_parts(work: Path, seconds: float, results: Results) -> None:
+    await bench_runtime(work / "runtime" / "core.db", seconds, results)
+    await bench_cat_approach(work / "cat" / "core.db", seconds, results)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=1.5, help="time slice per cell (default 1.5)")
+    args = parser.parse_args(argv)
+
+    work_root = ROOT / "bench" / ".work"
+    work_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="store-", dir=work_root))
+    for name in ("runtime", "raw", "cat"):
+        (work / name).mkdir()
+    print(f"store benchmark: sqlite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs, {args.seconds:g}s per cell")
+    print()
+    results = Results()
+    started = time.perf_counter()
+    try:
+        bench_raw(work / "raw" / "core.db", args.seconds, results)
+        asyncio.run(_async_parts(work, args.seconds, results))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    missed = report(results)
+    print(f"\n{missed} target(s) missed; ran in {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -106,10 +106,18 @@ def _rules():
 
 
 def rule_fixable(rule) -> bool:
+    """Whether ``--fix`` can ever fix the rule (rules say "never", "sometimes" or "always")."""
+    value = getattr(rule, "fixable", "never")
+    if isinstance(value, str):
+        return value.lower() not in ("never", "", "no", "false")
+    return bool(value)
+
+
+def _fix_label(rule) -> str:
     value = getattr(rule, "fixable", None)
-    if value is not None:
-        return bool(value)
-    return "fix" in (getattr(rule, "docs", "") or "").lower() and "--fix" in (getattr(rule, "docs", "") or "")
+    if isinstance(value, str):
+        return "" if not rule_fixable(rule) else value
+    return "yes" if rule_fixable(rule) else ""
 
 
 def _rule_command(argv: Sequence[str]) -> int:
@@ -133,10 +141,8 @@ def _rule_command(argv: Sequence[str]) -> int:
             "explanation": rule.docs,
         }, indent=2) + "\n")
         return EXIT_OK
-    lines = [f"# {rule.name} ({rule.code})", "", rule.summary, ""]
-    if rule_fixable(rule):
-        lines += ["Fix is available (`cat-lint --fix`).", ""]
-    lines.append(rule.docs.strip())
+    # The rule renders its own page (heading, summary, sections).
+    lines = [rule.docs.rstrip()]
     url = getattr(rule, "url", None)
     if url:
         lines += ["", f"Documentation: {url}"]
@@ -160,7 +166,7 @@ def _rules_command(argv: Sequence[str]) -> int:
              "url": getattr(r, "url", None)} for r in rules], indent=2) + "\n")
         return EXIT_OK
     headers = ("Code", "Name", "Fixable", "Summary")
-    rows = [(r.code, r.name, "yes" if rule_fixable(r) else "", r.summary) for r in rules]
+    rows = [(r.code, r.name, _fix_label(r), r.summary) for r in rules]
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(3)]
     out = []
     for row in [headers, *rows]:

@@ -48,52 +48,69 @@ def _git_root(start: Path) -> Path | None:
 
 @dataclass
 class _Ignores:
-    """The gitignore files in force for one folder (nearest last) and the excludes."""
+    """The gitignore files in force for one folder (nearest last) and the excludes.
 
-    project: Path
-    excludes: pathspec.GitIgnoreSpec
+    Each spec is paired with the folder its patterns are matched from: the
+    folder of its ``.gitignore`` (the project root for the excludes), or
+    the folder named on the command line when that folder is itself
+    ignored by the spec, so that naming an ignored folder lints it instead
+    of finding nothing.
+    """
+
+    excludes: tuple[Path, pathspec.GitIgnoreSpec]
     gitignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = field(default_factory=list)
 
     def child(self, folder: Path) -> "_Ignores":
         spec = _gitignore_spec(folder)
         if spec is None:
             return self
-        return _Ignores(self.project, self.excludes, [*self.gitignores, (folder, spec)])
+        return _Ignores(self.excludes, [*self.gitignores, (folder, spec)])
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         suffix = "/" if is_dir else ""
-        try:
-            rel = path.relative_to(self.project).as_posix()
-        except ValueError:
-            rel = path.name
-        if self.excludes.match_file(rel + suffix) or self.excludes.match_file(path.name + suffix):
+        base, excludes = self.excludes
+        if excludes.match_file(_relative(path, base) + suffix):
             return True
         # Later (deeper) .gitignore files may re-include what an earlier one
         # excluded; git applies them nearest-last, so the last verdict wins.
         verdict = False
         for base, spec in self.gitignores:
-            try:
-                rel_to_base = path.relative_to(base).as_posix()
-            except ValueError:
-                continue
-            result = spec.check_file(rel_to_base + suffix)
+            result = spec.check_file(_relative(path, base) + suffix)
             if result.include is not None:
                 verdict = bool(result.include)
         return verdict
 
 
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _rebase(base: Path, spec: pathspec.GitIgnoreSpec, folder: Path) -> Path:
+    """``base``, or ``folder`` when ``folder`` (given explicitly) is ignored by ``spec`` itself."""
+    if folder != base and spec.match_file(_relative(folder, base) + "/"):
+        return folder
+    return base
+
+
 def _initial_ignores(folder: Path, settings: Settings) -> _Ignores:
     project = Path(settings.project or os.getcwd()).resolve()
     patterns = list(settings.exclude or DEFAULT_EXCLUDE) + list(settings.extend_exclude)
-    ignores = _Ignores(project, pathspec.GitIgnoreSpec.from_lines(patterns))
+    excludes = pathspec.GitIgnoreSpec.from_lines(patterns)
+    ignores = _Ignores((_rebase(project, excludes, folder), excludes))
     root = _git_root(folder)
     if root is None:
         # Outside a git repository .gitignore files still mean what they say
         # from the project root down (a fresh checkout before `git init`).
         root = project if folder == project or project in folder.parents else folder
     chain = [folder, *folder.parents]
-    for ancestor in reversed(chain[: chain.index(root) + 1] if root in chain else [folder]):
-        ignores = ignores.child(ancestor)
+    ancestors = chain[: chain.index(root) + 1] if root in chain else [folder]
+    for ancestor in reversed(ancestors):
+        spec = _gitignore_spec(ancestor)
+        if spec is not None:
+            ignores.gitignores.append((_rebase(ancestor, spec, folder), spec))
     return ignores
 
 

@@ -165,3 +165,14 @@ def test_explicit_files_are_always_linted_and_missing_paths_fail(tmp_path):
         ".venv/tool.py", "secret.py"]
     with pytest.raises(DiscoveryError, match="no-such"):
         discover([tmp_path / "no-such"], settings)
+
+
+def test_a_folder_named_explicitly_is_linted_even_when_ignored(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / ".gitignore", "scratch/\n*.tmp.py\n")
+    tree(tmp_path, ["scratch/a.py", "scratch/b.tmp.py", "scratch/.venv/c.py", "build/d.py"])
+    settings = load_config(tmp_path).settings
+    assert rel(discover([tmp_path], settings), tmp_path) == []
+    # Named on the command line, the folder is walked; what is inside is still filtered.
+    assert rel(discover([tmp_path / "scratch"], settings), tmp_path) == ["scratch/a.py"]
+    assert rel(discover([tmp_path / "build"], settings), tmp_path) == ["build/d.py"]

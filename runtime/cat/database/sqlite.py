@@ -317,9 +317,12 @@ class _Lane:
         else:
             for future, (ok, value) in zip(futures, done.result()):
                 _resolve(future, ok, value)
-        # The callers just woken run first and queue their next operation,
-        # so it joins the next batch instead of leaving alone.
-        self.loop.call_soon(self._next)
+        if len(futures) == 1 and not self._pending:
+            self._next()  # a lone caller: no one to wait for
+        else:
+            # The callers just woken run first and queue their next operation,
+            # so it joins the next batch instead of leaving alone.
+            self.loop.call_soon(self._next)
 
     def _next(self) -> None:
         if self._pending and not self.closed:

@@ -125,10 +125,12 @@ class ModuleFacts:
     used_scope: bool = False
 
     def resolve_builtin(self, node: cst.BaseExpression) -> str | None:
-        """Qualified name through imports, or ``builtins.x`` for an unbound builtin name."""
-        if isinstance(node, cst.Name) and node.value not in self.bound_names and node.value not in self.table.aliases:
-            return f"builtins.{node.value}"
-        return self.table.resolve(node) if not isinstance(node, cst.Name) or node.value in self.table.aliases else None
+        """Qualified name through imports, or ``builtins.x`` for a name the module never binds."""
+        if isinstance(node, cst.Name):
+            if node.value in self.table.aliases:
+                return self.table.aliases[node.value]
+            return None if node.value in self.bound_names else f"builtins.{node.value}"
+        return self.table.resolve(node)
 
     def assignments(self, func: FunctionInfo | None) -> dict[str, list[cst.BaseExpression | None]]:
         return func.assigns if func is not None else self.module_assigns

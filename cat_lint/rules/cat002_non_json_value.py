@@ -1,13 +1,91 @@
-"""CAT002: non-json-value."""
+"""CAT002: a value that is not JSON, saved or returned by an update function."""
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Rule
+from typing import Iterable
+
+from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, call_text
+from cat_lint.rules._values import value_problems
+
+
+def origin(how: str) -> str:
+    return "" if how == "saved" else f" ({how})"
 
 
 class NonJsonValue(Rule):
     code = "CAT002"
     name = "non-json-value"
-    summary = "(being written)"
-    what = "(being written)"
-    why = "(being written)"
+    summary = "A value that is not JSON is passed to `save` or returned by an `update` function."
+    what = """
+        Reports a value, passed to `store.save`/`user.save` or returned by the function given to
+        `update`, that the store cannot hold, where the source shows it: set and frozenset
+        literals and calls, bytes, complex numbers, `datetime`/`date`/`time`/`timedelta`,
+        `Decimal`, `UUID` and `Path` objects (constructors and factories such as
+        `datetime.now()`, `date.today()`, `uuid.uuid4()`, `Path.cwd()`), lambdas, generators,
+        `object()`, NaN and infinities (`float("nan")`, `math.inf`). It looks inside list, tuple
+        and dict literals and through a local name assigned once, and names the part, like
+        `value["items"][2]`.
+    """
+    why = """
+        The stores hold JSON. Saving anything else raises when the code runs, often in a path
+        that tests do not reach; NaN and infinities are not JSON either, although Python's
+        `json` module writes them, and other tools cannot read them back.
+    """
+    example = """
+        from datetime import datetime
+        from cat import user
+
+        async def remember_visit():
+            await user.save("visit", {"at": datetime.now(), "tags": {"new"}})   # CAT002 twice
+    """
+    fix_text = """
+        Convert to JSON types before saving: `datetime.now().isoformat()`, `sorted(tags)` or
+        `list(tags)`, `str(uuid4())`, `str(path)`, `str(decimal)` or `float(decimal)`, and `None`
+        instead of NaN.
+    """
+    limits = """
+        Only what the source shows: values returned by other functions, attributes and names
+        assigned more than once are not followed.
+    """
+    VALID = (
+        "from cat import store\n\nasync def f():\n    await store.save('tags', sorted({'a', 'b'}))\n",
+        "from datetime import datetime\nfrom cat import store\n\nasync def f():\n    await store.save('at', datetime.now().isoformat())\n",
+        "from cat import user\n\nasync def f(items):\n    data = {'items': list(items)}\n    await user.save('data', data)\n",
+        "from cat import store\n\ndef set(x):\n    return [x]\n\nasync def f():\n    await store.save('k', set(1))\n",
+    )
+    INVALID = (
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.save('cart', {'items': [1, 2, {3}]})\n",
+            4, 46,
+            '`value["items"][2]` is a set, which is not JSON: `store.save("cart", ...)` raises',
+        ),
+        Invalid(
+            "import datetime\nfrom cat import user\n\nasync def f():\n    now = datetime.datetime.now()\n    await user.save('seen', now)\n",
+            5, 10,
+            '`value` is a datetime, which is not JSON (through `now`): `user.save("seen", ...)` raises',
+        ),
+        Invalid(
+            "import math, uuid\nfrom cat import store\n\nasync def f():\n    await store.save('x', [float('nan'), math.inf, uuid.uuid4(), b'raw', 1j, lambda: 1])\n",
+            5, 27, '`value[0]` is NaN, which is not JSON: `store.save("x", ...)` raises', count=6,
+        ),
+        Invalid(
+            "from cat import store\n\ndef add_tag(tags):\n    return frozenset(tags or ())\n\nasync def f():\n    await store.update('tags', add_tag)\n",
+            4, 11,
+            '`value` is a frozenset (returned by the update function `add_tag`), which is not JSON: `store.update("tags", ...)` raises',
+        ),
+        Invalid(
+            "from decimal import Decimal\nfrom pathlib import Path\nfrom cat import store\n\nasync def f():\n    await store.update('p', lambda old: {'price': Decimal('1.5'), 'dir': Path.cwd()})\n",
+            6, 50, count=2,
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for call, how, problem in value_problems(ctx.facts):
+            if problem.kind != "not-json":
+                continue
+            through = f" (through `{problem.through}`)" if problem.through else ""
+            yield Report(
+                self.code,
+                problem.node,
+                f"`{problem.where}` {problem.what}{origin(how)}, which is not JSON{through}: `{call_text(call.receiver, call.verb, call.key)}` raises",
+            )

@@ -1,13 +1,97 @@
-"""CAT003: lossy-value."""
+"""CAT003: a value that will not come back as it was saved."""
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Rule
+import ast
+import json
+from typing import Iterable
+
+import libcst as cst
+
+from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text
+from cat_lint.rules._values import value_problems
+from cat_lint.rules.cat002_non_json_value import origin
+
+
+def _as_loaded(key_source: str) -> str:
+    """How a literal dict key comes back from JSON: ``1`` -> ``"1"``, ``True`` -> ``"true"``."""
+    try:
+        (loaded,) = json.loads(json.dumps({ast.literal_eval(key_source): 0}))
+    except Exception:
+        loaded = key_source
+    return json.dumps(loaded)
 
 
 class LossyValue(Rule):
     code = "CAT003"
     name = "lossy-value"
-    summary = "(being written)"
-    what = "(being written)"
-    why = "(being written)"
+    summary = "A saved value will not load back as it was saved: a tuple, or a dict with non-string keys."
+    fixable = "sometimes"
+    what = """
+        Reports a tuple, or a dict literal with non-string keys (numbers, `True`, `None`),
+        passed to `save` or returned by an `update` function, also inside list, tuple and dict
+        literals and through a local name assigned once.
+    """
+    why = """
+        JSON has no tuples and only string keys: a tuple loads back as a list, and `{1: "a"}`
+        loads back as `{"1": "a"}`. Code that compares the loaded value with what it saved, or
+        looks up `data[1]`, silently stops working after a round trip.
+    """
+    example = """
+        from cat import store
+
+        async def remember():
+            await store.save("size", (640, 480))          # CAT003: loads as [640, 480]
+            await store.save("names", {1: "one"})         # CAT003: loads as {"1": "one"}
+    """
+    fix_text = """
+        Save what you will load: a list instead of a tuple, string keys (`{"1": "one"}`), or a
+        list of pairs. A tuple literal written in the call (or in an update lambda) is made a
+        list by the safe fix; through a variable the fix is offered but not applied by
+        `--fix`, since the tuple may be used as a tuple elsewhere.
+    """
+    VALID = (
+        "from cat import store\n\nasync def f():\n    await store.save('size', [640, 480])\n",
+        "from cat import store\n\nasync def f():\n    await store.save('names', {'1': 'one'})\n",
+        "from cat import store\n\nasync def f(point):\n    x, y = point\n    await store.save('p', {'x': x, 'y': y})\n",
+    )
+    INVALID = (
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.save('size', (640, 480))\n",
+            4, 30,
+            '`value` is a tuple: it loads back as a list after `store.save("size", ...)`',
+            fixed="from cat import store\n\nasync def f():\n    await store.save('size', [640, 480])\n",
+        ),
+        Invalid(
+            "from cat import user\n\nasync def f():\n    await user.save('names', {'all': {1: 'one', 'two': 2}})\n",
+            4, 38,
+            '`value["all"]` has the non-string key 1: it loads back as "1" after `user.save("names", ...)`',
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.update('pair', lambda old: (old, 1))\n",
+            4, 44,
+            '`value` is a tuple (returned by the update lambda): it loads back as a list after `store.update("pair", ...)`',
+            fixed="from cat import store\n\nasync def f():\n    await store.update('pair', lambda old: [old, 1])\n",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        facts = ctx.facts
+        for call, how, problem in value_problems(facts):
+            if problem.kind != "lossy":
+                continue
+            through = f" (through `{problem.through}`)" if problem.through else ""
+            shown = call_text(call.receiver, call.verb, call.key)
+            if problem.what == "is a tuple":
+                fix = None
+                if isinstance(problem.node, cst.Tuple):
+                    text = facts.module.code_for_node(cst.List(elements=problem.node.elements))
+                    fix = FixSpec("Save a list instead of a tuple", (EditSpec("replace_outer", problem.node, text),), safe=problem.through is None)
+                yield Report(self.code, problem.node, f"`{problem.where}` is a tuple{origin(how)}{through}: it loads back as a list after `{shown}`", fix)
+            else:
+                key_source = problem.what.rsplit(" ", 1)[-1]
+                yield Report(
+                    self.code,
+                    problem.node,
+                    f"`{problem.where}` {problem.what}{origin(how)}{through}: it loads back as {_as_loaded(key_source)} after `{shown}`",
+                )

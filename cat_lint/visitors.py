@@ -22,6 +22,11 @@ import libcst as cst
 
 from cat_lint.names import STORES, VERBS, ImportTable, ScopeResolver, import_bindings
 
+# Calls that take a coroutine and run it: a coroutine passed to them is not lost.
+AWAITABLE_CONSUMERS = frozenset({
+    "gather", "create_task", "ensure_future", "wait", "wait_for", "shield", "run", "run_until_complete",
+    "as_completed", "run_coroutine_threadsafe", "start_soon", "spawn", "add_task", "timeout",
+})
 HOOK_DECORATORS = frozenset({"cat.hook", "cat.mad_hatter.decorators.hook"})
 ENDPOINT_METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "endpoint": "ANY"}
 ENDPOINT_OBJECTS = frozenset({"cat.endpoint", "cat.mad_hatter.decorators.endpoint"})
@@ -375,8 +380,6 @@ class Collector:
             self.walk(node.value)
 
     def _arg(self, node: cst.Arg) -> None:
-        if isinstance(node.value, cst.Name) and self.func is not None:
-            self.func.handed_names.add(node.value.value)
         self.walk(node.value)
 
     def _name(self, node: cst.Name) -> None:
@@ -412,8 +415,14 @@ class Collector:
             elif not self.lambda_depth and self.place is not None:
                 self.facts.import_calls.append((func.value, node, self.place))
         self.walk(func)
+        if self.func is not None:
+            last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if last in AWAITABLE_CONSUMERS:
+                for arg in node.args:
+                    if isinstance(arg.value, cst.Name):
+                        self.func.handed_names.add(arg.value.value)
         for arg in node.args:
-            self._arg(arg)
+            self.walk(arg.value)
 
     def _store_call(self, node: cst.Call, scope: str, verb: str, receiver: cst.BaseExpression, role) -> None:
         positional = [a.value for a in node.args if a.keyword is None and not a.star]

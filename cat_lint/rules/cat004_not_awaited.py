@@ -1,13 +1,86 @@
-"""CAT004: store-call-not-awaited."""
+"""CAT004: a store call that is never awaited."""
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Rule
+from typing import Iterable
+
+from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text
+
+_EFFECT = {
+    "save": "the write never happens",
+    "update": "the update never happens",
+    "delete": "nothing is deleted",
+    "load": "the code gets a coroutine, not the value",
+    "exists": "the code gets a coroutine, which is always true",
+}
 
 
 class NotAwaited(Rule):
     code = "CAT004"
     name = "store-call-not-awaited"
-    summary = "(being written)"
-    what = "(being written)"
-    why = "(being written)"
+    summary = "A `store`/`user` call is never awaited, so it never runs."
+    fixable = "sometimes"
+    what = """
+        Reports a call to `save`, `load`, `exists`, `delete` or `update` of `store` or `user`
+        that is written as a statement without `await`, or assigned to a name that the function
+        never awaits (nor passes on, returns or hands to `asyncio.gather`/`create_task`).
+    """
+    why = """
+        The store's methods are coroutines. Without `await` the call only creates a coroutine
+        object, which is dropped: the write silently does not happen (Python at most prints
+        "coroutine was never awaited" to the log), and a `load` hands back a coroutine instead
+        of the value.
+    """
+    example = """
+        from cat import store
+
+        async def remember(theme):
+            store.save("theme", theme)   # CAT004: never runs
+    """
+    fix_text = """
+        Add `await`. In an `async def` the fix does it and `--fix` applies it. In a plain `def`,
+        make the function `async` (and await it where it is called) first.
+    """
+    VALID = (
+        "from cat import store\n\nasync def f():\n    await store.save('k', 1)\n",
+        "import asyncio\nfrom cat import store\n\nasync def f():\n    await asyncio.gather(store.save('a', 1), store.save('b', 2))\n",
+        "from cat import store\n\nasync def f():\n    pending = store.save('k', 1)\n    await pending\n",
+        "from cat import store\n\ndef later():\n    return store.load('k')\n",
+    )
+    INVALID = (
+        Invalid(
+            "from cat import store\n\nasync def f(theme):\n    store.save('theme', theme)\n",
+            4, 4,
+            '`store.save("theme", ...)` is never awaited: the write never happens',
+            fixed="from cat import store\n\nasync def f(theme):\n    await store.save('theme', theme)\n",
+        ),
+        Invalid(
+            "from cat import user\n\nasync def f():\n    todos = user.load('todos', [])\n    return len(todos)\n",
+            4, 12,
+            '`user.load("todos")` is never awaited: the code gets a coroutine, not the value',
+            fixed="from cat import user\n\nasync def f():\n    todos = await user.load('todos', [])\n    return len(todos)\n",
+        ),
+        Invalid(
+            "from cat import store\n\ndef f():\n    store.delete('old')\n",
+            4, 4,
+            '`store.delete("old")` is never awaited: nothing is deleted; make `f` async and await the call',
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for call in ctx.facts.store_calls:
+            if call.role == "statement":
+                pass
+            elif call.role == "assign" and call.func is not None and not call.deferred:
+                name = call.assigned_name
+                if name in call.func.awaited_names or name in call.func.handed_names:
+                    continue
+            else:
+                continue
+            message = f"`{call_text(call.receiver, call.verb, call.key)}` is never awaited: {_EFFECT[call.verb]}"
+            fix = None
+            if call.func is not None and call.func.is_async and not call.deferred:
+                fix = FixSpec("Add `await`", (EditSpec("insert", call.node, "await "),), safe=True)
+            elif call.func is not None and not call.deferred:
+                message += f"; make `{call.func.name}` async and await the call"
+            yield Report(self.code, call.node, message, fix)

@@ -1,13 +1,98 @@
-"""CAT007: invalid-key."""
+"""CAT007: a key that cannot work."""
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Rule
+from typing import Iterable
+
+import libcst as cst
+
+from cat_lint.keys import MAX_KEY_LENGTH
+from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, literal_text
+
+_LITERAL_KINDS = {
+    cst.Integer: "an int",
+    cst.Float: "a float",
+    cst.Imaginary: "a complex number",
+    cst.List: "a list",
+    cst.Tuple: "a tuple",
+    cst.Dict: "a dict",
+    cst.Set: "a set",
+    cst.ListComp: "a list",
+    cst.DictComp: "a dict",
+    cst.SetComp: "a set",
+}
+
+
+def key_problem(key: cst.BaseExpression) -> str | None:
+    """Why a literal key cannot work, or None when it can (or cannot be known)."""
+    kind = _LITERAL_KINDS.get(type(key))
+    if kind is None and isinstance(key, cst.Name) and key.value in ("None", "True", "False"):
+        kind = "None" if key.value == "None" else "a bool"
+    if kind is None and isinstance(key, (cst.SimpleString, cst.ConcatenatedString)):
+        if literal_text(key) is None:
+            try:
+                if isinstance(key.evaluated_value, bytes):
+                    kind = "bytes"
+            except Exception:
+                pass
+    if kind is not None:
+        return f"the key is {kind}, not a string: the store only takes string keys"
+    text = literal_text(key)
+    if text is None:
+        return None
+    if text == "":
+        return "the key is empty: an empty key cannot be told apart from a missing one and is rejected"
+    if len(text) > MAX_KEY_LENGTH:
+        return f"the key is {len(text):,} characters long: the database holds keys of at most {MAX_KEY_LENGTH:,}"
+    return None
 
 
 class InvalidKey(Rule):
     code = "CAT007"
     name = "invalid-key"
-    summary = "(being written)"
-    what = "(being written)"
-    why = "(being written)"
+    summary = "A key that cannot work: not a string, empty, or longer than 1024 characters."
+    what = """
+        Reports a literal key passed to a `store`/`user` method that is not a string (a number,
+        `None`, bytes, a tuple...), is empty, or is longer than 1024 characters.
+    """
+    why = """
+        Keys are strings of at most 1024 characters (the `key VARCHAR(1024)` column of the Cat's
+        tables). Anything else fails at run time, in every request that reaches the call.
+    """
+    example = """
+        from cat import store
+
+        async def f():
+            await store.save(42, "answer")   # CAT007
+    """
+    fix_text = 'Use a short, non-empty string key: `await store.save("answer", 42)`.'
+    VALID = (
+        "from cat import store\n\nasync def f(name):\n    await store.save(f'counter_{name}', 0)\n",
+        "from cat import store\n\nasync def f(key):\n    await store.load(key)\n",
+    )
+    INVALID = (
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.save(42, 'answer')\n",
+            4, 21,
+            "the key is an int, not a string: the store only takes string keys",
+        ),
+        Invalid(
+            "from cat import user\n\nasync def f():\n    await user.load('')\n",
+            4, 20,
+            "the key is empty: an empty key cannot be told apart from a missing one and is rejected",
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.exists('" + "k" * 1100 + "')\n",
+            4, 23,
+            "the key is 1,100 characters long: the database holds keys of at most 1,024",
+        ),
+        Invalid("from cat import store\n\nasync def f():\n    await store.delete(key=None)\n", 4, 27),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for call in ctx.facts.store_calls:
+            if call.key is None:
+                continue
+            problem = key_problem(call.key)
+            if problem is not None:
+                yield Report(self.code, call.key, problem)

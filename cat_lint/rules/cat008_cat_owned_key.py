@@ -1,13 +1,69 @@
-"""CAT008: cat-owned-key."""
+"""CAT008: writing or deleting one of the Cat's own keys in the global store."""
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Rule
+from typing import Iterable
+
+from cat_lint.keys import is_cat_owned
+from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, call_text, literal_text
+
+_WRITES = {"save": "overwrites", "update": "overwrites", "delete": "deletes"}
 
 
 class CatOwnedKey(Rule):
     code = "CAT008"
     name = "cat-owned-key"
-    summary = "(being written)"
-    what = "(being written)"
-    why = "(being written)"
+    summary = "A plugin writes or deletes a key the Cat itself keeps in the global store."
+    what = """
+        Reports `store.save`, `store.update` and `store.delete` on `active_plugins`,
+        `installation_info` or any `settings_*` key, in the global `store`. Reading them is
+        fine, and the same names in a user's own store (`user.save("settings_x", ...)`) are
+        fine too.
+    """
+    why = """
+        The Cat keeps its own state in the global store: which plugins are active, the
+        installation's identity, and one `settings_<plugin>_<type>_<slug>` key per configured
+        service. A plugin that writes over them breaks the installation for everyone, and the
+        damage survives restarts.
+    """
+    example = """
+        from cat import store
+
+        async def reset():
+            await store.delete("active_plugins")   # CAT008
+    """
+    fix_text = """
+        Keep your plugin's state under keys of its own, prefixed with the plugin's name
+        (`"my_plugin_settings"`); change the Cat's settings through its admin UI or API.
+    """
+    VALID = (
+        "from cat import store\n\nasync def f():\n    return await store.load('active_plugins', [])\n",
+        "from cat import user\n\nasync def f():\n    await user.save('settings_theme', 'dark')\n",
+        "from cat import store\n\nasync def f():\n    await store.save('my_plugin_settings', {})\n",
+    )
+    INVALID = (
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.delete('active_plugins')\n",
+            4, 10,
+            '`store.delete("active_plugins")` deletes a key the Cat itself keeps: it breaks the installation; plugins keep their state under keys of their own',
+        ),
+        Invalid(
+            "import cat\n\nasync def f():\n    await cat.store.save('settings_core_config_core', {})\n",
+            4, 10,
+            '`cat.store.save("settings_core_config_core", ...)` overwrites a key the Cat itself keeps: it breaks the installation; plugins keep their state under keys of their own',
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        for call in ctx.facts.store_calls:
+            if call.scope != "store" or call.verb not in _WRITES or call.key is None:
+                continue
+            key = literal_text(call.key)
+            if key is None or not is_cat_owned(key):
+                continue
+            yield Report(
+                self.code,
+                call.node,
+                f"`{call_text(call.receiver, call.verb, call.key)}` {_WRITES[call.verb]} a key the Cat itself keeps: "
+                "it breaks the installation; plugins keep their state under keys of their own",
+            )

@@ -1,0 +1,164 @@
+"""Many tasks and several processes on one database: nothing lost, nothing duplicated, no "database is locked"."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import textwrap
+
+import pytest
+
+import cat
+from cat import request_context, store, user
+
+from runtime_helpers import PYTHON, db_path, rows, subprocess_env
+
+
+async def test_concurrent_updates_from_tasks_count_exactly(project):
+    async def bump(n: int) -> None:
+        for _ in range(n):
+            await store.update("counter", lambda v: v + 1, 0)
+
+    await asyncio.gather(*(bump(25) for _ in range(40)))
+    assert await store.load("counter") == 1000
+
+
+async def test_concurrent_user_updates_count_exactly_per_user(project):
+    async def bump(user_id: str) -> None:
+        async with request_context(user_id):
+            for _ in range(20):
+                await user.update("hits", lambda v: {"n": v["n"] + 1}, {"n": 0})
+
+    await asyncio.gather(*(bump(f"u{i % 4}") for i in range(16)))
+    for i in range(4):
+        async with request_context(f"u{i}"):
+            assert await user.load("hits") == {"n": 80}
+    assert rows(project, "SELECT count(*) FROM user_key_value_db") == [(4,)]
+
+
+async def test_concurrent_first_saves_of_a_user_key_leave_one_row(project):
+    """The real Cat's select-then-insert leaves duplicates here."""
+
+    async def save(i: int) -> None:
+        async with request_context("same-user"):
+            await user.save("fresh", i)
+
+    await asyncio.gather(*(save(i) for i in range(50)))
+    assert rows(project, "SELECT count(*) FROM user_key_value_db WHERE key = 'fresh'") == [(1,)]
+
+
+async def test_many_concurrent_saves_all_land(project):
+    await asyncio.gather(*(store.save(f"key-{i}", {"i": i}) for i in range(300)))
+    assert rows(project, "SELECT count(*) FROM key_value_db") == [(300,)]
+    loaded = await asyncio.gather(*(store.load(f"key-{i}") for i in range(300)))
+    assert loaded == [{"i": i} for i in range(300)]
+
+
+async def test_a_failing_update_fails_only_its_own_caller(project):
+    """Operations batched into one transaction roll back one by one."""
+    await store.save("victim", "untouched")
+
+    def boom(value):
+        raise ZeroDivisionError("from the update function")
+
+    results = await asyncio.gather(
+        store.save("a", 1),
+        store.update("victim", boom),
+        store.update("victim2", lambda v: {1, 2}),  # not JSON: refused, nothing written
+        store.update("c", lambda v: (v or 0) + 1),
+        store.save("d", 4),
+        return_exceptions=True,
+    )
+    assert results[0] == 1 and results[3] == 1 and results[4] == 4
+    assert isinstance(results[1], ZeroDivisionError)
+    assert isinstance(results[2], TypeError) and "value is a set" in str(results[2])
+    assert await store.load("victim") == "untouched"
+    assert await store.exists("victim2") is False
+    assert dict(rows(project, "SELECT key, value FROM key_value_db WHERE key IN ('a', 'c', 'd')")) == {
+        "a": b"1",
+        "c": b"1",
+        "d": b"4",
+    }
+
+
+async def test_update_rejects_async_functions_before_touching_the_database(project):
+    async def increment(value):
+        return value + 1
+
+    with pytest.raises(TypeError, match="plain"):
+        await store.update("k", increment, 0)
+    with pytest.raises(TypeError, match="function"):
+        await store.update("k", 5)
+    assert not db_path(project).exists()
+
+
+async def test_update_default_is_never_mutated(project):
+    default = {"items": []}
+
+    def add(value):
+        value["items"].append(1)
+        return value
+
+    assert await store.update("a", add, default) == {"items": [1]}
+    assert await store.update("b", add, default) == {"items": [1]}
+    assert default == {"items": []}
+
+
+async def test_update_returns_the_new_value_and_sees_the_old(project):
+    await store.save("k", [1])
+    assert await store.update("k", lambda v: v + [2]) == [1, 2]
+    assert await store.update("missing", lambda v: v, default="d") == "d"
+    assert await store.load("missing") == "d"
+
+
+COUNTER_SCRIPT = textwrap.dedent(
+    """
+    import asyncio
+    from cat import store, user, request_context
+
+    async def main():
+        async with request_context("shared-user"):
+            for _ in range(500):
+                await store.update("counter", lambda v: v + 1, 0)
+                await user.update("counter", lambda v: v + 1, 0)
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.slow
+def test_four_processes_times_500_updates_is_exactly_2000(tmp_path):
+    script = tmp_path / "count.py"
+    script.write_text(COUNTER_SCRIPT)
+    env = subprocess_env(tmp_path)
+    children = [
+        subprocess.Popen([PYTHON, str(script), str(i)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(4)
+    ]
+    for child in children:
+        out, err = child.communicate(timeout=240)
+        assert child.returncode == 0, err
+        assert "locked" not in err
+    assert rows(tmp_path, "SELECT value FROM key_value_db WHERE key = 'counter'") == [(b"2000",)]
+    assert rows(tmp_path, "SELECT value FROM user_key_value_db WHERE key = 'counter'") == [(b"2000",)]
+
+
+async def test_reading_while_another_process_writes(project):
+    """A writer process holding the lock does not make reads here fail."""
+    import sqlite3
+
+    await store.save("k", "v")
+    other = sqlite3.connect(db_path(project), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO key_value_db (key, value) VALUES ('other', '1')")
+    try:
+        assert await store.load("k") == "v"  # WAL readers do not wait for the writer
+        pending = asyncio.ensure_future(store.save("k", "w"))
+        await asyncio.sleep(0.2)
+        assert not pending.done()  # waits for the lock instead of failing
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert await pending == "w"
+    assert await store.load("other") == 1

@@ -7,11 +7,13 @@ the same key-value work on one SQLite file each:
 * **raw sqlite3** - synchronous ``sqlite3`` with the same pragmas, one
   commit per save: the practical limit of a single writer.  Synchronous code
   has no concurrency, so its 64-task column is the same sequential figure.
-* **Cat approach** - what the real Cat does per save: a SELECT, then an
+* **Cat** - the Cat's approach as it really runs: per save a SELECT, then an
   INSERT or an UPDATE, each auto-committed, on aiosqlite; its "update" is the
-  load-edit-save idiom.  This model is generous to the Cat: one shared
-  connection with our pragmas, whereas Piccolo opens a new connection (and a
-  new thread) per query in a rollback-journal database.
+  load-edit-save idiom.  Like Piccolo, every query opens its own aiosqlite
+  connection (and thread) on a database in SQLite's default rollback-journal
+  mode.  The targets are measured against this column.
+* **Cat best** - the same approach at its best, for a fair picture: one
+  shared connection with our pragmas (WAL, ``synchronous = NORMAL``).
 
 Every cell runs for a fixed time slice, so the whole run stays under a minute.
 The 64-task update rows also count lost increments: the runtime's atomic
@@ -173,35 +175,62 @@ def bench_raw(db: Path, seconds: float, results: Results) -> None:
         for op, fn in (("save", save), ("load", load), ("update", update)):
             rate, _ = run_sync(fn, seconds)
             for tasks in CONCURRENCY:
-                results.cells[("raw", op, tasks)] = Cell(rate, "sequential" if tasks > 1 else "")
+                results.cells[("raw", op, tasks)] = Cell(rate)
     finally:
         conn.close()
 
 
-async def bench_cat_approach(db: Path, seconds: float, results: Results) -> None:
-    conn = await aiosqlite.connect(db, isolation_level=None)
-    for pragma in PRAGMAS:
-        await conn.execute(pragma)
-    for statement in SQLITE_SCHEMA:
-        await conn.execute(statement)
+async def bench_cat_approach(db: Path, seconds: float, results: Results, faithful: bool) -> None:
+    """The Cat's save (SELECT, then INSERT or UPDATE, no transaction) and its load-edit-save update.
+
+    ``faithful``: as the Cat really runs it on its default database: Piccolo
+    opens a new aiosqlite connection (a new thread) for every query, on a
+    rollback-journal file with SQLite's default ``synchronous = FULL``.
+    Otherwise the best case for the same approach: one shared connection
+    with our pragmas (WAL, ``synchronous = NORMAL``).
+    """
+    impl = "cat" if faithful else "cat-best"
     select = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = ?"
+    errors = {"n": 0}
+    shared: aiosqlite.Connection | None = None
+
+    if faithful:
+        async def query(sql: str, params: tuple) -> tuple | None:
+            async with aiosqlite.connect(db, isolation_level=None) as conn:
+                await conn.execute("PRAGMA foreign_keys = 1")  # Piccolo does this on every connection
+                async with conn.execute(sql, params) as cursor:
+                    return await cursor.fetchone()
+
+        async with aiosqlite.connect(db, isolation_level=None) as conn:
+            for statement in SQLITE_SCHEMA:
+                await conn.execute(statement)
+    else:
+        shared = await aiosqlite.connect(db, isolation_level=None)
+        for pragma in PRAGMAS:
+            await shared.execute(pragma)
+        for statement in SQLITE_SCHEMA:
+            await shared.execute(statement)
+
+        async def query(sql: str, params: tuple) -> tuple | None:
+            async with shared.execute(sql, params) as cursor:
+                return await cursor.fetchone()
 
     async def cat_load(key: str, default=None):
-        async with conn.execute(select, (key,)) as cursor:
-            row = await cursor.fetchone()
+        row = await query(select, (key,))
         return default if row is None else values.decode(row[0])
 
     async def cat_save(key: str, value) -> None:
         text = values.dumps(value)
-        async with conn.execute(select, (key,)) as cursor:
-            row = await cursor.fetchone()
+        row = await query(select, (key,))
         try:
             if row is None:
-                await conn.execute(f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?)", (key, text))
+                await query(f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?)", (key, text))
             else:
-                await conn.execute(f"UPDATE {GLOBAL_TABLE} SET value = ? WHERE key = ?", (text, key))
+                await query(f"UPDATE {GLOBAL_TABLE} SET value = ? WHERE key = ?", (text, key))
         except sqlite3.IntegrityError:
-            pass  # the Cat's race on a new key: the primary key rejects the second insert
+            errors["n"] += 1  # the Cat's race on a new key: the primary key rejects the second insert
+        except sqlite3.OperationalError:
+            errors["n"] += 1  # "database is locked" after the 5 s busy timeout
 
     try:
         for tasks in CONCURRENCY:
@@ -216,14 +245,16 @@ async def bench_cat_approach(db: Path, seconds: float, results: Results) -> None
             async def update(task: int, i: int) -> None:  # the load-edit-save idiom
                 await cat_save(counter, increment(await cat_load(counter, 0)))
 
+            errors["n"] = 0
             rate, _ = await run_tasks(save, tasks, seconds)
-            results.cells[("cat", "save", tasks)] = Cell(rate)
+            results.cells[(impl, "save", tasks)] = Cell(rate, f"{errors['n']} failed saves" if errors["n"] else "")
             rate, _ = await run_tasks(load, tasks, seconds)
-            results.cells[("cat", "load", tasks)] = Cell(rate)
+            results.cells[(impl, "load", tasks)] = Cell(rate)
             rate, total = await run_tasks(update, tasks, seconds)
-            results.cells[("cat", "update", tasks)] = Cell(rate, _lost(total, await cat_load(counter, 0)))
+            results.cells[(impl, "update", tasks)] = Cell(rate, _lost(total, await cat_load(counter, 0)))
     finally:
-        await conn.close()
+        if shared is not None:
+            await shared.close()
 
 
 def _lost(total: int, final: object) -> str:
@@ -236,36 +267,42 @@ def _lost(total: int, final: object) -> str:
 
 def report(results: Results) -> int:
     """Print the table and the targets; return how many targets were missed."""
-    header = f"{'op':<7}{'tasks':>6}{'runtime':>12}{'raw sqlite3':>13}{'Cat approach':>14}{'vs raw':>9}{'vs Cat':>9}  notes"
+    header = (f"{'op':<7}{'tasks':>6}{'runtime':>12}{'raw sqlite3':>13}{'Cat':>11}{'Cat best':>12}"
+              f"{'vs raw':>9}{'vs Cat':>9}{'vs best':>9}")
     print(header)
     print("-" * len(header))
-    missed = 0
     checks: list[str] = []
+    notes: list[str] = []
     for op in OPS:
         for tasks in CONCURRENCY:
-            ours, raw, theirs = (results.get(impl, op, tasks) for impl in ("runtime", "raw", "cat"))
+            ours, raw, theirs, best = (results.get(impl, op, tasks) for impl in ("runtime", "raw", "cat", "cat-best"))
             vs_raw = ours.ops_per_s / raw.ops_per_s
             vs_cat = ours.ops_per_s / theirs.ops_per_s
-            notes = "; ".join(n for n in (
-                f"runtime: {ours.note}" if ours.note else "",
-                f"Cat: {theirs.note}" if theirs.note else "",
-                "raw is sequential" if raw.note else "",
-            ) if n)
-            print(f"{op:<7}{tasks:>6}{ours.ops_per_s:>10,.0f}/s{raw.ops_per_s:>11,.0f}/s{theirs.ops_per_s:>12,.0f}/s"
-                  f"{vs_raw:>8.2f}x{vs_cat:>8.1f}x  {notes}")
+            vs_best = ours.ops_per_s / best.ops_per_s
+            print(f"{op:<7}{tasks:>6}{ours.ops_per_s:>10,.0f}/s{raw.ops_per_s:>11,.0f}/s{theirs.ops_per_s:>9,.0f}/s"
+                  f"{best.ops_per_s:>10,.0f}/s{vs_raw:>8.2f}x{vs_cat:>8.1f}x{vs_best:>8.1f}x")
+            for name, cell in (("runtime", ours), ("Cat", theirs), ("Cat best", best)):
+                if cell.note and (name == "runtime" or cell.note != "no lost update"):
+                    notes.append(f"{op} x{tasks}, {name}: {cell.note}")
+            plural = "s" if tasks > 1 else ""
             if tasks == 1:
                 checks.append(_check(f"{op}, 1 task: within 3x of raw sqlite3", vs_raw >= 1 / 3, f"{vs_raw:.2f}x (need >= 0.33x)"))
             if tasks == 64 and op == "save":
                 checks.append(_check("save, 64 tasks: at least raw sqlite3 committing each save", vs_raw >= 1, f"{vs_raw:.2f}x (need >= 1x)"))
-            checks.append(_check(f"{op}, {tasks} task{'s' if tasks > 1 else ''}: >= 5x the Cat's approach", vs_cat >= 5, f"{vs_cat:.1f}x"))
+            checks.append(_check(f"{op}, {tasks} task{plural}: >= 5x the Cat's approach", vs_cat >= 5,
+                                 f"{vs_cat:.1f}x (its best case: {vs_best:.1f}x)"))
             if ours.note.startswith("LOST"):
-                checks.append(_check(f"{op}, {tasks} tasks: atomic update", False, ours.note))
+                checks.append(_check(f"{op}, {tasks} task{plural}: atomic update", False, ours.note))
+    print("(raw sqlite3 is synchronous: its 64-task figure is the same sequential run)")
+    if notes:
+        print()
+        for line in notes:
+            print("  " + line)
     print()
     print("targets:")
     for line in checks:
         print("  " + line)
-        missed += line.startswith("MISS")
-    return missed
+    return sum(line.lstrip().startswith("MISS") for line in checks)
 
 
 def _check(label: str, ok: bool, detail: str) -> str:
@@ -274,18 +311,19 @@ def _check(label: str, ok: bool, detail: str) -> str:
 
 async def _async_parts(work: Path, seconds: float, results: Results) -> None:
     await bench_runtime(work / "runtime" / "core.db", seconds, results)
-    await bench_cat_approach(work / "cat" / "core.db", seconds, results)
+    await bench_cat_approach(work / "cat" / "core.db", seconds, results, faithful=True)
+    await bench_cat_approach(work / "cat-best" / "core.db", seconds, results, faithful=False)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=1.5, help="time slice per cell (default 1.5)")
+    parser.add_argument("--seconds", type=float, default=1.2, help="time slice per cell (default 1.2)")
     args = parser.parse_args(argv)
 
     work_root = ROOT / "bench" / ".work"
     work_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="store-", dir=work_root))
-    for name in ("runtime", "raw", "cat"):
+    for name in ("runtime", "raw", "cat", "cat-best"):
         (work / name).mkdir()
     print(f"store benchmark: sqlite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs, {args.seconds:g}s per cell")

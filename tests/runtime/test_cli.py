@@ -1,0 +1,275 @@
+"""``cat-store``: what a person sees, on databases the runtime really wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cat
+from cat.cli import main
+from cat.database.inspect import KeyReader
+from cat.database.location import parse_url
+
+ALICE = "3f0c6c0e-8e4b-4c3e-9a51-0c1f3b2b7a11"
+
+
+def write_project(root: Path, url: str | None = None) -> Path:
+    """Fill a project's database through the runtime, as plugins would."""
+    import asyncio
+
+    async def fill() -> None:
+        cat.configure(sql=url or f"sqlite:///{root / 'data/core/core.db'}", project=root)
+        await cat.store.save("theme", {"color": "dark"})
+        await cat.store.save("count", 9)
+        await cat.store.save("ratio", 9.0)
+        await cat.store.save("notes", "line one\nline two " + "x" * 200)
+        for uid, todos in ((ALICE, ["milk"]), ("1", ["one"]), ("01", ["zero-one"])):
+            with cat.request_context(uid):
+                await cat.user.save("todos", todos)
+        with cat.request_context(ALICE):
+            await cat.user.save("score", 3.5)
+        await cat.close()
+
+    asyncio.run(fill())
+    cat.configure()
+    return root / "data" / "core" / "core.db"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    root.mkdir()
+    write_project(root)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("CAT_SQL", raising=False)
+    monkeypatch.delenv("CAT_PROJECT_DIR", raising=False)
+    yield root
+    cat.configure()
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def stored(root: Path, user: str | None = None) -> dict:
+    with KeyReader(parse_url("sqlite:///data/core/core.db", root)) as reader:
+        keys = reader.global_keys() if user is None else reader.user_keys(user)
+        return {k.key: reader.get(k.key, user)[1] for k in keys}
+
+
+# -- keys ---------------------------------------------------------------------------
+
+
+def test_keys_shows_both_stores_as_tables(project, capsys):
+    status, out, err = run(capsys, "keys")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == f"database: {project / 'data/core/core.db'} (from the default)"
+    assert "global store: 4 keys" in lines
+    assert "per-user store: 2 keys, 3 users" in lines
+    row = {line.split()[0]: line.split() for line in lines if line.startswith("  ")}
+    assert row["theme"][:4] == ["theme", "object", "16", "B"]
+    assert row["count"][1:2] == ["integer"] and row["ratio"][1:2] == ["number"]
+    assert row["todos"][1] == "array" and row["todos"][4] == "3"  # 3 users hold it
+    assert row["score"][4] == "1"
+    notes_preview = next(line for line in lines if line.startswith("  notes"))
+    assert '"line one\\nline two xxx' in notes_preview and notes_preview.endswith("…")
+
+
+def test_keys_of_one_user(project, capsys):
+    status, out, _ = run(capsys, "keys", "--user", ALICE)
+    assert status == 0
+    assert f"per-user store of user {ALICE!r}: 2 keys" in out
+    assert "theme" not in out and "score" in out and '["milk"]' in out
+
+
+def test_keys_json_is_machine_readable(project, capsys):
+    status, out, _ = run(capsys, "keys", "--json")
+    assert status == 0
+    data = {(k["scope"], k["key"]): k for k in json.loads(out)}
+    assert data[("global", "count")]["type"] == "integer"
+    assert data[("user", "todos")]["users"] == 3
+    assert "users" not in data[("global", "theme")]
+
+
+def test_numeric_looking_user_ids_stay_distinct(project, capsys):
+    assert run(capsys, "get", "todos", "--user", "1")[1] == '[\n  "one"\n]\n'
+    assert run(capsys, "get", "todos", "--user", "01")[1] == '[\n  "zero-one"\n]\n'
+
+
+# -- get ----------------------------------------------------------------------------
+
+
+def test_get_prints_pretty_json_with_exact_numbers(project, capsys):
+    assert run(capsys, "get", "theme") == (0, '{\n  "color": "dark"\n}\n', "")
+    assert run(capsys, "get", "ratio")[1] == "9.0\n"
+    assert run(capsys, "get", "count")[1] == "9\n"
+    assert run(capsys, "get", "score", "--user", ALICE)[1] == "3.5\n"
+
+
+def test_unknown_key_suggests_the_close_one(project, capsys):
+    status, out, err = run(capsys, "get", "thme")
+    assert (status, out) == (1, "")
+    assert err == "cat-store: error: no key 'thme' in the global store; did you mean 'theme'?\n"
+
+
+def test_unknown_key_without_a_close_one_names_the_database(project, capsys):
+    status, _, err = run(capsys, "get", "zzzzzz")
+    assert status == 1
+    assert err == f"cat-store: error: no key 'zzzzzz' in the global store in {project / 'data/core/core.db'} (from the default)\n"
+
+
+def test_per_user_key_asked_globally_says_to_add_user(project, capsys):
+    status, _, err = run(capsys, "get", "todos")
+    assert status == 1
+    assert "'todos' is a per-user key (3 users): add --user ID" in err
+
+
+def test_global_key_asked_for_a_user_says_to_drop_user(project, capsys):
+    status, _, err = run(capsys, "get", "theme", "--user", ALICE)
+    assert status == 1 and "'theme' is a global key: drop --user" in err
+
+
+def test_unknown_user_suggests_a_close_one(project, capsys):
+    status, _, err = run(capsys, "get", "todos", "--user", ALICE[:-1] + "2")
+    assert status == 1
+    assert err.endswith(f"did you mean {ALICE!r}?\n")
+
+
+# -- delete -------------------------------------------------------------------------
+
+
+def test_delete_a_global_key(project, capsys):
+    assert run(capsys, "delete", "theme") == (0, "deleted 'theme' from the global store\n", "")
+    assert "theme" not in stored(project)
+    assert stored(project)["count"] == 9
+
+
+def test_delete_one_users_key_leaves_the_others(project, capsys):
+    status, out, _ = run(capsys, "delete", "todos", "--user", "1")
+    assert status == 0 and out == "deleted 'todos' from the per-user store of user '1'\n"
+    assert stored(project, "1") == {}
+    assert stored(project, "01") == {"todos": ["zero-one"]}
+    assert stored(project, ALICE) == {"todos": ["milk"], "score": 3.5}
+
+
+def test_delete_unknown_key_changes_nothing(project, capsys):
+    before = (project / "data/core/core.db").read_bytes()
+    status, _, err = run(capsys, "delete", "themes")
+    assert status == 1 and "did you mean 'theme'?" in err
+    assert stored(project)["theme"] == {"color": "dark"}
+    assert (project / "data/core/core.db").read_bytes() == before
+
+
+# -- backup -------------------------------------------------------------------------
+
+
+def test_backup_writes_a_consistent_copy(project, capsys, tmp_path):
+    dest = tmp_path / "backup.db"
+    status, out, err = run(capsys, "backup", str(dest))
+    assert (status, err) == (0, "")
+    assert f"to {dest}" in out
+    backup_project = tmp_path / "restored"
+    (backup_project / "data" / "core").mkdir(parents=True)
+    shutil.copyfile(dest, backup_project / "data/core/core.db")
+    assert stored(backup_project) == stored(project)
+    assert stored(backup_project, ALICE) == {"todos": ["milk"], "score": 3.5}
+
+
+def test_backup_into_a_missing_folder(project, capsys, tmp_path):
+    status, _, err = run(capsys, "backup", str(tmp_path / "no" / "such" / "b.db"))
+    assert status == 1
+    assert err == f"cat-store: error: cannot write the backup to {tmp_path / 'no/such/b.db'}: the folder {tmp_path / 'no/such'} does not exist\n"
+
+
+# -- where the database is ----------------------------------------------------------
+
+
+def test_missing_database_is_reported_with_its_origin_and_not_created(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CAT_SQL", raising=False)
+    monkeypatch.delenv("CAT_PROJECT_DIR", raising=False)
+    for argv in (["keys"], ["get", "x"], ["delete", "x"], ["backup", str(tmp_path / "b.db")]):
+        status, out, err = run(capsys, *argv)
+        assert (status, out) == (1, "")
+        assert err == f"cat-store: error: no database at {tmp_path / 'data/core/core.db'} (from the default)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_url_is_a_usage_error(tmp_path, capsys):
+    status, _, err = run(capsys, "--sql", "mysql://localhost/cat", "keys")
+    assert status == 2
+    assert err.startswith("cat-store: error: --sql: unsupported database URL 'mysql://localhost/cat'")
+
+
+def test_location_options_before_or_after_the_command(project, tmp_path, capsys):
+    other = tmp_path / "other"
+    other.mkdir()
+    url = f"sqlite:///{project / 'data/core/core.db'}"
+    for argv in (["--sql", url, "get", "count"], ["get", "count", "--sql", url], ["get", "count", "--project", str(project)]):
+        os.chdir(other)
+        assert run(capsys, *argv) == (0, "9\n", ""), argv
+
+
+def test_config_py_and_environment_are_honoured(project, tmp_path, monkeypatch, capsys):
+    moved = tmp_path / "elsewhere.db"
+    shutil.move(project / "data/core/core.db", moved)
+    (project / "config.py").write_text(f'SQL = "sqlite:///{moved}"\n')
+    status, out, _ = run(capsys, "keys")
+    assert status == 0 and out.startswith(f"database: {moved} (from config.py)")
+
+    monkeypatch.setenv("CAT_SQL", "sqlite:///nowhere.db")
+    status, _, err = run(capsys, "keys")
+    assert status == 1 and err.endswith(f"no database at {project / 'nowhere.db'} (from CAT_SQL)\n")
+
+
+def test_not_a_database(tmp_path, capsys):
+    (tmp_path / "junk.db").write_bytes(b"certainly not SQLite" * 50)
+    status, _, err = run(capsys, "--sql", f"sqlite:///{tmp_path / 'junk.db'}", "keys")
+    assert status == 1 and "cannot read" in err and "Traceback" not in err
+
+
+# -- the installed command ----------------------------------------------------------
+
+
+def test_the_console_script_end_to_end(project):
+    script = Path(sys.executable).with_name("cat-store")
+    env = {k: v for k, v in os.environ.items() if k not in ("CAT_SQL", "CAT_PROJECT_DIR")}
+
+    def cli(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(script), *argv], cwd=project, env=env, capture_output=True, text=True, timeout=60)
+
+    listed = cli("keys")
+    assert listed.returncode == 0 and "theme" in listed.stdout
+    missing = cli("get", "thme")
+    assert missing.returncode == 1
+    assert missing.stderr == "cat-store: error: no key 'thme' in the global store; did you mean 'theme'?\n"
+    usage = cli("frobnicate")
+    assert usage.returncode == 2 and "invalid choice" in usage.stderr and "Traceback" not in usage.stderr
+    deleted = cli("delete", "todos", "--user", ALICE)
+    assert deleted.returncode == 0
+    assert cli("get", "todos", "--user", ALICE).returncode == 1
+
+
+def test_reading_never_writes_while_the_cat_runs(project, capsys):
+    """A running Cat holds the database open in WAL mode; looking must not disturb it."""
+    live = sqlite3.connect(project / "data/core/core.db", isolation_level=None)
+    live.execute("PRAGMA journal_mode = WAL")
+    live.execute("BEGIN IMMEDIATE")  # the Cat is in the middle of a write
+    live.execute("UPDATE key_value_db SET value = '{\"color\":\"light\"}' WHERE key = 'theme'")
+    try:
+        assert run(capsys, "get", "theme")[1] == '{\n  "color": "dark"\n}\n'  # the last committed value
+        assert run(capsys, "keys")[0] == 0
+    finally:
+        live.execute("COMMIT")
+        live.close()
+    assert run(capsys, "get", "theme")[1] == '{\n  "color": "light"\n}\n'

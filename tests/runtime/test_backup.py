@@ -180,3 +180,63 @@ def test_postgresql_and_memory_databases_are_refused_clearly(tmp_path):
     assert "secret" not in str(error.value)
     with pytest.raises(BackupError, match="in-memory"):
         backup_database(parse_url("sqlite://", tmp_path), tmp_path / "out.db")
+
+
+# -- through the runtime: await cat.backup(path) ---------------------------------------
+
+
+@pytest.fixture
+def runtime_db(tmp_path):
+    import cat
+
+    db = tmp_path / "project" / "data" / "core" / "core.db"
+    cat.configure(sql=f"sqlite:///{db}", project=tmp_path / "project")
+    yield db
+    cat.configure()
+
+
+async def test_runtime_backup_includes_every_save_issued_before_it(runtime_db, tmp_path):
+    import asyncio
+
+    import cat
+
+    await asyncio.gather(*(cat.store.save(f"k{i}", i) for i in range(200)))
+    with cat.request_context("1"):
+        await cat.user.save("todos", ["milk"])
+    written = await cat.backup(tmp_path / "backup.db")
+    assert Path(written) == (tmp_path / "backup.db").resolve()
+    assert stored(tmp_path / "backup.db") == {f"k{i}": i for i in range(200)}
+    with KeyReader(location_of(tmp_path / "backup.db")) as reader:
+        assert reader.get("todos", "1") == (True, ["milk"])
+    await cat.close()
+
+
+async def test_a_restored_backup_is_used_by_the_runtime_in_wal_mode(runtime_db, tmp_path):
+    import cat
+
+    await cat.store.save("count", 9.0)
+    await cat.backup(tmp_path / "backup.db")
+    await cat.close()
+
+    restored = tmp_path / "restored" / "data" / "core" / "core.db"
+    restored.parent.mkdir(parents=True)
+    shutil.copyfile(tmp_path / "backup.db", restored)
+    cat.configure(sql=f"sqlite:///{restored}")
+    assert await cat.store.load("count") == 9.0 and isinstance(await cat.store.load("count"), float)
+    await cat.store.save("after", True)
+    check = sqlite3.connect(restored)
+    assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    check.close()
+    await cat.close()
+
+
+async def test_runtime_backup_errors_are_clear(runtime_db, tmp_path):
+    import cat
+
+    await cat.store.save("x", 1)
+    with pytest.raises(BackupError, match="does not exist"):
+        await cat.backup(tmp_path / "missing" / "b.db")
+    with pytest.raises(BackupError, match="is the database itself"):
+        await cat.backup(runtime_db)
+    assert await cat.store.load("x") == 1  # the store is still usable
+    await cat.close()

@@ -278,12 +278,18 @@ def _stop(conn: aiosqlite.Connection, done: Callable[[], None] | None = None) ->
 
 
 class _Lane:
-    """One aiosqlite connection and the queue of operations waiting for it."""
+    """One aiosqlite connection and the queue of operations waiting for it.
 
-    def __init__(self, conn: aiosqlite.Connection, loop: asyncio.AbstractEventLoop, runner: Callable[[sqlite3.Connection, Sequence[Op]], Outcome]) -> None:
-        self.conn = conn
+    Operations can be submitted before the connection exists: they wait in
+    the queue until the backend attaches it (or fail together if opening
+    fails), so ``close`` and ``flush`` see them like any other.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, runner: Callable[[sqlite3.Connection, Sequence[Op]], Outcome], opener: Callable[[], None]) -> None:
+        self.conn: aiosqlite.Connection | None = None
         self.loop = loop
         self._runner = runner
+        self._opener = opener
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
         self._busy = False
         self._idle_waiters: list[asyncio.Future[None]] = []
@@ -294,11 +300,28 @@ class _Lane:
             raise StoreClosedError()
         future = self.loop.create_future()
         self._pending.append((fn, args, future))
-        if not self._busy:
+        if self.conn is None:
+            self._opener()
+        elif not self._busy:
             self._dispatch()
         return future
 
+    def attach(self, conn: aiosqlite.Connection) -> None:
+        """The connection is open: send what queued up meanwhile."""
+        self.conn = conn
+        if self._pending and not self._busy:
+            self._dispatch()
+
+    def fail_pending(self, error: BaseException) -> None:
+        """Opening failed: every queued operation gets the error."""
+        pending, self._pending = self._pending, []
+        for _, _, future in pending:
+            _resolve(future, False, error)
+        if not self._busy:
+            self._wake_idle()
+
     def _dispatch(self) -> None:
+        assert self.conn is not None
         batch, self._pending = self._pending, []
         self._busy = True
         ops = [(fn, args) for fn, args, _ in batch]
@@ -307,10 +330,7 @@ class _Lane:
         sent.add_done_callback(lambda done: self._finished(futures, done))
 
     def _finished(self, futures: list[asyncio.Future[Any]], done: asyncio.Future[Outcome]) -> None:
-        if done.cancelled():
-            error: BaseException | None = StoreClosedError()
-        else:
-            error = done.exception()
+        error = StoreClosedError() if done.cancelled() else done.exception()
         if error is not None:
             for future in futures:
                 _resolve(future, False, error)
@@ -330,26 +350,28 @@ class _Lane:
             return
         self._busy = False
         if self.closed:
-            pending, self._pending = self._pending, []
-            for _, _, future in pending:
-                _resolve(future, False, StoreClosedError())
+            self.fail_pending(StoreClosedError())
+        self._wake_idle()
+
+    def _wake_idle(self) -> None:
         waiters, self._idle_waiters = self._idle_waiters, []
         for waiter in waiters:
             _resolve(waiter, True, None)
 
     async def flush(self) -> None:
         """Wait until every operation submitted so far has finished."""
-        if not self._busy and not self._pending:
-            return
-        waiter = self.loop.create_future()
-        self._idle_waiters.append(waiter)
-        await waiter
+        while self._busy or self._pending:
+            waiter = self.loop.create_future()
+            self._idle_waiters.append(waiter)
+            await waiter
 
     async def aclose(self) -> None:
         if self.closed:
             return
         await self.flush()
         self.closed = True
+        if self.conn is None:
+            return
         finished = self.loop.create_future()
 
         def done() -> None:
@@ -366,6 +388,8 @@ class _Lane:
         if self.closed:
             return None
         self.closed = True
+        if self.conn is None:
+            return None
         _stop(self.conn)
         return getattr(self.conn, "_thread", None)
 
@@ -418,105 +442,97 @@ class SQLiteBackend(Backend):
         if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, not {synchronous!r}")
         self.synchronous = synchronous
-        self._writer: _Lane | None = None
-        self._reader: _Lane | None = None
-        self._opening: asyncio.Task[None] | None = None
+        self._in_memory = location.path is None
+        self._writer = _Lane(loop, _run_writes, self._start_opening)
+        # a second connection to :memory: would be another database
+        self._reader = self._writer if self._in_memory else _Lane(loop, _run_reads, self._start_opening)
+        self._opening: asyncio.Task[tuple[aiosqlite.Connection, aiosqlite.Connection]] | None = None
+
+    def _lanes(self) -> list[_Lane]:
+        return list(dict.fromkeys((self._writer, self._reader)))
 
     # -- opening and closing ---------------------------------------------
-    async def _open(self) -> None:
-        if self.closed:
-            raise StoreClosedError()
-        if self._opening is None:
+    def _start_opening(self) -> None:
+        if self._opening is None and not self.closed:
             self._opening = self.loop.create_task(self._connect_all())
-        try:
-            await asyncio.shield(self._opening)
-        except BaseException:
-            if self._opening.done() and not self._opening.cancelled() and self._opening.exception() is not None:
-                self._opening = None  # let the next call try again
-            raise
+            self._opening.add_done_callback(self._opened)
 
-    async def _connect_all(self) -> None:
+    def _opened(self, task: asyncio.Task[tuple[aiosqlite.Connection, aiosqlite.Connection]]) -> None:
+        error = StoreClosedError() if task.cancelled() else task.exception()
+        if error is not None:
+            self._opening = None  # the next operation tries again
+            for lane in self._lanes():
+                lane.fail_pending(error)
+            return
+        writer_conn, reader_conn = task.result()
+        if self.closed:
+            for conn in dict.fromkeys((writer_conn, reader_conn)):
+                _stop(conn)
+            return
+        self._reader.attach(reader_conn)
+        if self._writer is not self._reader:
+            self._writer.attach(writer_conn)
+
+    async def _connect_all(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
         path = self.location.path
-        in_memory = path is None
         try:
-            if not in_memory:
+            if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            writer_conn = await _connect(":memory:" if in_memory else str(path), self.loop)
+            writer = await _connect(":memory:" if path is None else str(path), self.loop)
         except (OSError, sqlite3.Error) as exc:
             raise DatabaseOpenError(f"cannot open the database at {self.location.describe()}: {exc}") from exc
-        writer = _Lane(writer_conn, self.loop, _run_writes)
+        reader = writer
         try:
-            await _send(writer_conn, self.loop, _setup_writer, self.synchronous, in_memory)
-            if in_memory:
-                reader = writer  # a second connection to :memory: would be another database
-            else:
-                reader_conn = await _connect(str(path), self.loop)
-                reader = _Lane(reader_conn, self.loop, _run_reads)
-                await _send(reader_conn, self.loop, _setup_reader)
+            await _send(writer, self.loop, _setup_writer, self.synchronous, path is None)
+            if path is not None:
+                reader = await _connect(str(path), self.loop)
+                await _send(reader, self.loop, _setup_reader)
         except BaseException as exc:
-            writer.abandon()
+            for conn in dict.fromkeys((writer, reader)):
+                _stop(conn)
             if isinstance(exc, sqlite3.Error):
                 raise DatabaseOpenError(f"cannot open the database at {self.location.describe()}: {exc}") from exc
             raise
-        if self.closed:  # closed while opening
-            writer.abandon()
-            if reader is not writer:
-                reader.abandon()
-            raise StoreClosedError()
-        self._writer, self._reader = writer, reader
+        return writer, reader
 
     async def close(self) -> None:
         if self.closed:
             return
+        # everything submitted before close finishes first (it may still be waiting for the connection)
+        for lane in self._lanes():
+            await lane.flush()
         self.closed = True
-        if self._opening is not None and not self._opening.done():
-            try:
-                await asyncio.shield(self._opening)
-            except BaseException:
-                pass
-        lanes = [lane for lane in (self._writer, self._reader) if lane is not None]
-        for lane in dict.fromkeys(lanes):
+        for lane in self._lanes():
             await lane.aclose()
 
     def abandon(self) -> list[threading.Thread]:
         self.closed = True
         threads = []
-        for lane in dict.fromkeys(lane for lane in (self._writer, self._reader) if lane is not None):
+        for lane in self._lanes():
             thread = lane.abandon()
             if thread is not None:
                 threads.append(thread)
         return threads
 
     async def flush(self) -> None:
-        if self._writer is not None:
-            await self._writer.flush()
+        await self._writer.flush()
 
     # -- the operations --------------------------------------------------
     async def get(self, user_id: str | None, key: str) -> tuple[bool, Any]:
-        if self._reader is None:
-            await self._open()
-        return await self._reader.submit(_op_get, _uid(user_id), key)  # type: ignore[union-attr]
+        return await self._reader.submit(_op_get, _uid(user_id), key)
 
     async def exists(self, user_id: str | None, key: str) -> bool:
-        if self._reader is None:
-            await self._open()
-        return await self._reader.submit(_op_exists, _uid(user_id), key)  # type: ignore[union-attr]
+        return await self._reader.submit(_op_exists, _uid(user_id), key)
 
     async def put(self, user_id: str | None, key: str, encoded: str | bytes) -> None:
-        if self._writer is None:
-            await self._open()
-        await self._writer.submit(_op_put, _uid(user_id), key, encoded)  # type: ignore[union-attr]
+        await self._writer.submit(_op_put, _uid(user_id), key, encoded)
 
     async def delete(self, user_id: str | None, key: str) -> bool:
-        if self._writer is None:
-            await self._open()
-        return await self._writer.submit(_op_delete, _uid(user_id), key)  # type: ignore[union-attr]
+        return await self._writer.submit(_op_delete, _uid(user_id), key)
 
     async def update(self, user_id: str | None, key: str, fn: UpdateFn, default: Any) -> Any:
-        if self._writer is None:
-            await self._open()
         ctx = contextvars.copy_context()
-        return await self._writer.submit(_op_update, _uid(user_id), key, fn, default, ctx)  # type: ignore[union-attr]
+        return await self._writer.submit(_op_update, _uid(user_id), key, fn, default, ctx)
 
 
 def _uid(user_id: str | None) -> Any:

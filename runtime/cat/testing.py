@@ -112,8 +112,12 @@ def cat_project(tmp_path: Path) -> Iterator[CatProject]:
     try:
         yield project
     finally:
-        # Reconfiguring closes the connections of every event loop (the test's
-        # loop may already be gone) and leaves nothing pointing into tmp_path.
+        # Plugins the test loaded must not fire in the next test.  Reconfiguring
+        # closes the connections of every event loop (the test's loop may
+        # already be gone) and leaves nothing pointing into tmp_path.
+        from cat.plugins import unload_plugins
+
+        unload_plugins()
         cat.configure()
 
 

@@ -110,6 +110,11 @@ async def test_my_plugin_end_to_end(cat_project, as_user, no_request):
     with no_request():
         with pytest.raises(NoRequestError):
             await execute_hook("before_agent_run", {})
+
+
+async def test_plugins_loaded_by_a_test_are_gone_in_the_next(cat_project, as_user):
+    with as_user("dave"):
+        assert await execute_hook("before_agent_run", {}) == {}
 '''
 
 
@@ -129,7 +134,7 @@ def test_a_plugin_authors_tests_pass_with_the_fixtures(author_project: pytest.Py
     elsewhere = tmp_path / "real" / "core.db"
     monkeypatch.setenv("CAT_SQL", f"sqlite:///{elsewhere}")
     result = author_project.runpytest_subprocess("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=8)
     assert not elsewhere.exists()
     assert not (author_project.path / "data").exists()
     # every test's database was closed cleanly: no -wal file left behind

@@ -1,0 +1,137 @@
+"""Completing keys inside ``store.<verb>("`` and ``user.<verb>("``.
+
+Whether the cursor is in a key argument (through imports and aliases, on
+half-typed code too) is the engine's answer, :func:`cat_lint.names.store_call_at`.
+This module only chooses the candidates and shapes the items:
+
+* ``store``: the keys of the global table; ``user``: the distinct key names
+  of the per-user table, with how many users hold each;
+* plus every key the workspace's code saves in that scope;
+* each item shows the value's type and a short preview, and replaces the
+  typed part of the key (``textEdit``), adding the quotes when none was
+  typed and escaping the key for the quote the author chose.
+
+With 100,000 keys the answer must still take milliseconds: candidates come
+from a sorted list by bisection on the typed prefix, at most
+:data:`MAX_ITEMS` are sent, and the list is marked incomplete so the editor
+asks again as the author types more.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from cat_lint.findings import Span
+
+from cat_lsp.positions import LineIndex
+
+if TYPE_CHECKING:
+    from cat_lsp.database import Snapshot
+    from cat_lsp.server import CatLanguageServer
+
+MAX_ITEMS = 200
+
+# A cheap gate before asking the engine (which parses the file): the line up
+# to the cursor must at least look like an open call of a store verb.
+_MAYBE_CALL = re.compile(r"\.\s*(?:save|load|exists|delete|update)\s*\(")
+
+
+def quoted(key: str, quote: str) -> str:
+    """The key as the inside of a string literal delimited by ``quote``."""
+    out = key.replace("\\", "\\\\").replace(quote, "\\" + quote)
+    return out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def candidates(snapshot: Snapshot, written: set[str], scope: str, prefix: str, limit: int = MAX_ITEMS) -> tuple[list[str], bool]:
+    """Key names to offer, sorted, and whether the list was cut at ``limit``."""
+    from_code = sorted(k for k in written if k.startswith(prefix))
+    from_db = snapshot.with_prefix(scope, prefix, limit + 1)
+    merged = sorted(set(from_db) | set(from_code))
+    return merged[:limit], len(merged) > limit
+
+
+def build_items(
+    names: list[str],
+    snapshot: Snapshot,
+    written: set[str],
+    scope: str,
+    quote: str,
+    replace: types.Range,
+    close_quote: bool,
+) -> list[types.CompletionItem]:
+    stored = snapshot.keys(scope)
+    items = []
+    for name in names:
+        key = stored.get(name)
+        if quote:
+            new_text = quoted(name, quote) + (quote if close_quote else "")
+        else:
+            new_text = '"' + quoted(name, '"') + '"'
+        if key is not None:
+            where = "global" if scope == "store" else f"per-user · {key.users} user{'s' if key.users != 1 else ''}"
+            detail = f"{key.type} · {where} · {_human_size(key.size)}"
+            doc = f"```json\n{key.preview}\n```"
+            if name in written:
+                doc += "\n\nAlso saved by this workspace's code."
+        else:
+            detail = "saved in code · not in the database yet"
+            doc = None
+        items.append(
+            types.CompletionItem(
+                label=name,
+                kind=types.CompletionItemKind.Value,
+                detail=detail,
+                label_details=types.CompletionItemLabelDetails(description=key.type if key is not None else "code"),
+                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=doc) if doc else None,
+                filter_text=name,
+                sort_text=name,
+                text_edit=types.TextEdit(range=replace, new_text=new_text),
+            )
+        )
+    return items
+
+
+def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.Position) -> types.CompletionList | None:
+    from cat_lint.names import store_call_at
+
+    lines = LineIndex(text, ls.encoding)
+    line, col = lines.engine_position(position)
+    head = lines.line(position.line)[:col]
+    if not _MAYBE_CALL.search(head):
+        return None
+    try:
+        ctx = store_call_at(text, line, col)
+    except Exception:  # half-typed code must never break completion
+        return None
+    if ctx is None:
+        return None
+    project = ls.projects.project_for(ls.path_of(uri))
+    snapshot = project.snapshot()
+    written = project.written_keys(ctx.scope)
+    names, cut = candidates(snapshot, written, ctx.scope, ctx.prefix)
+    span: Span = ctx.span
+    after = lines.line(span.end_line - 1)[span.end_col:]
+    close_quote = bool(ctx.quote) and not after.startswith(ctx.quote)
+    replace = lines.range(span)
+    items = build_items(names, snapshot, written, ctx.scope, ctx.quote, replace, close_quote)
+    return types.CompletionList(is_incomplete=cut, items=items)
+
+
+async def complete(ls: CatLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
+    uri = params.text_document.uri
+    current = ls.text_of(uri)
+    if current is None:
+        return None
+    text, _version = current
+    return await ls.run_query(_complete_sync, ls, uri, text, params.position)

@@ -1,0 +1,222 @@
+"""The project's database as the server sees it: read-only, cached, never in the way.
+
+The database is found exactly as the runtime finds it
+(:func:`cat.database.location.resolve_database`, relative to the workspace
+folder) and read through :class:`cat.database.inspect.KeyReader`, which
+opens SQLite with ``mode=ro``: the server never creates, writes or locks
+it, so a Cat running beside the editor keeps writing.
+
+Completion must answer in milliseconds even with 100,000 keys, so the keys
+are read once into a :class:`Snapshot` and re-read only when the database
+changed.  "Changed" is asked cheaply: SQLite's ``PRAGMA data_version`` on
+the reader's long-lived connection moves whenever another connection
+commits, and the file's identity and change time catch a database that
+was replaced or deleted.  Every failure (missing, corrupt, locked,
+PostgreSQL) yields an empty snapshot and a one-line reason, never an
+exception: the editor works without a database, silently.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cat.database.inspect import DatabaseUnavailable, KeyReader, StoredKey
+from cat.database.location import DatabaseLocation, DatabaseURLError, resolve_database
+
+log = logging.getLogger(__name__)
+
+# How often (seconds) the change check may touch the file system at most;
+# completion asks on every keystroke.
+_MIN_CHECK_INTERVAL = 0.05
+
+
+@dataclass
+class Snapshot:
+    """Every key in the database at one moment, indexed for completion."""
+
+    global_keys: dict[str, StoredKey] = field(default_factory=dict)
+    user_keys: dict[str, StoredKey] = field(default_factory=dict)
+    reason: str | None = None  # why it is empty, when it is
+    generation: int = 0  # moves whenever the content may have changed
+
+    def __post_init__(self) -> None:
+        self.sorted_global = sorted(self.global_keys)
+        self.sorted_user = sorted(self.user_keys)
+
+    def keys(self, scope: str) -> dict[str, StoredKey]:
+        return self.global_keys if scope in ("store", "global") else self.user_keys
+
+    def sorted_names(self, scope: str) -> list[str]:
+        return self.sorted_global if scope in ("store", "global") else self.sorted_user
+
+    def with_prefix(self, scope: str, prefix: str, limit: int) -> list[str]:
+        """Names starting with ``prefix``, in order, at most ``limit`` (bisect: fast on 100,000 keys)."""
+        names = self.sorted_names(scope)
+        start = bisect.bisect_left(names, prefix)
+        out: list[str] = []
+        for name in names[start:]:
+            if not name.startswith(prefix) or len(out) >= limit:
+                break
+            out.append(name)
+        return out
+
+    def all(self) -> list[StoredKey]:
+        return [self.global_keys[k] for k in self.sorted_global] + [self.user_keys[k] for k in self.sorted_user]
+
+
+class ProjectDatabase:
+    """The database of one workspace folder, re-read only when it changed.
+
+    Thread-safe: the server calls :meth:`snapshot` from worker threads.
+    """
+
+    def __init__(self, project: str | os.PathLike[str], explicit_url: str | None = None) -> None:
+        self.project = Path(project)
+        self.explicit_url = explicit_url
+        self._lock = threading.RLock()
+        self._reader: KeyReader | None = None
+        self._location: DatabaseLocation | None = None
+        self._identity: tuple[Any, ...] | None = None
+        self._data_version: int | None = None
+        self._last_check = 0.0
+        self._generation = 0
+        self._snapshot = Snapshot(reason="not read yet")
+        self._stale = True
+
+    # -- public -----------------------------------------------------------
+    @property
+    def location(self) -> DatabaseLocation | None:
+        return self._location
+
+    def describe(self) -> str:
+        if self._location is None:
+            return "no database"
+        return self._location.describe()
+
+    def invalidate(self, explicit_url: str | None | object = ...) -> None:
+        """Forget everything (``config.py`` or the settings changed): resolve again on next use."""
+        with self._lock:
+            if explicit_url is not ...:
+                self.explicit_url = explicit_url  # type: ignore[assignment]
+            self._close()
+            self._location = None
+            self._stale = True
+
+    def snapshot(self, force_check: bool = False) -> Snapshot:
+        """The keys as they are now (re-read if the database changed since last time)."""
+        with self._lock:
+            now = time.monotonic()
+            if not self._stale and not force_check and now - self._last_check < _MIN_CHECK_INTERVAL:
+                return self._snapshot
+            self._last_check = now
+            try:
+                if self._stale or self._changed():
+                    self._reload()
+            except Exception as exc:  # a corrupt, locked or vanished database must not stop the server
+                self._close()
+                self._generation += 1
+                self._snapshot = Snapshot(reason=_reason(exc), generation=self._generation)
+                self._stale = False
+                self._identity = self._file_identity()
+                log.info("database unavailable: %s", self._snapshot.reason)
+            return self._snapshot
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        """A global key's full value (for hover), ``(False, None)`` when absent or unreadable."""
+        with self._lock:
+            try:
+                reader = self._ensure_reader()
+                return reader.get(key) if reader is not None else (False, None)
+            except Exception as exc:
+                log.info("cannot read %r: %s", key, _reason(exc))
+                self._close()
+                return False, None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    # -- internals ------------------------------------------------------
+    def _resolve(self) -> DatabaseLocation | None:
+        if self._location is None:
+            self._location = resolve_database(self.explicit_url, self.project)
+        return self._location
+
+    def _ensure_reader(self) -> KeyReader | None:
+        if self._reader is None:
+            location = self._resolve()
+            if location is None:
+                return None
+            self._reader = KeyReader(location)
+        return self._reader
+
+    def _file_identity(self) -> tuple[Any, ...] | None:
+        """Inode and change times of the file and its WAL: a replaced, deleted or rewritten database shows here."""
+        location = self._location
+        if location is None or location.path is None:
+            return None
+        parts: list[Any] = []
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(str(location.path) + suffix)
+                parts.append((st.st_ino, st.st_mtime_ns, st.st_size))
+            except OSError:
+                parts.append(None)
+        return tuple(parts)
+
+    def _changed(self) -> bool:
+        self._resolve()
+        identity = self._file_identity()
+        if identity != self._identity:
+            # A new inode means a new file: the open connection still sees the old one.
+            old_inode = self._identity[0][0] if self._identity and self._identity[0] else None
+            new_inode = identity[0][0] if identity and identity[0] else None
+            if old_inode != new_inode:
+                self._close()
+            return True
+        if self._reader is None:
+            return False
+        try:
+            return self._reader.data_version() != self._data_version
+        except Exception:
+            self._close()
+            return True
+
+    def _reload(self) -> None:
+        location = self._resolve()
+        self._identity = self._file_identity()
+        self._generation += 1
+        self._stale = False
+        if location is None or (location.is_sqlite and location.path is not None and not location.path.is_file()):
+            self._close()
+            self._snapshot = Snapshot(reason=f"no database at {self.describe()}", generation=self._generation)
+            return
+        reader = self._ensure_reader()
+        assert reader is not None
+        version = reader.data_version()
+        global_keys = {k.key: k for k in reader.global_keys()}
+        user_keys = {k.key: k for k in reader.user_keys()}
+        self._data_version = version
+        self._snapshot = Snapshot(global_keys, user_keys, None, self._generation)
+
+    def _close(self) -> None:
+        if self._reader is not None:
+            try:
+                self._reader.close()
+            except Exception:
+                pass
+            self._reader = None
+        self._data_version = None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, (DatabaseUnavailable, DatabaseURLError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

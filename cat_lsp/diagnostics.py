@@ -1,0 +1,295 @@
+"""Findings as LSP diagnostics, and when to compute them.
+
+A diagnostic says exactly what ``cat-lint`` says (code, message, range,
+suppression: the same engine call with the same settings), with
+``source`` "cat-lint" and a ``codeDescription`` link to the rule's page.
+Its ``data`` carries the fixes already converted to the editor's
+coordinates, so a code action is a lookup, not a second lint.
+
+Scheduling (:class:`DiagnosticsScheduler`):
+
+* push (``textDocument/publishDiagnostics``) for clients that cannot pull:
+  each change restarts a per-document debounce timer; when it fires the
+  current text and version are linted in a worker thread, and the result is
+  published only if the document still has that version, so a slow run
+  never overwrites a newer one;
+* pull (``textDocument/diagnostic``) when the client supports it: the
+  client asks when it wants; a request lints the current version (or
+  reuses the result for that version) and answers "unchanged" when the
+  findings did not change since the client's last result id;
+* closing a document cancels its pending run and clears its diagnostics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from cat_lint.findings import Finding, Fix
+
+from cat_lsp.positions import LineIndex
+from cat_lsp.workspace import DocumentResult
+
+if TYPE_CHECKING:
+    from cat_lsp.server import CatLanguageServer
+
+log = logging.getLogger(__name__)
+
+SOURCE = "cat-lint"
+
+
+def _rule_url(code: str) -> str | None:
+    try:
+        from cat_lint.rules import get_rule
+
+        rule = get_rule(code)
+    except Exception:
+        return None
+    return getattr(rule, "url", None) if rule is not None else None
+
+
+def _severity(code: str) -> types.DiagnosticSeverity:
+    # CAT000 means the file could not be read or parsed: nothing else was checked.
+    return types.DiagnosticSeverity.Error if code == "CAT000" else types.DiagnosticSeverity.Warning
+
+
+def range_json(rng: types.Range) -> dict[str, Any]:
+    return {
+        "start": {"line": rng.start.line, "character": rng.start.character},
+        "end": {"line": rng.end.line, "character": rng.end.character},
+    }
+
+
+def range_from_json(data: dict[str, Any]) -> types.Range:
+    return types.Range(
+        start=types.Position(line=int(data["start"]["line"]), character=int(data["start"]["character"])),
+        end=types.Position(line=int(data["end"]["line"]), character=int(data["end"]["character"])),
+    )
+
+
+def fix_json(fix: Fix, lines: LineIndex) -> dict[str, Any]:
+    return {
+        "title": fix.title,
+        "safe": fix.safe,
+        "edits": [{"range": range_json(lines.range(edit.span)), "newText": edit.text} for edit in fix.edits],
+    }
+
+
+def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None) -> types.Diagnostic:
+    url = _rule_url(finding.code)
+    fixes = []
+    if finding.fix is not None:
+        fixes.append(fix_json(finding.fix, lines))
+    fixes.extend(fix_json(s, lines) for s in finding.suggestions)
+    return types.Diagnostic(
+        range=lines.range(finding.span),
+        message=finding.message,
+        severity=_severity(finding.code),
+        code=finding.code,
+        code_description=types.CodeDescription(href=url) if url else None,
+        source=SOURCE,
+        data={"fixes": fixes, "version": version, "line": finding.span.start_line},
+    )
+
+
+def to_diagnostics(doc: DocumentResult, encoding: str) -> list[types.Diagnostic]:
+    lines = LineIndex(doc.text, encoding)
+    return [to_diagnostic(f, lines, doc.version) for f in doc.findings]
+
+
+@dataclass
+class _DocState:
+    version: int | None = None
+    timer: asyncio.Task | None = None
+    latest: DocumentResult | None = None
+    running: dict[Any, asyncio.Future] = field(default_factory=dict)  # version -> lint in flight
+    result_id: int = 0
+    published: list[types.Diagnostic] | None = None
+
+
+class DiagnosticsScheduler:
+    """Per-document debounce, stale-result protection, push or pull."""
+
+    def __init__(self, server: CatLanguageServer, debounce: float) -> None:
+        self.server = server
+        self.debounce = debounce
+        self.pull = False  # decided at initialisation from the client's capabilities
+        self.refresh_supported = False
+        self._docs: dict[str, _DocState] = {}
+        self._counter = 0
+
+    # -- events -----------------------------------------------------------
+    def opened(self, uri: str, version: int | None) -> None:
+        state = self._docs.setdefault(uri, _DocState())
+        state.version = version
+        if not self.pull:
+            self._restart_timer(uri, state, 0.0)
+
+    def changed(self, uri: str, version: int | None) -> None:
+        state = self._docs.setdefault(uri, _DocState())
+        state.version = version
+        if not self.pull:
+            self._restart_timer(uri, state, self.debounce)
+
+    def closed(self, uri: str) -> None:
+        state = self._docs.pop(uri, None)
+        if state is not None and state.timer is not None:
+            state.timer.cancel()
+        if state is not None and state.latest is not None and written_signature(state.latest):
+            self._recheck_others(uri)  # the file on disk replaces the buffer in the index
+        if not self.pull:
+            self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def is_open(self, uri: str) -> bool:
+        return uri in self._docs
+
+    def open_uris(self) -> list[str]:
+        return list(self._docs)
+
+    def latest(self, uri: str) -> DocumentResult | None:
+        state = self._docs.get(uri)
+        return state.latest if state is not None else None
+
+    # -- linting ----------------------------------------------------------
+    def _restart_timer(self, uri: str, state: _DocState, delay: float) -> None:
+        if state.timer is not None:
+            state.timer.cancel()
+        state.timer = asyncio.ensure_future(self._after(uri, delay))
+
+    async def _after(self, uri: str, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            doc = await self.current(uri)
+            if doc is not None:
+                self._publish(uri, doc)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # never let one document's failure stop the server
+            log.exception("linting %s failed", uri)
+
+    async def current(self, uri: str) -> DocumentResult | None:
+        """The lint of the document's current version: reused, joined while running, or started.
+
+        Returns ``None`` when the document closed or changed meanwhile (the
+        newer version has its own run coming).
+        """
+        state = self._docs.get(uri)
+        if state is None:
+            return None
+        text_doc = self.server.workspace.get_text_document(uri)
+        version = text_doc.version
+        if state.latest is not None and state.latest.version == version and version is not None:
+            return state.latest
+        future = state.running.get(version)
+        if future is None:
+            text = text_doc.source
+            path = self.server.path_of(uri)
+            project = await self.server.ready_project(path)
+            future = asyncio.ensure_future(self.server.run_lint(project.lint, path, text, version))
+            state.running[version] = future
+            future.add_done_callback(lambda _f, s=state, v=version: s.running.pop(v, None))
+        doc = await asyncio.shield(future)
+        live = self._docs.get(uri)
+        if live is not state or self.server.workspace.get_text_document(uri).version != version:
+            return None
+        if state.latest is None or state.latest.version is None or version is None or version >= state.latest.version:
+            before = state.latest
+            state.latest = doc
+            self._counter += 1
+            state.result_id = self._counter
+            if before is None or written_signature(before) != written_signature(doc):
+                # Keys this document saves changed: CAT006 in the other open documents may change too.
+                self._recheck_others(uri)
+        return doc
+
+    def _recheck_others(self, uri: str) -> None:
+        project = self.server.projects.project_for(self.server.path_of(uri))
+        others = [u for u in self.server.open_uris_of(project) if u != uri]
+        if others:
+            asyncio.ensure_future(self.recheck(others))
+
+    def _publish(self, uri: str, doc: DocumentResult) -> None:
+        if self.pull or uri not in self._docs:
+            return
+        diagnostics = to_diagnostics(doc, self.server.encoding)
+        state = self._docs[uri]
+        if state.published == diagnostics:
+            return
+        state.published = diagnostics
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
+        )
+
+    async def pull_report(self, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
+        uri = params.text_document.uri
+        if uri not in self._docs:
+            # A document the client did not open (or already closed): nothing to say.
+            return types.RelatedFullDocumentDiagnosticReport(items=[], result_id="closed")
+        doc = None
+        for _ in range(5):  # the document may change while we lint; lint the newest
+            doc = await self.current(uri)
+            if doc is not None:
+                break
+            if uri not in self._docs:
+                return types.RelatedFullDocumentDiagnosticReport(items=[], result_id="closed")
+        state = self._docs.get(uri)
+        if doc is None or state is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[], result_id="closed")
+        result_id = f"{doc.version}:{state.result_id}"
+        if params.previous_result_id == result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=to_diagnostics(doc, self.server.encoding), result_id=result_id)
+
+    # -- project-wide changes --------------------------------------------
+    async def recheck(self, uris: list[str], full: bool = False) -> None:
+        """Refresh documents after the index, database or settings changed.
+
+        ``full`` re-lints (settings changed); otherwise only the cheap
+        project pass runs again on each document's last result.
+        """
+        changed = False
+        for uri in uris:
+            state = self._docs.get(uri)
+            if state is None:
+                continue
+            if full:
+                state.latest = None
+                if self.pull:
+                    changed = True
+                else:
+                    self._restart_timer(uri, state, 0.0)
+                continue
+            path = self.server.path_of(uri)
+            project = self.server.projects.project_for(path)
+            doc = await self.server.run_lint(project.recheck, path)
+            if doc is None or self._docs.get(uri) is not state:
+                continue
+            if state.latest is not None and doc.version == state.latest.version:
+                state.latest = doc
+                self._counter += 1
+                state.result_id = self._counter
+                changed = True
+                self._publish(uri, doc)
+        if changed and self.pull and self.refresh_supported:
+            try:
+                self.server.workspace_diagnostic_refresh(None)
+            except Exception:
+                log.debug("diagnostic refresh failed", exc_info=True)
+
+
+def written_signature(doc: DocumentResult) -> frozenset[tuple[str, str]]:
+    return frozenset((u.scope, u.key) for u in doc.result.key_uses if u.writes)
+
+
+def document_path(uri: str) -> Path | None:
+    from cat_lsp.workspace import iter_paths
+
+    for path in iter_paths([uri]):
+        return path
+    return None

@@ -1,0 +1,348 @@
+"""The workspace as the linter sees it: settings, key index and database, per folder.
+
+Each workspace folder is a :class:`Project`.  Its settings come from
+``cat_lint.config`` exactly as the command line loads them (the nearest
+``pyproject.toml`` with ``[tool.cat-lint]``), so both agree on codes,
+suppressions and on the project root, which names files for per-file
+ignores and anchors the database.  Its :class:`cat_lint.keys.KeyIndex`
+holds the key uses of every Python file of the folder (from disk, or from
+the editor's buffer for open documents) plus the database's keys; it is
+what CAT006, completion, hover and navigation consult.
+
+Every method here is blocking and meant to run in a worker thread; one
+lock per project keeps the index consistent when several run at once.  The
+expensive part of linting (parsing) happens outside the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterable
+
+from cat_lint.findings import FileResult, Finding, KeyUse
+from cat_lint.keys import DatabaseKeys, KeyIndex
+from cat_lint.settings import Settings
+
+from cat_lsp.database import ProjectDatabase, Snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DocumentResult:
+    """The last lint of one document version: raw per-file result and final findings."""
+
+    version: int | None
+    text: str
+    result: FileResult
+    findings: list[Finding]
+
+
+class Project:
+    """One workspace folder (or, for a file outside every folder, that file's project)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.lock = threading.RLock()
+        self.settings = Settings(project=str(folder))
+        self.root = folder
+        self.config_source: Path | None = None
+        self.config_error: str | None = None
+        self.database = ProjectDatabase(folder)
+        self._db_generation = -1
+        self._db_keys: DatabaseKeys | None = None
+        self._disk_uses: dict[str, list[KeyUse]] = {}
+        self.documents: dict[str, DocumentResult] = {}  # engine key -> last lint of the open buffer
+        self.open_keys: set[str] = set()  # documents the editor has open (their buffer is the truth)
+        self.index = KeyIndex()
+        self.scanned = False
+        self.loose = False  # a file's own project outside every workspace folder: never scanned
+        self.load_settings()
+
+    # -- paths ------------------------------------------------------------
+    def key_for(self, path: Path) -> str:
+        """The path the engine and the command line use for a file: relative to the project root, POSIX."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def path_for(self, key: str) -> Path:
+        path = Path(key)
+        return path if path.is_absolute() else self.root / path
+
+    def contains(self, path: Path) -> bool:
+        return path == self.folder or self.folder in path.parents
+
+    # -- configuration ----------------------------------------------------
+    def load_settings(self) -> bool:
+        """(Re)read ``[tool.cat-lint]``; returns whether the settings changed.
+
+        A broken configuration is reported (``config_error``) and the
+        defaults are used meanwhile, so the editor keeps linting.
+        """
+        from cat_lint.config import ConfigError, load_config
+
+        with self.lock:
+            before = (self.settings, self.root)
+            try:
+                loaded = load_config(self.folder if self.folder.is_dir() else self.folder.parent)
+                settings, root, source, error = loaded.settings, loaded.root, loaded.source, None
+            except ConfigError as exc:
+                settings, root, source, error = Settings(project=str(self.folder)), self.folder, None, str(exc)
+            except OSError as exc:  # the folder vanished
+                settings, root, source, error = Settings(project=str(self.folder)), self.folder, None, str(exc)
+            if settings.project is None:
+                settings = replace(settings, project=str(root))
+            self.settings, self.root, self.config_source, self.config_error = settings, root, source, error
+            changed = (settings, root) != before
+            if changed:
+                self.database.project = Path(settings.project or root)
+                self.database.invalidate(settings.database)
+                self._db_generation = -1
+                # Engine keys are relative to the root: re-key what we hold.
+                self._disk_uses = {}
+                self.documents = {}
+                self.scanned = False
+                self._rebuild_index()
+            return changed
+
+    # -- database ---------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The database's keys now; refreshes the index's copy when they changed."""
+        snap = self.database.snapshot()
+        if snap.generation != self._db_generation:
+            with self.lock:
+                if snap.generation != self._db_generation:
+                    self._db_generation = snap.generation
+                    if snap.reason is None:
+                        self._db_keys = DatabaseKeys(
+                            store=frozenset(snap.global_keys),
+                            user=frozenset(snap.user_keys),
+                            location=self.database.describe(),
+                        )
+                    else:
+                        self._db_keys = None
+                    self.index.db_keys = self._db_keys
+        return snap
+
+    def database_changed(self) -> bool:
+        """Poll: whether the database's keys changed since the index last saw them."""
+        before = self._db_generation
+        self.snapshot()
+        return self._db_generation != before
+
+    # -- the key index ----------------------------------------------------
+    def _rebuild_index(self) -> None:
+        index = KeyIndex(self._db_keys)
+        for key, uses in self._disk_uses.items():
+            if key not in self.documents:
+                index.set_file(key, uses)
+        for key, doc in self.documents.items():
+            index.set_file(key, doc.result.key_uses)
+        self.index = index
+
+    def scan(self) -> int:
+        """Index every Python file of the folder from disk (open buffers win); returns the count.
+
+        Uses the command line's discovery (gitignore, excludes) and its first
+        pass, including its on-disk cache when one exists, so a big
+        workspace that ``cat-lint`` already linted is indexed in a moment.
+        """
+        from cat_lint import runner
+        from cat_lint.cache import Cache
+        from cat_lint.discovery import discover
+
+        with self.lock:
+            settings, root = self.settings, self.root
+        if not self.folder.is_dir():
+            with self.lock:
+                self.scanned = True
+            return 0
+        try:
+            files = discover([self.folder], settings)
+        except Exception as exc:  # a folder deleted under us
+            log.info("cannot list %s: %s", self.folder, exc)
+            files = []
+        sources = runner.read_sources(files, root)
+        cache = Cache(root, settings, enabled=True)  # read what cat-lint cached; never written from here
+        results = runner.first_pass(sources, settings, cache, min(2, runner.default_jobs()))
+        with self.lock:
+            if (settings, root) != (self.settings, self.root):
+                return 0  # the configuration changed meanwhile; a new scan follows
+            self._disk_uses = {key: list(result.key_uses) for key, result in results.items()}
+            self.scanned = True
+            self._rebuild_index()
+        return len(results)
+
+    def file_changed_on_disk(self, path: Path) -> bool:
+        """Re-index a file the editor does not have open; returns whether its key uses changed."""
+        from cat_lint.engine import check_source
+        from cat_lint import runner
+
+        key = self.key_for(path)
+        with self.lock:
+            if key in self.documents:
+                return False  # the buffer is the truth while open
+        if not path.is_file():
+            return self.file_deleted(path)
+        source = runner.decode(runner.read_sources([path], self.root)[key])
+        uses: list[KeyUse] = []
+        if source.text is not None:
+            uses = list(check_source(source.text, key, self.settings).key_uses)
+        with self.lock:
+            before = self._disk_uses.get(key)
+            self._disk_uses[key] = uses
+            if key not in self.documents:
+                self.index.set_file(key, uses)
+            return before != uses
+
+    def file_deleted(self, path: Path) -> bool:
+        key = self.key_for(path)
+        with self.lock:
+            existed = self._disk_uses.pop(key, None) is not None
+            if key not in self.documents:
+                self.index.remove_file(key)
+            return existed
+
+    # -- documents --------------------------------------------------------
+    def lint(self, path: Path, text: str, version: int | None) -> DocumentResult:
+        """Lint an editor buffer: the per-file pass, then the project pass with this workspace's index."""
+        from cat_lint.engine import check_project, check_source
+
+        self.snapshot()
+        key = self.key_for(path)
+        settings = self.settings
+        result = check_source(text, key, settings)
+        with self.lock:
+            existing = self.documents.get(key)
+            stale = existing is not None and None not in (version, existing.version) and version < existing.version
+            if key in self.open_keys and not stale and settings == self.settings:
+                self.index.set_file(key, result.key_uses)
+                findings = list(check_project([result], settings, self.index).get(key, []))
+                doc = DocumentResult(version, text, result, findings)
+                self.documents[key] = doc
+                return doc
+            # Closed, superseded or re-configured meanwhile: nobody will show
+            # this result; answer it without touching the index.
+            findings = list(check_project([result], settings, self.index).get(key, []))
+            return DocumentResult(version, text, result, findings)
+
+    def fix_all(self, path: Path, doc: DocumentResult) -> tuple[str, int]:
+        """Every safe fix, re-linting between rounds exactly as ``cat-lint --fix`` does."""
+        from cat_lint.runner import fix_source
+
+        key = self.key_for(path)
+        with self.lock:
+            new_text, applied, _remaining = fix_source(doc.text, key, list(doc.findings), self.settings, self.index)
+            # fix_source indexed the fixed text; until the editor applies the
+            # edit, the buffer (and so the index) still holds the old one.
+            if key in self.open_keys:
+                self.index.set_file(key, doc.result.key_uses)
+        return new_text, applied
+
+    def open(self, path: Path) -> None:
+        with self.lock:
+            self.open_keys.add(self.key_for(path))
+
+    def recheck(self, path: Path) -> DocumentResult | None:
+        """Only the project pass again for an open document (the index or database changed): no parsing."""
+        from cat_lint.engine import check_project
+
+        key = self.key_for(path)
+        with self.lock:
+            doc = self.documents.get(key)
+            if doc is None:
+                return None
+            findings = list(check_project([doc.result], self.settings, self.index).get(key, []))
+            if findings == doc.findings:
+                return None
+            doc = DocumentResult(doc.version, doc.text, doc.result, findings)
+            self.documents[key] = doc
+            return doc
+
+    def close(self, path: Path) -> None:
+        """The editor closed the buffer: the file on disk is the truth again."""
+        key = self.key_for(path)
+        with self.lock:
+            self.open_keys.discard(key)
+            self.documents.pop(key, None)
+            uses = self._disk_uses.get(key)
+            if uses is None:
+                self.index.remove_file(key)
+            else:
+                self.index.set_file(key, uses)
+
+    def written_keys(self, scope: str) -> set[str]:
+        with self.lock:
+            return self.index.written_keys(scope)
+
+    def uses(self, key: str, scope: str) -> list[KeyUse]:
+        with self.lock:
+            return sorted(self.index.uses(key, scope), key=lambda u: (u.path, u.span))
+
+
+class Workspace:
+    """Every project of the session, found by the file they contain."""
+
+    def __init__(self) -> None:
+        self.projects: dict[Path, Project] = {}
+        self._lock = threading.Lock()
+
+    def add_folder(self, folder: Path) -> Project:
+        with self._lock:
+            project = self.projects.get(folder)
+            if project is None:
+                project = self.projects[folder] = Project(folder)
+            return project
+
+    def remove_folder(self, folder: Path) -> Project | None:
+        with self._lock:
+            project = self.projects.pop(folder, None)
+        if project is not None:
+            project.database.close()
+        return project
+
+    def project_for(self, path: Path) -> Project:
+        """The deepest folder containing ``path``; a file outside every folder gets its own project."""
+        best: Project | None = None
+        with self._lock:
+            for folder, project in self.projects.items():
+                if project.contains(path) and (best is None or len(folder.parts) > len(best.folder.parts)):
+                    best = project
+        if best is not None:
+            return best
+        root = _loose_root(path)
+        with self._lock:
+            known = root in self.projects
+        project = self.add_folder(root)
+        if not known:
+            project.loose = True
+        return project
+
+    def all(self) -> list[Project]:
+        with self._lock:
+            return list(self.projects.values())
+
+
+def _loose_root(path: Path) -> Path:
+    """For a file outside the workspace: its configuration's project, as the command line would pick."""
+    from cat_lint.config import project_root
+
+    try:
+        return project_root(path.parent)
+    except OSError:
+        return path.parent
+
+
+def iter_paths(uris: Iterable[str]) -> Iterable[Path]:
+    from pygls.uris import to_fs_path
+
+    for uri in uris:
+        fs = to_fs_path(uri)
+        if fs:
+            yield Path(os.path.abspath(fs))

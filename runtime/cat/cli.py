@@ -86,6 +86,11 @@ def _add_location_options(parser: argparse.ArgumentParser, default: Any) -> None
 
 
 def cmd_keys(location: DatabaseLocation, args: argparse.Namespace) -> None:
+    if not location.is_sqlite:
+        raise CliError(
+            f"listing keys works on SQLite databases only, not {location.describe()}; "
+            "`cat-store get KEY` and `cat-store delete KEY` work on it"
+        )
     with _reader(location) as reader:
         if args.user is not None:
             global_keys, user_keys = [], _read(reader.user_keys, args.user)
@@ -114,37 +119,64 @@ def cmd_keys(location: DatabaseLocation, args: argparse.Namespace) -> None:
 
 
 def cmd_get(location: DatabaseLocation, args: argparse.Namespace) -> None:
-    with _reader(location) as reader:
-        found, value = _read(reader.get, args.key, args.user)
+    if not location.is_sqlite:
+        found, value = _through_runtime(location, _get, args.key, args.user)
         if not found:
-            raise CliError(_unknown_key_message(reader, location, args.key, args.user))
+            raise CliError(f"no key {args.key!r} in {_where(args.user)} of {location.describe()}")
+    else:
+        with _reader(location) as reader:
+            found, value = _read(reader.get, args.key, args.user)
+            if not found:
+                raise CliError(_unknown_key_message(reader, location, args.key, args.user))
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def cmd_delete(location: DatabaseLocation, args: argparse.Namespace) -> None:
-    with _reader(location) as reader:
-        found, _ = _read(reader.get, args.key, args.user)
-        if not found:
-            raise CliError(_unknown_key_message(reader, location, args.key, args.user))
-    removed = asyncio.run(_delete_through_runtime(location, args.key, args.user))
-    where = "the global store" if args.user is None else f"the per-user store of user {args.user!r}"
-    if not removed:  # someone else deleted it between our look and the delete
-        raise CliError(f"{args.key!r} was already gone from {where}")
-    print(f"deleted {args.key!r} from {where}")
+    if location.is_sqlite:  # look first: a clear error (with a suggestion), and no database gets created
+        with _reader(location) as reader:
+            found, _ = _read(reader.get, args.key, args.user)
+            if not found:
+                raise CliError(_unknown_key_message(reader, location, args.key, args.user))
+    removed = _through_runtime(location, _delete, args.key, args.user)
+    if not removed:  # gone meanwhile, or (PostgreSQL) never there
+        raise CliError(f"no key {args.key!r} in {_where(args.user)} of {location.describe()}; nothing deleted")
+    print(f"deleted {args.key!r} from {_where(args.user)}")
 
 
-async def _delete_through_runtime(location: DatabaseLocation, key: str, user_id: str | None) -> bool:
-    """One transactional delete by the runtime itself, as a plugin would do it."""
+def _where(user_id: str | None) -> str:
+    return "the global store" if user_id is None else f"the per-user store of user {user_id!r}"
+
+
+def _through_runtime(location: DatabaseLocation, operation: Any, key: str, user_id: str | None) -> Any:
+    """Run one store operation with the runtime itself, on this database, then close it."""
     import cat
 
-    cat.configure(sql=location.url, project=location.project)
+    async def run() -> Any:
+        cat.configure(sql=location.url, project=location.project)
+        try:
+            if user_id is None:
+                return await operation(cat.store, key)
+            with cat.request_context(user_id):
+                return await operation(cat.user, key)
+        finally:
+            await cat.close()
+
     try:
-        if user_id is None:
-            return await cat.store.delete(key)
-        with cat.request_context(user_id):
-            return await cat.user.delete(key)
-    finally:
-        await cat.close()
+        return asyncio.run(run())
+    except (CliError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the runtime's own errors name the database and the cause
+        raise CliError(f"cannot use {location.describe()}: {exc}") from None
+
+
+async def _get(scope: Any, key: str) -> tuple[bool, Any]:
+    if not await scope.exists(key):
+        return False, None
+    return True, await scope.load(key)
+
+
+async def _delete(scope: Any, key: str) -> bool:
+    return await scope.delete(key)
 
 
 def cmd_backup(location: DatabaseLocation, args: argparse.Namespace) -> None:

@@ -273,3 +273,41 @@ def test_reading_never_writes_while_the_cat_runs(project, capsys):
         live.execute("COMMIT")
         live.close()
     assert run(capsys, "get", "theme")[1] == '{\n  "color": "light"\n}\n'
+
+
+# -- PostgreSQL -----------------------------------------------------------------------
+
+PG_URL = os.environ.get("CAT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def test_listing_postgresql_keys_is_refused_clearly(capsys):
+    status, out, err = run(capsys, "--sql", PG_URL, "keys")
+    assert (status, out) == (1, "")
+    assert err.startswith("cat-store: error: listing keys works on SQLite databases only")
+    assert "`cat-store get KEY`" in err
+
+
+def test_get_and_delete_on_postgresql_go_through_the_runtime(capsys, tmp_path):
+    pytest.importorskip("cat.database.postgres", reason="the runtime has no PostgreSQL backend yet")
+    import asyncio
+
+    key = f"cli-test-{os.getpid()}"
+
+    async def save() -> None:
+        cat.configure(sql=PG_URL)
+        try:
+            await cat.store.save(key, {"n": 9.0})
+        finally:
+            await cat.close()
+
+    try:
+        asyncio.run(save())
+    except OSError as exc:
+        pytest.skip(f"no PostgreSQL at {PG_URL}: {exc}")
+    try:
+        assert run(capsys, "--sql", PG_URL, "get", key) == (0, '{\n  "n": 9.0\n}\n', "")
+        assert run(capsys, "--sql", PG_URL, "delete", key)[0] == 0
+        status, _, err = run(capsys, "--sql", PG_URL, "get", key)
+        assert status == 1 and f"no key '{key}' in the global store" in err
+    finally:
+        cat.configure()

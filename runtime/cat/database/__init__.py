@@ -19,6 +19,7 @@ import asyncio
 import atexit
 import os
 import threading
+import time
 from typing import Any
 
 from cat.database.backend import Backend
@@ -29,6 +30,7 @@ __all__ = ["configure", "configured_project", "current_location", "get_backend",
 _settings: dict[str, Any] = {"sql": None, "project": None, "synchronous": "NORMAL"}
 _backends: dict[asyncio.AbstractEventLoop, Backend] = {}
 _lock = threading.Lock()
+_stopping: list[threading.Thread] = []  # driver threads told to close, joined at exit
 
 
 def configure(
@@ -92,7 +94,7 @@ def get_backend() -> Backend:
             # backends of loops that have ended are dead weight: release them now
             for other, old in list(_backends.items()):
                 if other is not loop and other.is_closed():
-                    old.abandon()
+                    _retire(old)
                     del _backends[other]
             backend = open_backend(location, loop, _settings["synchronous"])
             _backends[loop] = backend
@@ -123,16 +125,24 @@ async def backup(dest: str | os.PathLike[str]) -> Any:
     return await asyncio.to_thread(backup_database, backend.location, dest)
 
 
+def _retire(backend: Backend) -> None:
+    """Release a backend without awaiting; remember its threads so exit can wait for them."""
+    threads = backend.abandon() or ()
+    _stopping[:] = [t for t in _stopping if t.is_alive()]
+    _stopping.extend(threads)
+
+
 def _abandon_all(join: float = 0.0) -> None:
     with _lock:
         backends = list(_backends.values())
         _backends.clear()
-    threads = []
     for backend in backends:
-        threads.extend(backend.abandon() or ())
-    for thread in threads:
-        if join and thread.is_alive():
-            thread.join(join)
+        _retire(backend)
+    if join:
+        deadline = time.monotonic() + join
+        for thread in list(_stopping):
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @atexit.register

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from abc import ABC, abstractmethod
 from typing import Any, Callable
 
@@ -69,5 +70,9 @@ class Backend(ABC):
         """Finish pending writes and release connections.  Idempotent."""
 
     @abstractmethod
-    def abandon(self) -> None:
-        """Release connections without awaiting anything (another loop, interpreter exit)."""
+    def abandon(self) -> list[threading.Thread]:
+        """Release connections without awaiting anything (another loop, interpreter exit).
+
+        Returns the driver threads still finishing, so that interpreter exit
+        can wait for them to close their connections.
+        """

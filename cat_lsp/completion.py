@@ -69,9 +69,11 @@ def build_items(
     quote: str,
     replace: types.Range,
     close_quote: bool,
+    markdown: bool = True,
 ) -> list[types.CompletionItem]:
     stored = snapshot.keys(scope)
     items = []
+    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
     for name in names:
         key = stored.get(name)
         if quote:
@@ -81,7 +83,7 @@ def build_items(
         if key is not None:
             where = "global" if scope == "store" else f"per-user · {key.users} user{'s' if key.users != 1 else ''}"
             detail = f"{key.type} · {where} · {_human_size(key.size)}"
-            doc = f"```json\n{key.preview}\n```"
+            doc = f"```json\n{key.preview}\n```" if markdown else key.preview
             if name in written:
                 doc += "\n\nAlso saved by this workspace's code."
         else:
@@ -93,7 +95,7 @@ def build_items(
                 kind=types.CompletionItemKind.Value,
                 detail=detail,
                 label_details=types.CompletionItemLabelDetails(description=key.type if key is not None else "code"),
-                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=doc) if doc else None,
+                documentation=types.MarkupContent(kind=kind, value=doc) if doc else None,
                 filter_text=name,
                 sort_text=name,
                 text_edit=types.TextEdit(range=replace, new_text=new_text),
@@ -124,7 +126,7 @@ def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.P
     after = lines.line(span.end_line - 1)[span.end_col:]
     close_quote = bool(ctx.quote) and not after.startswith(ctx.quote)
     replace = lines.range(span)
-    items = build_items(names, snapshot, written, ctx.scope, ctx.quote, replace, close_quote)
+    items = build_items(names, snapshot, written, ctx.scope, ctx.quote, replace, close_quote, ls.markdown("completion"))
     return types.CompletionList(is_incomplete=cut, items=items)
 
 

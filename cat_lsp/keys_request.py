@@ -42,10 +42,7 @@ def _project(ls: CatLanguageServer, params: Any) -> Project | None:
     return projects[0] if projects else ls.projects.project_for(Path.cwd())
 
 
-def _list_sync(ls: CatLanguageServer, params: Any) -> dict[str, Any]:
-    project = _project(ls, params)
-    if project is None:
-        return {"database": None, "reason": "no workspace folder", "keys": []}
+def _list_sync(ls: CatLanguageServer, project: Project) -> dict[str, Any]:
     snapshot = project.snapshot()
     out: list[dict[str, Any]] = []
     for scope, code_scope in (("global", "store"), ("user", "user")):
@@ -72,4 +69,8 @@ def _list_sync(ls: CatLanguageServer, params: Any) -> dict[str, Any]:
 
 
 async def list_keys(ls: CatLanguageServer, params: Any) -> dict[str, Any]:
-    return await ls.run_query(_list_sync, ls, params)
+    project = _project(ls, params)
+    if project is None:
+        return {"database": None, "reason": "no workspace folder", "keys": []}
+    await ls.ready_project(project.folder)  # so that keys saved in code are all listed
+    return await ls.run_query(_list_sync, ls, project)

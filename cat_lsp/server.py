@@ -66,6 +66,18 @@ class CatLanguageServer(LanguageServer):
         except Exception:
             return types.PositionEncodingKind.Utf16
 
+    def markdown(self, feature: str) -> bool:
+        """Whether the client renders markdown in completion documentation or hovers."""
+        text = self.client_capabilities.text_document
+        if text is None:
+            return False
+        if feature == "completion":
+            item = text.completion.completion_item if text.completion is not None else None
+            formats = item.documentation_format if item is not None else None
+        else:
+            formats = text.hover.content_format if text.hover is not None else None
+        return bool(formats) and types.MarkupKind.Markdown in formats
+
     def path_of(self, uri: str) -> Path:
         for path in iter_paths([uri]):
             return path

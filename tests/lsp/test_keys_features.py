@@ -1,0 +1,247 @@
+"""Completion, hover, definition, references and ``cat/keys`` with keys the runtime wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+import asyncio
+
+from conftest import apply_edits, codes, diagnostics_where, open_doc, position_of, replace_all, start, write_keys
+
+TYPING = 'from cat import store as s, user\n\nasync def f():\n    await s.load("th'
+TYPING_USER = "from cat import store, user as u\n\nasync def f():\n    await u.exists('"
+
+
+def _labels(result) -> list[str]:
+    items = result.items if isinstance(result, types.CompletionList) else result or []
+    return [item.label for item in items]
+
+
+async def _complete(client: LanguageClient, uri: str, position: types.Position):
+    return await client.text_document_completion_async(
+        types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
+    )
+
+
+async def test_completion_offers_database_and_code_keys(client: LanguageClient, project: Path):
+    write_keys(
+        project,
+        global_keys={"theme": "dark", "thresholds": {"low": 1, "high": [1, 2, 3]}, "other": 1},
+        user_keys={"u1": {"todos": ["a"], "theme": 1}, "2": {"todos": []}},
+    )
+    await start(client, project)
+    path = project / "plugins" / "demo" / "typing.py"
+    path.write_text("", encoding="utf-8")
+    uri = open_doc(client, path, TYPING)
+    end = types.Position(line=3, character=len('    await s.load("th'))
+    result = await _complete(client, uri, end)
+    assert _labels(result) == ["theme", "thresholds"]
+    theme = next(i for i in result.items if i.label == "theme")
+    assert "string" in theme.detail and "global" in theme.detail
+    assert '"dark"' in theme.documentation.value
+    # The typed part is replaced and the missing closing quote added.
+    assert apply_edits(TYPING, [theme.text_edit]) == TYPING[: -len("th")] + 'theme"'
+
+    # Per-user keys, with their user counts; the author typed a single quote.
+    uri2 = open_doc(client, project / "plugins" / "demo" / "plugin.py", TYPING_USER)
+    result = await _complete(client, uri2, types.Position(line=3, character=len("    await u.exists('")))
+    labels = _labels(result)
+    assert "todos" in labels and "theme" in labels
+    assert "prefs" not in labels  # read in code but saved nowhere
+    todos = next(i for i in result.items if i.label == "todos")
+    assert "2 users" in todos.detail
+    assert apply_edits(TYPING_USER, [todos.text_edit]).endswith("u.exists('todos'")
+
+    # Nothing typed yet: the quotes come with the key.
+    bare = "from cat import store\n\nasync def f():\n    await store.load("
+    uri3 = open_doc(client, project / "plugins" / "demo" / "bare.py", bare)
+    result = await _complete(client, uri3, types.Position(line=3, character=len("    await store.load(")))
+    other = next(i for i in result.items if i.label == "other")
+    assert apply_edits(bare, [other.text_edit]).endswith('store.load("other"')
+
+    # Outside a store call: no completion.
+    plain = "x = print('th"
+    uri4 = open_doc(client, project / "plugins" / "demo" / "plain.py", plain)
+    assert not _labels(await _complete(client, uri4, types.Position(line=0, character=len(plain))))
+
+
+async def test_keys_saved_in_code_and_keys_written_after_start(client: LanguageClient, project: Path):
+    """No database at first; a key the code saves is offered; one the Cat writes later appears."""
+    (project / "plugins" / "demo" / "saver.py").write_text(
+        'from cat import store\n\nasync def f():\n    await store.save("from_code", 1)\n', encoding="utf-8"
+    )
+    await start(client, project)
+    uri = open_doc(client, project / "plugins" / "demo" / "typing.py", 'from cat import store\nstore.load("')
+    pos = types.Position(line=1, character=len('store.load("'))
+    async def labels():
+        return _labels(await _complete(client, uri, pos))
+    # The workspace scan runs in the background; wait for it.
+    for _ in range(200):
+        if "from_code" in await labels():
+            break
+        await asyncio.sleep(0.05)
+    assert await labels() == ["counter", "from_code"]  # both saved by the workspace's code
+    assert not (project / "data").exists(), "the server must never create the database"
+
+    write_keys(project, global_keys={"late_key": {"a": 1}})
+    found = await labels()
+    assert found == ["counter", "from_code", "late_key"]
+    write_keys(project, global_keys={"later_still": True})
+    assert "later_still" in await labels()
+
+
+async def test_hover_definition_references(client: LanguageClient, project: Path):
+    big = {"items": list(range(500)), "name": "x"}
+    write_keys(project, global_keys={"counter": big}, user_keys={"a": {"prefs": {"x": 1}}, "b": {"prefs": "s"}})
+    reader = project / "plugins" / "demo" / "reader.py"
+    reader_text = 'from cat import store\n\nasync def g():\n    return await store.load("counter")\n'
+    reader.write_text(reader_text, encoding="utf-8")
+    plugin = project / "plugins" / "demo" / "plugin.py"
+    text = plugin.read_text(encoding="utf-8")
+    await start(client, project)
+    uri = open_doc(client, plugin)
+    await diagnostics_where(client, uri, lambda d: len(d) > 0)
+
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position_of(text, '"counter"', 3))
+    )
+    value = hover.contents.value
+    assert "global key" in value and "```json" in value
+    assert '"name": "x"' not in value or "more characters" in value
+    assert "more characters" in value  # 500 items are cut
+    assert "reader.py:4" in value and "plugin.py:6" in value
+
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position_of(text, '"prefs"', 2))
+    )
+    assert "2 users" in hover.contents.value and "`object`" in hover.contents.value and "`string`" in hover.contents.value
+
+    definition = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=types.TextDocumentIdentifier(uri=reader.as_uri()), position=position_of(reader_text, '"counter"', 1))
+    )
+    # reader.py is not open: nothing to answer for it (servers answer for open documents).
+    assert definition is None
+    reader_uri = open_doc(client, reader)
+    definition = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=types.TextDocumentIdentifier(uri=reader_uri), position=position_of(reader_text, '"counter"', 1))
+    )
+    assert [(d.uri, d.range.start.line) for d in definition] == [(uri, 5)]
+
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, '"counter"', 1),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert sorted((r.uri.rsplit("/", 1)[-1], r.range.start.line) for r in refs) == [("plugin.py", 5), ("reader.py", 3)]
+    refs = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, '"counter"', 1),
+            context=types.ReferenceContext(include_declaration=False),
+        )
+    )
+    assert [r.uri.rsplit("/", 1)[-1] for r in refs] == ["reader.py"]
+
+
+def _plain(value):
+    """pygls hands custom results back as named tuples; compare them as JSON."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+async def test_cat_keys_request(client: LanguageClient, project: Path):
+    write_keys(project, global_keys={"theme": "dark"}, user_keys={"u1": {"todos": [1]}, "u2": {"todos": {"a": 1}}})
+    await start(client, project)
+    result = _plain(await client.protocol.send_request_async("cat/keys", {}))
+    keys = {(k["scope"], k["key"]): k for k in result["keys"]}
+    assert keys[("global", "theme")]["type"] == "string"
+    assert keys[("global", "theme")]["preview"] == '"dark"'
+    assert keys[("user", "todos")]["users"] == 2
+    assert sorted(keys[("user", "todos")]["types"]) == ["array", "object"]
+    # Saved by the workspace's code, not yet in the database.
+    assert keys[("global", "counter")]["savedInCode"] is True
+    assert result["database"].endswith("(from config.py)")
+
+
+async def test_code_actions_apply_and_relint(client: LanguageClient, project: Path):
+    plugin = project / "plugins" / "demo" / "plugin.py"
+    text = plugin.read_text(encoding="utf-8")
+    await start(client, project)
+    uri = open_doc(client, plugin)
+    diagnostics = await diagnostics_where(client, uri, lambda d: "CAT006" in codes(d))
+    cat006 = next(d for d in diagnostics if d.code == "CAT006" and "countr" in d.message)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=cat006.range,
+            context=types.CodeActionContext(diagnostics=[cat006]),
+        )
+    )
+    titles = [a.title for a in actions]
+    assert "Ignore CAT006 on this line" in titles
+    did_you_mean = next(a for a in actions if "counter" in a.title)
+    edits = did_you_mean.edit.document_changes[0].edits
+    text2 = apply_edits(text, edits)
+    assert 'store.load("counter")' in text2
+
+    replace_all(client, uri, text2, 2)
+    after = await diagnostics_where(client, uri, lambda d: not any("countr" in x.message for x in d))
+    prefs = next(d for d in after if d.code == "CAT006")
+
+    ignore = next(
+        a for a in await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=prefs.range,
+                context=types.CodeActionContext(diagnostics=[prefs]),
+            )
+        )
+        if a.title == "Ignore CAT006 on this line"
+    )
+    text3 = apply_edits(text2, ignore.edit.document_changes[0].edits)
+    assert 'await user.load("prefs")  # noqa: CAT006' in text3
+    replace_all(client, uri, text3, 3)
+    await diagnostics_where(client, uri, lambda d: "CAT006" not in codes(d))
+
+    # Extending an existing noqa list.
+    text4 = text3.replace('await store.load("counter")', 'await store.load("countr")  # noqa: CAT004')
+    replace_all(client, uri, text4, 4)
+    again = await diagnostics_where(client, uri, lambda d: "CAT006" in codes(d))
+    d = next(x for x in again if x.code == "CAT006")
+    ignore = next(
+        a for a in await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), range=d.range,
+                context=types.CodeActionContext(diagnostics=[d]),
+            )
+        )
+        if a.title.startswith("Ignore")
+    )
+    text5 = apply_edits(text4, ignore.edit.document_changes[0].edits)
+    assert '"countr")  # noqa: CAT004, CAT006' in text5
+    replace_all(client, uri, text5, 5)
+    await diagnostics_where(client, uri, lambda d: codes(d) == ["CAT003"])
+
+    # Fix all: the tuple becomes a list, then nothing is left.
+    fix_all = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+            context=types.CodeActionContext(diagnostics=[], only=["source.fixAll"]),
+        )
+    )
+    assert [a.kind for a in fix_all] == ["source.fixAll.cat-lint"]
+    text6 = apply_edits(text5, fix_all[0].edit.document_changes[0].edits)
+    assert 'store.save("counter", [1, 2])' in text6
+    replace_all(client, uri, text6, 6)
+    await diagnostics_where(client, uri, lambda d: d == [])

@@ -119,6 +119,10 @@ def _op_delete(db: sqlite3.Connection, uid: Any, key: str) -> bool:
     return cursor.rowcount > 0
 
 
+def _op_nothing(db: sqlite3.Connection) -> None:
+    """A marker: when it is done, everything queued before it is done."""
+
+
 def _op_update(db: sqlite3.Connection, uid: Any, key: str, fn: UpdateFn, default: Any, ctx: contextvars.Context) -> Any:
     found, old = _op_get(db, uid, key)
     if not found:
@@ -365,8 +369,19 @@ class _Lane:
             _resolve(waiter, True, None)
 
     async def flush(self) -> None:
-        """Wait until every operation submitted so far has finished."""
-        while self._busy or self._pending:
+        """Wait until every operation submitted so far has finished.
+
+        A no-op joins the queue and is awaited: batches leave in order, so
+        when it is done everything before it is too.  (Waiting for the lane
+        to go idle instead could wait forever under a steady stream of
+        writes.)
+        """
+        if self.closed or (not self._busy and not self._pending):
+            return
+        await self.submit(_op_nothing)
+
+    async def _drained(self) -> None:
+        while self._busy:
             waiter = self.loop.create_future()
             self._idle_waiters.append(waiter)
             await waiter
@@ -376,6 +391,7 @@ class _Lane:
             return
         await self.flush()
         self.closed = True
+        await self._drained()  # a batch that left meanwhile; anything still queued now fails
         if self.conn is None:
             return
         finished = self.loop.create_future()

@@ -311,3 +311,32 @@ def test_get_and_delete_on_postgresql_go_through_the_runtime(capsys, tmp_path):
         assert status == 1 and f"no key '{key}' in the global store" in err
     finally:
         cat.configure()
+
+
+def test_odd_keys_are_shown_unambiguously_and_reachable(tmp_path, capsys):
+    import asyncio
+
+    odd = ['quote"d', "50%_off", "a/b:c", "gatto 🐱", "line\nbreak", " padded "]
+    db = tmp_path / "odd.db"
+
+    async def fill() -> None:
+        cat.configure(sql=f"sqlite:///{db}")
+        for i, key in enumerate(odd):
+            await cat.store.save(key, i)
+            with cat.request_context("%_user"):
+                await cat.user.save(key, -i)
+        await cat.close()
+
+    asyncio.run(fill())
+    cat.configure()
+    url = f"sqlite:///{db}"
+    status, out, _ = run(capsys, "--sql", url, "keys")
+    assert status == 0
+    assert '  "line\\nbreak"  ' in out and '  " padded "  ' in out and "  50%_off  " in out
+    for i, key in enumerate(odd):
+        assert run(capsys, "--sql", url, "get", key) == (0, f"{i}\n", "")
+        assert run(capsys, "--sql", url, "get", key, "--user", "%_user") == (0, f"{-i}\n", "")
+    assert run(capsys, "--sql", url, "get", "50%_of")[2].endswith("did you mean '50%_off'?\n")
+    assert run(capsys, "--sql", url, "get", "50__off")[0] == 1  # no LIKE-style wildcard matching
+    assert run(capsys, "--sql", url, "delete", "50%_off", "--user", "%_user")[0] == 0
+    assert run(capsys, "--sql", url, "get", "50%_off")[1] == "1\n"

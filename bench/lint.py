@@ -78,6 +78,7 @@ async def after_agent_run(value):
 async def after_cat_bootstrap(value):
     if not await store.exists(GREETING_KEY):
         await store.save(GREETING_KEY, "Hello from {plugin}")
+    await store.save("{plugin}_version", "1.{n}")
     return value
 {mistake}''',
     "tools": '''
@@ -110,6 +111,12 @@ class {Plugin}Agent(Agent):
         stats["done"] += 1
         await store.save("{plugin}_stats", stats)
         return "ok"
+
+    @tool
+    async def set_tone(self, tone: str) -> str:
+        """Choose how the assistant talks to you."""
+        await user.save("{plugin}_prefs", {{"tone": tone}})
+        return f"tone set to {{tone}}"
 
     @tool
     async def clear(self) -> str:

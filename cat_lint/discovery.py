@@ -57,19 +57,24 @@ class _Ignores:
     of finding nothing.
     """
 
-    excludes: tuple[Path, pathspec.GitIgnoreSpec]
-    gitignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = field(default_factory=list)
+    excludes: tuple[str, pathspec.GitIgnoreSpec | None]
+    excluded_names: frozenset[str]
+    gitignores: list[tuple[str, pathspec.GitIgnoreSpec]] = field(default_factory=list)
 
-    def child(self, folder: Path) -> "_Ignores":
-        spec = _gitignore_spec(folder)
+    def child(self, folder: str) -> "_Ignores":
+        spec = _gitignore_spec(Path(folder))
         if spec is None:
             return self
-        return _Ignores(self.excludes, [*self.gitignores, (folder, spec)])
+        return _Ignores(self.excludes, self.excluded_names, [*self.gitignores, (folder, spec)])
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
+    def ignored(self, path: str, name: str, is_dir: bool) -> bool:
+        # Plain names (the defaults: .venv, node_modules...) need no pattern
+        # matching; walking thousands of files stays a matter of milliseconds.
+        if name in self.excluded_names:
+            return True
         suffix = "/" if is_dir else ""
         base, excludes = self.excludes
-        if excludes.match_file(_relative(path, base) + suffix):
+        if excludes is not None and excludes.match_file(_relative(path, base) + suffix):
             return True
         # Later (deeper) .gitignore files may re-include what an earlier one
         # excluded; git applies them nearest-last, so the last verdict wins.
@@ -81,25 +86,35 @@ class _Ignores:
         return verdict
 
 
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return path.name
+def _relative(path: str, base: str) -> str:
+    if path.startswith(base + os.sep):
+        rel = path[len(base) + 1:]
+        return rel.replace(os.sep, "/") if os.sep != "/" else rel
+    return os.path.basename(path)
 
 
-def _rebase(base: Path, spec: pathspec.GitIgnoreSpec, folder: Path) -> Path:
+def _rebase(base: Path, spec: pathspec.GitIgnoreSpec, folder: Path) -> str:
     """``base``, or ``folder`` when ``folder`` (given explicitly) is ignored by ``spec`` itself."""
-    if folder != base and spec.match_file(_relative(folder, base) + "/"):
-        return folder
-    return base
+    if folder != base and spec.match_file(_relative(str(folder), str(base)) + "/"):
+        return str(folder)
+    return str(base)
+
+
+_GLOB = set("*?[]!/\\")
 
 
 def _initial_ignores(folder: Path, settings: Settings) -> _Ignores:
     project = Path(settings.project or os.getcwd()).resolve()
     patterns = list(settings.exclude or DEFAULT_EXCLUDE) + list(settings.extend_exclude)
-    excludes = pathspec.GitIgnoreSpec.from_lines(patterns)
-    ignores = _Ignores((_rebase(project, excludes, folder), excludes))
+    names = frozenset(p for p in patterns if p and not (_GLOB & set(p)) and not p.startswith("#"))
+    if folder.name in names:
+        names = frozenset()  # the folder was named on purpose: match its contents with patterns only
+        rest = patterns
+    else:
+        rest = [p for p in patterns if p not in names]
+    excludes = pathspec.GitIgnoreSpec.from_lines(rest) if rest else None
+    exclude_base = _rebase(project, excludes, folder) if excludes is not None else str(project)
+    ignores = _Ignores((exclude_base, excludes), names)
     root = _git_root(folder)
     if root is None:
         # Outside a git repository .gitignore files still mean what they say
@@ -114,23 +129,23 @@ def _initial_ignores(folder: Path, settings: Settings) -> _Ignores:
     return ignores
 
 
-def _walk(folder: Path, ignores: _Ignores, out: list[Path]) -> None:
+def _walk(folder: str, ignores: _Ignores, out: list[Path]) -> None:
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
     except OSError:
         return
     for entry in entries:
-        path = Path(entry.path)
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             continue
-        if ignores.ignored(path, is_dir):
+        if ignores.ignored(entry.path, entry.name, is_dir):
             continue
         if is_dir:
-            _walk(path, ignores.child(path), out)
+            _walk(entry.path, ignores.child(entry.path), out)
         elif entry.name.endswith((".py", ".pyi")) and entry.is_file():
-            out.append(path)
+            out.append(Path(entry.path))
 
 
 def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings) -> list[Path]:
@@ -142,7 +157,7 @@ def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings) -> lis
     for given in paths:
         path = Path(given).resolve()
         if path.is_dir():
-            _walk(path, _initial_ignores(path, settings), found)
+            _walk(str(path), _initial_ignores(path, settings), found)
         else:
             found.append(path)
     return sorted(dict.fromkeys(found))

@@ -1,0 +1,114 @@
+"""The per-project cache: exact round trip, invalidation, corruption, and real runs.
+
+End-to-end checks read ``--verbose``'s "N files, M from the cache" line,
+which counts what the run really took from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from cat_lint.cache import CACHE_DIR, Cache, content_hash, result_from_json, result_to_json
+from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
+from cat_lint.settings import Settings
+
+from cli_support import cached_count, make_project, run_cli
+
+RESULT = FileResult(
+    path="plugins/a.py",
+    findings=[
+        Finding("CAT004", "never awaited: ünïcode", "plugins/a.py", Span(3, 4, 3, 20),
+                Fix("Add `await`", (Edit(Span(3, 4, 3, 4), "await "),), True),
+                (Fix("Did you mean 'x'", (Edit(Span(1, 0, 1, 2), "'x'"),), False),)),
+        Finding("CAT000", "syntax", "plugins/a.py", Span(9, 0, 9, 1)),
+    ],
+    key_uses=[KeyUse("todos", "user", "load", "plugins/a.py", Span(5, 20, 5, 27))],
+    noqa={3: frozenset(), 7: frozenset({"CAT001", "CAT004"})},
+    file_noqa=True,
+)
+
+
+def test_result_round_trips_exactly():
+    assert result_from_json(json.loads(json.dumps(result_to_json(RESULT)))) == RESULT
+
+
+def test_entries_survive_a_reload_and_miss_on_changed_content_or_settings(tmp_path):
+    settings = Settings(project=str(tmp_path))
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "a.py").write_text("x = 1\n")
+    cache = Cache(tmp_path, settings)
+    cache.put("plugins/a.py", content_hash(b"x = 1\n"), RESULT)
+    cache.save()
+    again = Cache(tmp_path, settings)
+    assert again.get("plugins/a.py", content_hash(b"x = 1\n")) == RESULT
+    assert again.get("plugins/a.py", content_hash(b"x = 2\n")) is None
+    other = Cache(tmp_path, replace(settings, bootstrap_hooks=settings.bootstrap_hooks + ("warm",)))
+    assert other.get("plugins/a.py", content_hash(b"x = 1\n")) is None
+    assert (again.hits, again.misses) == (1, 1)
+    # The cache folder ignores itself so it is never committed.
+    assert (tmp_path / CACHE_DIR / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_corrupt_or_foreign_cache_files_are_ignored(tmp_path):
+    settings = Settings(project=str(tmp_path))
+    cache = Cache(tmp_path, settings)
+    cache.put("a.py", "d", RESULT)
+    (tmp_path / "a.py").write_text("")
+    cache.save()
+    assert cache.file is not None
+    for garbage in (b"\x00\xff not json", b'{"format": 1, "entries": {"a.py": 3}}', b"[]",
+                    b'{"format": 1, "entries": {"a.py": ["d", {"path": 1}]}}'):
+        cache.file.write_bytes(garbage)
+        assert Cache(tmp_path, settings).get("a.py", "d") is None
+
+
+def test_disabled_cache_neither_reads_nor_writes(tmp_path):
+    cache = Cache(tmp_path, Settings(project=str(tmp_path)), enabled=False)
+    cache.put("a.py", "d", RESULT)
+    cache.save()
+    assert not (tmp_path / CACHE_DIR).exists()
+    assert cache.get("a.py", "d") is None
+
+
+# --- end to end ---------------------------------------------------------------
+
+UNAWAITED = 'from cat import store\n\n\nasync def f():\n    store.save("k", 1)\n'
+CLEAN = 'from cat import store\n\n\nasync def f():\n    await store.save("k", 1)\n'
+
+
+def test_unchanged_tree_is_served_from_the_cache(tmp_path):
+    project = make_project(tmp_path, {f"plugins/p{i}.py": UNAWAITED if i % 2 else CLEAN for i in range(6)})
+    cold = run_cli(["-v", "--output-format", "json"], project)
+    assert cold.returncode == 1
+    assert cached_count(cold) == (6, 0)
+    warm = run_cli(["-v", "--output-format", "json"], project)
+    assert cached_count(warm) == (6, 6)
+    assert json.loads(warm.stdout) == json.loads(cold.stdout)
+
+    # Changing one file re-lints that file only, and its new findings show.
+    (project / "plugins" / "p1.py").write_text(CLEAN)
+    changed = run_cli(["-v", "--output-format", "json"], project)
+    assert cached_count(changed) == (6, 5)
+    assert len(json.loads(changed.stdout)) == len(json.loads(cold.stdout)) - 1
+
+
+def test_settings_change_invalidates_and_no_cache_bypasses(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED, "plugins/b.py": CLEAN})
+    assert cached_count(run_cli(["-v"], project)) == (2, 0)
+    assert cached_count(run_cli(["-v"], project)) == (2, 2)
+    (project / "pyproject.toml").write_text('[tool.cat-lint]\nbootstrap-hooks = ["warm_up"]\n')
+    assert cached_count(run_cli(["-v"], project)) == (2, 0)
+    assert cached_count(run_cli(["-v", "--no-cache"], project)) == (2, 0)
+    assert cached_count(run_cli(["-v"], project)) == (2, 2)
+
+
+def test_corrupt_cache_on_disk_does_not_break_a_run(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED})
+    first = run_cli([], project)
+    for cache_file in (project / CACHE_DIR).glob("*.json"):
+        cache_file.write_bytes(b"{not json")
+    second = run_cli(["-v"], project)
+    assert second.returncode == first.returncode == 1
+    assert cached_count(second) == (1, 0)
+    assert second.stdout == first.stdout

@@ -1,0 +1,268 @@
+"""The PostgreSQL backend (asyncpg), for projects whose ``SQL`` names a server.
+
+Same tables as the Cat creates there (``key_value_db``, ``user_key_value_db``,
+``value`` declared ``JSON``), same promises as the SQLite backend:
+
+* **Exact types.**  ``JSON`` (not ``JSONB``) keeps the text it was given, so
+  ``9.0`` stays a float and ``2**70`` stays exact; values are sent and read
+  as JSON text and decoded by :mod:`cat.values`.
+* **Atomic writes.**  Every write runs in one transaction that first takes a
+  transaction-scoped advisory lock on its (scope, key).  That serializes
+  ``update``'s read-modify-write against every other writer of the key, in
+  any process, even when the row does not exist yet (which ``SELECT ... FOR
+  UPDATE`` alone cannot lock), and keeps per-user saves at one row per key
+  although the table has no unique constraint.
+* **User ids.**  The Cat declares ``user_id UUID``, a native type here, so
+  an id that is a UUID in canonical form is stored as itself and any other
+  id (``"1"``, ``"alice"``, an upper-case UUID) as a name-based UUID derived
+  from its exact text: distinct ids never meet.
+* **Duplicates** the Cat may have left (no unique constraint) are collapsed
+  by the next save; until then a read takes the physically newest row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import copy
+import hashlib
+import inspect
+import threading
+import uuid
+from typing import Any
+
+from cat import values
+from cat.database.backend import Backend, UpdateFn
+from cat.database.location import DatabaseLocation
+from cat.database.schema import GLOBAL_TABLE, USER_TABLE
+from cat.errors import DatabaseOpenError, StoreClosedError
+
+__all__ = ["PostgresBackend", "POSTGRES_SCHEMA", "pg_user_id", "asyncpg_dsn"]
+
+POSTGRES_SCHEMA = (
+    f"""CREATE TABLE IF NOT EXISTS {GLOBAL_TABLE} (
+        key VARCHAR(1024) NOT NULL,
+        value JSON,
+        PRIMARY KEY (key)
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS {USER_TABLE} (
+        id UUID NOT NULL,
+        user_id UUID,
+        key VARCHAR(1024),
+        value JSON,
+        PRIMARY KEY (id)
+    )""",
+    f"CREATE INDEX IF NOT EXISTS ix_{USER_TABLE}_user_id ON {USER_TABLE} (user_id)",
+    f"CREATE INDEX IF NOT EXISTS ix_{USER_TABLE}_key ON {USER_TABLE} (key)",
+)
+
+# Name-based UUIDs for user ids that are not canonical UUIDs (fixed forever: changing it orphans data).
+USER_ID_NAMESPACE = uuid.UUID("6f1c5e8a-2b7d-5c43-9a1e-7d3b2c4f5a60")
+_SCHEMA_LOCK = 0x6361745F736368  # advisory lock id serializing CREATE TABLE across processes
+
+
+def pg_user_id(user_id: str) -> uuid.UUID:
+    """The UUID stored for ``user_id``: itself when canonical, else derived from its exact text."""
+    try:
+        parsed = uuid.UUID(user_id)
+    except ValueError:
+        parsed = None
+    if parsed is not None and str(parsed) == user_id:
+        return parsed
+    return uuid.uuid5(USER_ID_NAMESPACE, user_id)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy-style URL (``postgresql+asyncpg://``, ``postgres://``) as asyncpg wants it."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql://{rest}" if scheme.split("+", 1)[0] in ("postgresql", "postgres") else url
+
+
+def _lock_id(user_id: uuid.UUID | None, key: str) -> int:
+    """A signed 64-bit advisory lock id for one key of one scope."""
+    scope = "g" if user_id is None else f"u{user_id}"
+    digest = hashlib.blake2b(f"{scope}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _text(encoded: str | bytes) -> str:
+    return encoded.decode("utf-8") if isinstance(encoded, bytes) else encoded
+
+
+_G_GET = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = $1"
+_G_PUT = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+_G_DELETE = f"DELETE FROM {GLOBAL_TABLE} WHERE key = $1"
+_U_GET = f"SELECT value FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 ORDER BY ctid DESC LIMIT 1"
+_U_ROWS = f"SELECT id FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 ORDER BY ctid DESC"
+_U_INSERT = f"INSERT INTO {USER_TABLE} (id, user_id, key, value) VALUES ($1, $2, $3, $4)"
+_U_SET = f"UPDATE {USER_TABLE} SET value = $1 WHERE id = $2"
+_U_DEDUPE = f"DELETE FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 AND id <> $3"
+_U_DELETE = f"DELETE FROM {USER_TABLE} WHERE user_id = $1 AND key = $2"
+
+
+class PostgresBackend(Backend):
+    """The Cat's two tables on a PostgreSQL server, through an asyncpg pool."""
+
+    def __init__(self, location: DatabaseLocation, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(location, loop)
+        self._pool: Any = None
+        self._opening: asyncio.Task[Any] | None = None
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- connections -----------------------------------------------------
+    async def _get_pool(self) -> Any:
+        if self.closed:
+            raise StoreClosedError()
+        if self._pool is not None:
+            return self._pool
+        if self._opening is None:
+            self._opening = self.loop.create_task(self._connect())
+        try:
+            self._pool = await asyncio.shield(self._opening)
+        except BaseException:
+            if self._opening.done():
+                self._opening = None  # the next call tries again
+            raise
+        return self._pool
+
+    async def _connect(self) -> Any:
+        try:
+            import asyncpg
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise DatabaseOpenError(
+                f"{self.location.describe()} is a PostgreSQL database, which needs asyncpg: pip install 'cat-devtools[postgres]'"
+            ) from exc
+        try:
+            pool = await asyncpg.create_pool(asyncpg_dsn(self.location.url), min_size=1, max_size=10)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseOpenError(f"cannot connect to {self.location.describe()}: {exc}") from exc
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+                for statement in POSTGRES_SCHEMA:
+                    await conn.execute(statement)
+        except BaseException:
+            await pool.close()
+            raise
+        return pool
+
+    async def _run(self, work: Any) -> Any:
+        """Run ``work(connection)`` on a pooled connection, counted so close can wait for it."""
+        pool = await self._get_pool()
+        self._inflight += 1
+        self._idle.clear()
+        try:
+            async with pool.acquire() as conn:
+                return await work(conn)
+        finally:
+            self._inflight -= 1
+            if self._inflight == 0:
+                self._idle.set()
+
+    async def _write(self, user_id: uuid.UUID | None, key: str, work: Any) -> Any:
+        async def locked(conn: Any) -> Any:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_id(user_id, key))
+                return await work(conn)
+
+        return await self._run(locked)
+
+    async def flush(self) -> None:
+        await self._idle.wait()
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        await self.flush()
+        self.closed = True
+        if self._opening is not None and not self._opening.done():
+            try:
+                await self._opening
+            except BaseException:
+                pass
+        pool = self._pool
+        if pool is None and self._opening is not None and self._opening.done() and not self._opening.cancelled() and self._opening.exception() is None:
+            pool = self._opening.result()
+        self._pool = None
+        if pool is not None:
+            await pool.close()
+
+    def abandon(self) -> list[threading.Thread]:
+        self.closed = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                pool.terminate()  # no awaiting possible here: drop the sockets
+            except Exception:
+                pass  # its loop is gone already (interpreter exit): the OS closes the sockets
+        return []
+
+    # -- the operations --------------------------------------------------
+    async def get(self, user_id: str | None, key: str) -> tuple[bool, Any]:
+        uid = None if user_id is None else pg_user_id(user_id)
+
+        async def read(conn: Any) -> tuple[bool, Any]:
+            return await _fetch(conn, uid, key)
+
+        return await self._run(read)
+
+    async def exists(self, user_id: str | None, key: str) -> bool:
+        found, _ = await self.get(user_id, key)
+        return found
+
+    async def put(self, user_id: str | None, key: str, encoded: str | bytes) -> None:
+        uid = None if user_id is None else pg_user_id(user_id)
+        text = _text(encoded)
+
+        async def write(conn: Any) -> None:
+            await _store(conn, uid, key, text)
+
+        await self._write(uid, key, write)
+
+    async def delete(self, user_id: str | None, key: str) -> bool:
+        uid = None if user_id is None else pg_user_id(user_id)
+
+        async def remove(conn: Any) -> bool:
+            status = await (conn.execute(_G_DELETE, key) if uid is None else conn.execute(_U_DELETE, uid, key))
+            return int(status.rsplit(" ", 1)[-1]) > 0
+
+        return await self._write(uid, key, remove)
+
+    async def update(self, user_id: str | None, key: str, fn: UpdateFn, default: Any) -> Any:
+        uid = None if user_id is None else pg_user_id(user_id)
+        ctx = contextvars.copy_context()
+
+        async def modify(conn: Any) -> Any:
+            found, old = await _fetch(conn, uid, key)
+            if not found:
+                old = copy.deepcopy(default)
+            new = ctx.run(fn, old)
+            if inspect.isawaitable(new):
+                if inspect.iscoroutine(new):
+                    new.close()
+                raise TypeError("update() takes a plain function, but it returned an awaitable; do not pass an async function")
+            await _store(conn, uid, key, _text(values.encode(new)))
+            return new
+
+        return await self._write(uid, key, modify)
+
+
+async def _fetch(conn: Any, uid: uuid.UUID | None, key: str) -> tuple[bool, Any]:
+    row = await (conn.fetchrow(_G_GET, key) if uid is None else conn.fetchrow(_U_GET, uid, key))
+    return (False, None) if row is None else (True, values.decode(row[0]))
+
+
+async def _store(conn: Any, uid: uuid.UUID | None, key: str, text: str) -> None:
+    if uid is None:
+        await conn.execute(_G_PUT, key, text)
+        return
+    rows = await conn.fetch(_U_ROWS, uid, key)
+    if not rows:
+        await conn.execute(_U_INSERT, uuid.uuid4(), uid, key, text)
+        return
+    newest = rows[0][0]
+    await conn.execute(_U_SET, text, newest)
+    if len(rows) > 1:
+        await conn.execute(_U_DEDUPE, uid, key, newest)

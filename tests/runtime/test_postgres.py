@@ -1,0 +1,183 @@
+"""The PostgreSQL backend against the local server, on a database created for this run and dropped after."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import textwrap
+import uuid
+
+import pytest
+
+import cat
+from cat import request_context, store, user
+
+from runtime_helpers import PYTHON, subprocess_env
+from test_values import BAD, EXACT, same
+
+asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install 'cat-devtools[postgres]')")
+
+ADMIN_URL = os.environ.get("CAT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    """A fresh database for this module: created here, dropped at the end."""
+    name = f"cat_devtools_test_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_admin(f"CREATE DATABASE {name}"))
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        pytest.skip(f"PostgreSQL server unreachable at {ADMIN_URL} ({exc}); set CAT_TEST_POSTGRES to a server URL")
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+async def pg(pg_url, monkeypatch):
+    monkeypatch.delenv("CAT_SQL", raising=False)
+    cat.configure(sql=pg_url)
+    await store.save("__warm__", 0)  # creates the tables
+    conn = await asyncpg.connect(pg_url)
+    await conn.execute("TRUNCATE key_value_db, user_key_value_db")
+    yield conn
+    await conn.close()
+    await cat.close()
+    cat.configure()
+
+
+async def test_tables_have_the_cat_layout(pg):
+    columns = await pg.fetch(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_name IN ('key_value_db', 'user_key_value_db') ORDER BY table_name, ordinal_position"
+    )
+    assert [tuple(c) for c in columns] == [
+        ("key_value_db", "key", "character varying"),
+        ("key_value_db", "value", "json"),
+        ("user_key_value_db", "id", "uuid"),
+        ("user_key_value_db", "user_id", "uuid"),
+        ("user_key_value_db", "key", "character varying"),
+        ("user_key_value_db", "value", "json"),
+    ]
+
+
+async def test_exact_round_trips(pg):
+    for label, value in EXACT:
+        await store.save(label, value)
+    for label, value in EXACT:
+        assert same(await store.load(label, "DEFAULT"), value), label
+        assert await store.exists(label) is True
+    async with request_context("u"):
+        for label, value in EXACT:
+            await user.save(label, value)
+            assert same(await user.load(label, "DEFAULT"), value), label
+
+
+async def test_non_json_is_refused_and_nothing_written(pg):
+    for label, value, error, message in BAD:
+        with pytest.raises(error) as info:
+            await store.save("bad", value)
+        assert message in str(info.value), label
+    assert await store.exists("bad") is False
+
+
+async def test_seed_verbs(pg):
+    assert await store.save("theme", {"color": "dark"}) == {"color": "dark"}
+    assert await store.load("theme") == {"color": "dark"}
+    assert await store.delete("theme") is True
+    assert await store.delete("theme") is False
+    assert await store.load("theme", {}) == {}
+
+
+async def test_user_ids_compare_exactly(pg):
+    canonical = str(uuid.uuid4())
+    ids = ["1", "01", "1.0", "a'b", "%", "_", "ユーザー", canonical, canonical.upper()]
+    for user_id in ids:
+        async with request_context(user_id):
+            await user.save("who", user_id)
+    for user_id in ids:
+        async with request_context(user_id):
+            assert await user.load("who") == user_id
+    # a canonical UUID is stored as itself, as the Cat stores its users
+    assert await pg.fetchval("SELECT count(*) FROM user_key_value_db WHERE user_id = $1", uuid.UUID(canonical)) == 1
+    assert await pg.fetchval("SELECT count(*) FROM user_key_value_db") == len(ids)
+
+
+async def test_concurrent_updates_and_first_saves(pg):
+    async def bump() -> None:
+        for _ in range(20):
+            await store.update("counter", lambda v: v + 1, 0)
+
+    await asyncio.gather(*(bump() for _ in range(10)))
+    assert await store.load("counter") == 200
+
+    async def first_save(i: int) -> None:
+        async with request_context("same"):
+            await user.save("fresh", i)
+
+    await asyncio.gather(*(first_save(i) for i in range(30)))
+    assert await pg.fetchval("SELECT count(*) FROM user_key_value_db WHERE key = 'fresh'") == 1
+
+
+async def test_failing_update_writes_nothing(pg):
+    await store.save("k", 1)
+    with pytest.raises(ZeroDivisionError):
+        await store.update("k", lambda v: v / 0)
+    with pytest.raises(TypeError, match="value is a set"):
+        await store.update("k", lambda v: {v})
+    assert await store.load("k") == 1
+
+
+async def test_duplicates_left_by_the_cat_collapse(pg):
+    from cat.database.postgres import pg_user_id
+
+    uid = pg_user_id("dup-user")
+    for value in ("1", "2"):
+        await pg.execute(
+            "INSERT INTO user_key_value_db (id, user_id, key, value) VALUES ($1, $2, 'dup', $3)", uuid.uuid4(), uid, value
+        )
+    async with request_context("dup-user"):
+        assert await user.load("dup") in (1, 2)
+        assert await user.update("dup", lambda v: 10) == 10
+        assert await user.load("dup") == 10
+    assert await pg.fetchval("SELECT count(*) FROM user_key_value_db WHERE key = 'dup'") == 1
+
+
+COUNTER = textwrap.dedent(
+    """
+    import asyncio, cat
+    from cat import store
+
+    async def main():
+        for _ in range(100):
+            await store.update("pcounter", lambda v: v + 1, 0)
+
+    asyncio.run(main())  # and no cat.close(): the script must still exit
+    """
+)
+
+
+@pytest.mark.slow
+async def test_processes_update_exactly_and_exit_without_close(pg, pg_url, tmp_path):
+    script = tmp_path / "count.py"
+    script.write_text(COUNTER)
+    env = subprocess_env(tmp_path)
+    env["CAT_SQL"] = pg_url
+    children = [subprocess.Popen([PYTHON, str(script)], env=env, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for child in children:
+        _, err = await asyncio.to_thread(child.communicate, timeout=120)
+        assert child.returncode == 0, err
+        assert "Traceback" not in err
+    assert await store.load("pcounter") == 300

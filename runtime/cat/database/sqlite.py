@@ -449,6 +449,11 @@ def _setup_reader(db: sqlite3.Connection) -> None:
 
 async def _connect(target: str, loop: asyncio.AbstractEventLoop) -> aiosqlite.Connection:
     conn = aiosqlite.connect(target, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, cached_statements=64)
+    if not hasattr(conn, "_tx"):
+        raise DatabaseOpenError(
+            f"aiosqlite {getattr(aiosqlite, '__version__', '?')} is not supported: this runtime sends whole "
+            "transactions to its worker queue and needs aiosqlite 0.20 to 0.22"
+        )
     # aiosqlite 0.22 runs a non-daemon thread (older releases: the connection is the thread)
     thread = getattr(conn, "_thread", conn)
     thread.daemon = True

@@ -15,7 +15,8 @@ the same key-value work on one SQLite file each:
 * **Cat best** - the same approach at its best, for a fair picture: one
   shared connection with our pragmas (WAL, ``synchronous = NORMAL``).
 
-Every cell runs for a fixed time slice, so the whole run stays under a minute.
+Every cell runs for a fixed time slice, in two rounds keeping the best (the
+machine may be shared), so the whole run stays under a minute.
 The 64-task update rows also count lost increments: the runtime's atomic
 ``update`` must lose none; the Cat's load-edit-save usually loses many.
 
@@ -73,7 +74,19 @@ class Cell:
 
 @dataclass
 class Results:
+    """The best of the rounds for each cell: the machine is shared, so noise only ever slows a run down."""
+
     cells: dict[tuple[str, str, int], Cell] = field(default_factory=dict)
+
+    def record(self, impl: str, op: str, tasks: int, cell: Cell) -> None:
+        old = self.cells.get((impl, op, tasks))
+        if old is None:
+            self.cells[(impl, op, tasks)] = cell
+            return
+        best = cell if cell.ops_per_s > old.ops_per_s else old
+        # a lost update or a failed save in any round must not be hidden by a better round
+        bad = next((c.note for c in (old, cell) if c.note.startswith("LOST") or "failed" in c.note), "")
+        self.cells[(impl, op, tasks)] = Cell(best.ops_per_s, bad or best.note)
 
     def get(self, impl: str, op: str, tasks: int) -> Cell:
         return self.cells[(impl, op, tasks)]
@@ -136,12 +149,12 @@ async def bench_runtime(db: Path, seconds: float, results: Results) -> None:
                 await store.update(counter, increment, 0)
 
             rate, _ = await run_tasks(save, tasks, seconds)
-            results.cells[("runtime", "save", tasks)] = Cell(rate)
+            results.record("runtime", "save", tasks, Cell(rate))
             rate, _ = await run_tasks(load, tasks, seconds)
-            results.cells[("runtime", "load", tasks)] = Cell(rate)
+            results.record("runtime", "load", tasks, Cell(rate))
             rate, total = await run_tasks(update, tasks, seconds)
             final = await store.load(counter)
-            results.cells[("runtime", "update", tasks)] = Cell(rate, _lost(total, final))
+            results.record("runtime", "update", tasks, Cell(rate, _lost(total, final)))
     finally:
         await cat.close()
 
@@ -175,7 +188,7 @@ def bench_raw(db: Path, seconds: float, results: Results) -> None:
         for op, fn in (("save", save), ("load", load), ("update", update)):
             rate, _ = run_sync(fn, seconds)
             for tasks in CONCURRENCY:
-                results.cells[("raw", op, tasks)] = Cell(rate)
+                results.record("raw", op, tasks, Cell(rate))
     finally:
         conn.close()
 
@@ -247,11 +260,11 @@ async def bench_cat_approach(db: Path, seconds: float, results: Results, faithfu
 
             errors["n"] = 0
             rate, _ = await run_tasks(save, tasks, seconds)
-            results.cells[(impl, "save", tasks)] = Cell(rate, f"{errors['n']} failed saves" if errors["n"] else "")
+            results.record(impl, "save", tasks, Cell(rate, f"{errors['n']} failed saves" if errors["n"] else ""))
             rate, _ = await run_tasks(load, tasks, seconds)
-            results.cells[(impl, "load", tasks)] = Cell(rate)
+            results.record(impl, "load", tasks, Cell(rate))
             rate, total = await run_tasks(update, tasks, seconds)
-            results.cells[(impl, "update", tasks)] = Cell(rate, _lost(total, await cat_load(counter, 0)))
+            results.record(impl, "update", tasks, Cell(rate, _lost(total, await cat_load(counter, 0))))
     finally:
         if shared is not None:
             await shared.close()
@@ -317,22 +330,25 @@ async def _async_parts(work: Path, seconds: float, results: Results) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=1.2, help="time slice per cell (default 1.2)")
+    parser.add_argument("--seconds", type=float, default=0.6, help="time slice per cell and round (default 0.6)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; each cell keeps its best (default 2)")
     args = parser.parse_args(argv)
 
     work_root = ROOT / "bench" / ".work"
     work_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="store-", dir=work_root))
-    for name in ("runtime", "raw", "cat", "cat-best"):
-        (work / name).mkdir()
     print(f"store benchmark: sqlite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs, {args.seconds:g}s per cell")
+          f"{os.cpu_count()} CPUs, best of {args.rounds} rounds of {args.seconds:g}s per cell")
     print()
     results = Results()
     started = time.perf_counter()
     try:
-        bench_raw(work / "raw" / "core.db", args.seconds, results)
-        asyncio.run(_async_parts(work, args.seconds, results))
+        for round_ in range(args.rounds):
+            round_dir = work / f"round-{round_}"
+            for name in ("runtime", "raw", "cat", "cat-best"):
+                (round_dir / name).mkdir(parents=True)
+            bench_raw(round_dir / "raw" / "core.db", args.seconds, results)
+            asyncio.run(_async_parts(round_dir, args.seconds, results))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     missed = report(results)

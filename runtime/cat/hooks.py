@@ -8,6 +8,11 @@ the value as it is.  Sync and async handlers mix freely.
 Handlers are keyed by their module and qualified name, so importing a
 plugin module again (a reload) replaces its handlers instead of adding
 a second copy.
+
+One deliberate difference: the Cat logs a handler that raises and carries
+on with the value it had.  Here the exception propagates to whoever fired
+the hook, because this runtime runs plugins in development and in tests,
+where a broken hook should fail loudly, not leave a log line.
 """
 
 from __future__ import annotations

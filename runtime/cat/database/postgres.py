@@ -90,6 +90,8 @@ def _text(encoded: str | bytes) -> str:
 
 
 _G_GET = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = $1"
+_G_EXISTS = f"SELECT 1 FROM {GLOBAL_TABLE} WHERE key = $1"
+_U_EXISTS = f"SELECT 1 FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 LIMIT 1"
 _G_PUT = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 _G_DELETE = f"DELETE FROM {GLOBAL_TABLE} WHERE key = $1"
 _U_GET = f"SELECT value FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 ORDER BY ctid DESC LIMIT 1"
@@ -209,8 +211,13 @@ class PostgresBackend(Backend):
         return await self._run(read)
 
     async def exists(self, user_id: str | None, key: str) -> bool:
-        found, _ = await self.get(user_id, key)
-        return found
+        uid = None if user_id is None else pg_user_id(user_id)
+
+        async def probe(conn: Any) -> bool:
+            row = await (conn.fetchrow(_G_EXISTS, key) if uid is None else conn.fetchrow(_U_EXISTS, uid, key))
+            return row is not None
+
+        return await self._run(probe)
 
     async def put(self, user_id: str | None, key: str, encoded: str | bytes) -> None:
         uid = None if user_id is None else pg_user_id(user_id)

@@ -162,3 +162,31 @@ async def test_reading_while_another_process_writes(project):
         other.close()
     assert await pending == "w"
     assert await store.load("other") == 1
+
+
+def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
+    """Without WAL (a file system with no shared memory) a read can meet a lock: it is retried, not failed."""
+    import sqlite3
+    import threading
+
+    from cat.database import sqlite as backend
+    from cat.database.schema import SQLITE_SCHEMA
+
+    path = tmp_path / "journal.db"
+    setup = sqlite3.connect(path)
+    for statement in SQLITE_SCHEMA:
+        setup.execute(statement)
+    setup.execute("INSERT INTO key_value_db VALUES ('k', '\"v\"')")
+    setup.commit()
+    setup.close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    release.start()
+    reader = sqlite3.connect(path, isolation_level=None, timeout=0.01)  # a short busy timeout: the retry must do the waiting
+    try:
+        assert backend._run_reads(reader, [(backend._op_get, (None, "k"))]) == [(True, (True, "v"))]
+    finally:
+        release.join()
+        reader.close()
+        holder.close()

@@ -207,7 +207,23 @@ def _run_writes(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
 
 
 def _run_reads(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
-    """Several reads in one read transaction (one snapshot, one lock round)."""
+    """Several reads in one read transaction (one snapshot, one lock round).
+
+    In WAL mode reads never wait for writers; should the database be in
+    another journal mode (a file system without shared memory), a read can
+    meet a writer's lock, and is retried like ``BEGIN IMMEDIATE`` is.
+    """
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return _read_batch(db, ops)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
+
+
+def _read_batch(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
     results: Outcome = []
     many = len(ops) > 1
     if many:
@@ -216,6 +232,10 @@ def _run_reads(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
         for fn, args in ops:
             try:
                 results.append((True, fn(db, *args)))
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc):
+                    raise  # the whole batch is retried
+                results.append((False, exc))
             except Exception as exc:
                 results.append((False, exc))
     finally:

@@ -39,21 +39,16 @@ from cat.errors import DatabaseOpenError, StoreClosedError
 
 __all__ = ["PostgresBackend", "POSTGRES_SCHEMA", "pg_user_id", "asyncpg_dsn"]
 
+# Shaped like the tables the Cat's ORM (Piccolo) creates: NOT NULL columns,
+# a JSON (not JSONB) value, native UUIDs.
 POSTGRES_SCHEMA = (
-    f"""CREATE TABLE IF NOT EXISTS {GLOBAL_TABLE} (
-        key VARCHAR(1024) NOT NULL,
-        value JSON,
-        PRIMARY KEY (key)
-    )""",
-    f"""CREATE TABLE IF NOT EXISTS {USER_TABLE} (
-        id UUID NOT NULL,
-        user_id UUID,
-        key VARCHAR(1024),
-        value JSON,
-        PRIMARY KEY (id)
-    )""",
-    f"CREATE INDEX IF NOT EXISTS ix_{USER_TABLE}_user_id ON {USER_TABLE} (user_id)",
-    f"CREATE INDEX IF NOT EXISTS ix_{USER_TABLE}_key ON {USER_TABLE} (key)",
+    f"""CREATE TABLE IF NOT EXISTS "{GLOBAL_TABLE}" ("key" VARCHAR(1024) PRIMARY KEY NOT NULL DEFAULT '', """
+    """"value" JSON NOT NULL DEFAULT '{}')""",
+    f"""CREATE TABLE IF NOT EXISTS "{USER_TABLE}" ("id" UUID PRIMARY KEY NOT NULL, """
+    """"user_id" UUID NOT NULL, "key" VARCHAR(1024) NOT NULL DEFAULT '', """
+    """"value" JSON NOT NULL DEFAULT '{}')""",
+    f'CREATE INDEX IF NOT EXISTS {USER_TABLE}_user_id ON "{USER_TABLE}" ("user_id")',
+    f'CREATE INDEX IF NOT EXISTS {USER_TABLE}_key ON "{USER_TABLE}" ("key")',
 )
 
 # Name-based UUIDs for user ids that are not canonical UUIDs (fixed forever: changing it orphans data).

@@ -1,6 +1,6 @@
 """The Cat's own tables, as its ORM really creates them.
 
-Kept byte-compatible with ``cheshire-cat-ai`` 2.x so that the real Cat reads
+Kept identical to what ``cheshire-cat-ai`` 2.x creates so that the real Cat reads
 what this runtime writes and the other way round.  Note the declared types:
 ``JSON`` and ``UUID`` give SQLite columns NUMERIC affinity, which is why
 :mod:`cat.values` and :func:`encode_user_id` bind some values as BLOBs.
@@ -13,21 +13,16 @@ import re
 GLOBAL_TABLE = "key_value_db"
 USER_TABLE = "user_key_value_db"
 
+# The DDL cheshire-cat-ai 2.0.23 (Piccolo) emits on SQLite, verbatim but for
+# IF NOT EXISTS, so an inspection of either database shows the same tables.
 SQLITE_SCHEMA = (
-    f"""CREATE TABLE IF NOT EXISTS {GLOBAL_TABLE} (
-        key VARCHAR(1024) NOT NULL,
-        value JSON,
-        PRIMARY KEY (key)
-    )""",
-    f"""CREATE TABLE IF NOT EXISTS {USER_TABLE} (
-        id UUID NOT NULL,
-        user_id UUID,
-        key VARCHAR(1024),
-        value JSON,
-        PRIMARY KEY (id)
-    )""",
-    f"CREATE INDEX IF NOT EXISTS ix_{USER_TABLE}_user_id ON {USER_TABLE} (user_id)",
-    f"CREATE INDEX IF NOT EXISTS ix_{USER_TABLE}_key ON {USER_TABLE} (key)",
+    f"""CREATE TABLE IF NOT EXISTS "{GLOBAL_TABLE}" ("key" VARCHAR(1024) PRIMARY KEY NOT NULL DEFAULT '', """
+    """"value" JSON NOT NULL DEFAULT '{}')""",
+    f"""CREATE TABLE IF NOT EXISTS "{USER_TABLE}" ("id" UUID PRIMARY KEY NOT NULL DEFAULT None, """
+    """"user_id" UUID NOT NULL DEFAULT None, "key" VARCHAR(1024) NOT NULL DEFAULT '', """
+    """"value" JSON NOT NULL DEFAULT '{}')""",
+    f'CREATE INDEX IF NOT EXISTS {USER_TABLE}_user_id ON "{USER_TABLE}" ("user_id")',
+    f'CREATE INDEX IF NOT EXISTS {USER_TABLE}_key ON "{USER_TABLE}" ("key")',
 )
 
 MAX_KEY_LENGTH = 1024

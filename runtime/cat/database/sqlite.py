@@ -433,7 +433,8 @@ class _Lane:
         if self.conn is None:
             return None
         _stop(self.conn)
-        return getattr(self.conn, "_thread", None)
+        thread = getattr(self.conn, "_thread", self.conn)  # aiosqlite < 0.22: the connection is the thread
+        return thread if isinstance(thread, threading.Thread) else None
 
 
 # --------------------------------------------------------------------------

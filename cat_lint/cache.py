@@ -25,7 +25,7 @@ import os
 import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
 from cat_lint.settings import Settings
@@ -65,6 +65,20 @@ def settings_fingerprint(settings: Settings) -> str:
     relevant = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name not in ("extra",)}
     text = json.dumps(relevant, sort_keys=True, default=repr)
     return hashlib.sha256((_tool_fingerprint() + text).encode()).hexdigest()[:24]
+
+
+def project_key(settings: Settings, digests: Iterable[tuple[str, str]], db_keys: Any) -> str:
+    """Identity of a project pass: settings, every file's content, the database's keys."""
+    digest = hashlib.sha256(settings_fingerprint(settings).encode())
+    for path, file_digest in sorted(digests):
+        digest.update(f"{path}\0{file_digest}\n".encode())
+    if db_keys is not None:
+        for scope in ("store", "user"):
+            for key in sorted(db_keys.keys(scope)):
+                digest.update(f"{scope}\0{key}\n".encode())
+    else:
+        digest.update(b"no database")
+    return digest.hexdigest()
 
 
 def content_hash(data: bytes) -> str:
@@ -127,6 +141,8 @@ class Cache:
         self.file = self.folder / f"{settings_fingerprint(settings)}.json" if enabled else None
         self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
         self._fresh: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._project: dict[str, Any] | None = None
+        self._project_changed = False
         self.hits = 0
         self.misses = 0
         if enabled:
@@ -140,6 +156,8 @@ class Cache:
                 return
             entries = data["entries"]
             self._entries = {path: (digest, result) for path, (digest, result) in entries.items()}
+            project = data.get("project")
+            self._project = project if isinstance(project, dict) else None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self._entries = {}  # missing or corrupt: start afresh, silently
 
@@ -159,9 +177,47 @@ class Cache:
         self.misses += 1
         return None
 
+    def has_all(self, items: Iterable[tuple[str, str]]) -> bool:
+        """Whether every (path, digest) has an entry; marks them as used by this run."""
+        if not self.enabled:
+            return False
+        items = list(items)
+        if not all(self._entries.get(k, ("",))[0] == d for k, d in items):
+            return False
+        for key, _ in items:
+            self._fresh[key] = self._entries[key]
+        return True
+
+    def peek(self, key: str, digest: str) -> FileResult | None:
+        """An entry's result without counting a hit (the run already counted it)."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != digest:
+            return None
+        try:
+            return result_from_json(entry[1])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
     def put(self, key: str, digest: str, result: FileResult) -> None:
         if self.enabled:
             self._fresh[key] = (digest, result_to_json(result))
+
+    # The project pass (CAT006 and suppression) depends on every file and on
+    # the database's keys; its result is kept under one key made of all of
+    # them, so an unchanged tree with an unchanged database skips it too.
+    def get_project(self, key: str) -> dict[str, list[Finding]] | None:
+        if not self.enabled or self._project is None or self._project.get("key") != key:
+            return None
+        try:
+            return {path: result_from_json(data).findings for path, data in self._project["findings"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+    def put_project(self, key: str, findings: dict[str, list[Finding]]) -> None:
+        if self.enabled:
+            self._project = {"key": key, "findings": {
+                path: result_to_json(FileResult(path, list(items))) for path, items in findings.items()}}
+            self._project_changed = True
 
     def save(self) -> None:
         """Write the entries used or made by this run, plus older ones whose file still exists."""
@@ -169,15 +225,18 @@ class Cache:
             return
         entries = {k: v for k, v in self._entries.items() if k not in self._fresh and (self.root / k).exists()}
         entries.update(self._fresh)
-        if entries == self._entries:
+        if entries == self._entries and not self._project_changed:
             return  # nothing changed: a warm run writes nothing
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by cat-lint automatically.\n*\n", encoding="utf-8")
-            payload = json.dumps({"format": FORMAT, "entries": entries}, separators=(",", ":"))
+            payload = json.dumps({"format": FORMAT, "entries": entries, "project": self._project},
+                                 separators=(",", ":"))
             write_atomic(self.file, payload.encode("utf-8"))
+            self._entries = entries
+            self._project_changed = False
             self._prune()
         except OSError:
             pass  # a read-only checkout still lints, just without a cache

@@ -64,19 +64,42 @@ def _parse_error(source: str, path: str, exc: BaseException | None, message: str
     return Finding("CAT000", message or "the file does not parse", path, Span(line, col, line, col))
 
 
+_TOO_DEEP = "the file does not parse: it nests too deeply"
+# Python's own limits; past them libcst's native parser may take minutes or crash the process.
+_LIMIT_ERRORS = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
+
+
 def _parse(source: str, path: str) -> tuple[cst.Module | None, Finding | None]:
+    """Parse with libcst, after Python's own compiler has checked the file is safe to hand to it.
+
+    Compiling to an AST costs a few percent of libcst's parse and guards it:
+    inputs that exhaust Python's parser (deep nesting) can crash libcst's
+    native parser, so they are reported without reaching it.  A file Python
+    rejects for another reason still goes to libcst, which accepts syntax of
+    newer Pythons than the one running the linter.
+    """
     if len(source) > MAX_SOURCE_CHARS:
         return None, _parse_error(source, path, None, f"the file is too large to lint ({len(source):,} characters)")
     if "\x00" in source:
-        line = source.count("\n", 0, source.index("\x00")) + 1
-        col = source.index("\x00") - (source.rfind("\n", 0, source.index("\x00")) + 1)
+        at = source.index("\x00")
+        line = source.count("\n", 0, at) + 1
+        col = at - (source.rfind("\n", 0, at) + 1)
         return None, Finding("CAT000", "the file does not parse: it contains a NUL character", path, Span(line, col, line, col))
+    try:
+        compile(source, path or "<unknown>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+    except (RecursionError, MemoryError, OverflowError):
+        return None, _parse_error(source, path, None, _TOO_DEEP)
+    except SyntaxError as exc:
+        if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS):
+            return None, _parse_error(source, path, None, f"the file does not parse: {exc.msg}")
+    except (ValueError, UnicodeError):  # lone surrogates and the like: libcst decides
+        pass
     try:
         return cst.parse_module(source), None
     except cst.ParserSyntaxError as exc:
         return None, _parse_error(source, path, exc)
     except RecursionError:
-        return None, _parse_error(source, path, None, "the file does not parse: it nests too deeply")
+        return None, _parse_error(source, path, None, _TOO_DEEP)
     except Exception as exc:  # the native parser reports some errors as other exception types
         return None, _parse_error(source, path, None, f"the file does not parse: {exc}")
 
@@ -119,12 +142,17 @@ def check_source(source: str, path: str, settings: Settings) -> FileResult:
         result.findings.append(error)
         return result
     try:
-        facts = collect(module, source, tuple(settings.bootstrap_hooks))
+        _analyse(module, source, path, settings, result)
     except RecursionError:
-        result.findings.append(Finding("CAT000", "the file nests too deeply to lint", path, Span(1, 0, 1, 0)))
-        return result
+        result.findings = [Finding("CAT000", "the file nests too deeply for cat-lint to check it", path, Span(1, 0, 1, 0))]
+        result.key_uses = []
+    return result
+
+
+def _analyse(module: cst.Module, source: str, path: str, settings: Settings, result: FileResult) -> None:
+    facts = collect(module, source, tuple(settings.bootstrap_hooks))
     if not facts.store_calls and not facts.user_refs:
-        return result  # nothing of the Cat's stores in this file: no rule can fire
+        return  # nothing of the Cat's stores in this file: no rule can fire
     context = RuleContext(facts, settings, path)
     reports: list[Report] = []
     for rule in FILE_RULES:
@@ -137,13 +165,12 @@ def check_source(source: str, path: str, settings: Settings) -> FileResult:
             for spec in report.fix.edits:
                 (outer if spec.kind == "replace_outer" else nodes).append(spec.node)
     if not nodes and not outer:
-        return result
+        return
     positions = Positions(module, source, nodes, outer)
     for report in reports:
         result.findings.append(Finding(report.code, report.message, path, positions.span(report.node), _fix(positions, report.fix)))
     result.key_uses = [KeyUse(key, scope, verb, path, positions.span(node)) for key, scope, verb, node in keys]
     result.findings.sort(key=lambda f: (f.span, f.code))
-    return result
 
 
 # --- project-wide -----------------------------------------------------------

@@ -187,31 +187,91 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
     return results
 
 
-def build_index(results: Iterable[FileResult], settings: Settings):
-    from cat_lint.keys import KeyIndex, load_database_keys
+def build_index(results: Iterable[FileResult], settings: Settings, db_keys=None):
+    from cat_lint.keys import KeyIndex
 
-    index = KeyIndex(load_database_keys(settings))
+    index = KeyIndex(db_keys)
     for result in results:
         index.set_file(result.path, result.key_uses)
     return index
 
 
 def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cache: bool = True,
-               jobs: int | None = None) -> tuple[RunResult, object]:
-    """Both passes over ``files``; returns the run and the key index (for --fix)."""
-    from cat_lint.engine import check_project
+               jobs: int | None = None) -> tuple[RunResult, "LazyIndex"]:
+    """Both passes over ``files``; returns the run and the key index (built only if --fix asks).
+
+    When the cache holds the project pass for exactly these file contents,
+    settings and database keys, neither pass runs: a warm run of an
+    unchanged tree only reads and hashes the files.
+    """
+    from cat_lint.cache import project_key
+    from cat_lint.keys import load_database_keys
 
     cache = Cache(root, settings, enabled=use_cache)
     sources = read_sources(files, root)
-    results = first_pass(sources, settings, cache, jobs or default_jobs())
+    db_keys = load_database_keys(settings)
+    key = project_key(settings, ((k, s.digest) for k, s in sources.items()), db_keys)
+    findings = cache.get_project(key)
+    if findings is not None and not set(findings) - set(sources) and cache.has_all(
+            (k, s.digest) for k, s in sources.items() if s.decode_error is None):
+        results = _CachedResults(cache, sources)
+        cache.hits += len(sources)
+    else:
+        from cat_lint.engine import check_project
+
+        results = first_pass(sources, settings, cache, jobs or default_jobs())
+        index = build_index(results.values(), settings, db_keys)
+        ordered = [results[k] for k in sources]
+        findings = check_project(ordered, settings, index)
+        findings = {k: list(findings.get(k, [])) for k in sources if findings.get(k)}
+        cache.put_project(key, findings)
     cache.save()
-    index = build_index(results.values(), settings)
-    ordered = [results[key] for key in sources]
-    findings = check_project(ordered, settings, index)
-    findings = {key: list(findings.get(key, [])) for key in sources if findings.get(key)}
     run = RunResult(root, sources, results, findings, cache.hits, cache.misses)
     run._cache = cache  # type: ignore[attr-defined]
-    return run, index
+    return run, LazyIndex(lambda: build_index(run.results.values(), settings, db_keys))
+
+
+class _CachedResults(dict):
+    """First-pass results straight from the cache, decoded only when asked for (--fix)."""
+
+    def __init__(self, cache: Cache, sources: dict[str, Source]) -> None:
+        super().__init__()
+        self._cache, self._sources, self._loaded = cache, sources, False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            for key, source in self._sources.items():
+                result = self._cache.peek(key, source.digest) if source.decode_error is None else None
+                self[key] = result if result is not None else FileResult(
+                    key, [source.decode_error] if source.decode_error else [])
+
+    def __getitem__(self, key):
+        self._load()
+        return super().__getitem__(key)
+
+    def values(self):
+        self._load()
+        return super().values()
+
+    def items(self):
+        self._load()
+        return super().items()
+
+    def __contains__(self, key) -> bool:
+        return key in self._sources
+
+
+class LazyIndex:
+    """The key index, built on first use: --fix needs it, a plain warm run does not."""
+
+    def __init__(self, build) -> None:
+        self._build, self._index = build, None
+
+    def __getattr__(self, name: str):
+        if self._index is None:
+            self._index = self._build()
+        return getattr(self._index, name)
 
 
 def fix_source(text: str, key: str, findings: list[Finding], settings: Settings, index) -> tuple[str, int, list[Finding]]:

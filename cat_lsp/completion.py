@@ -7,8 +7,8 @@ This module only chooses the candidates and shapes the items:
 * ``store``: the keys of the global table; ``user``: the distinct key names
   of the per-user table, with how many users hold each;
 * plus every key the workspace's code saves in that scope;
-* each item shows the value's type and a short preview, and replaces the
-  typed part of the key (``textEdit``), adding the quotes when none was
+* each item shows the value's type (and, resolved lazily, a short preview
+  of the value), and replaces the typed part of the key (``textEdit``), adding the quotes when none was
   typed and escaping the key for the quote the author chose.
 
 With 100,000 keys the answer must still take milliseconds: candidates come
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from cat_lsp.database import Snapshot
     from cat_lsp.server import CatLanguageServer
 
-MAX_ITEMS = 200
+MAX_ITEMS = 100
 
 # A cheap gate before asking the engine (which parses the file): the line up
 # to the cursor must at least look like an open call of a store verb.
@@ -69,11 +69,14 @@ def build_items(
     quote: str,
     replace: types.Range,
     close_quote: bool,
-    markdown: bool = True,
 ) -> list[types.CompletionItem]:
+    """Items kept small (label, detail, edit): the preview comes with ``completionItem/resolve``.
+
+    Sending 100 previews on every keystroke would cost more in JSON than
+    finding the keys does.
+    """
     stored = snapshot.keys(scope)
     items = []
-    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
     for name in names:
         key = stored.get(name)
         if quote:
@@ -83,37 +86,97 @@ def build_items(
         if key is not None:
             where = "global" if scope == "store" else f"per-user · {key.users} user{'s' if key.users != 1 else ''}"
             detail = f"{key.type} · {where} · {_human_size(key.size)}"
-            doc = f"```json\n{key.preview}\n```" if markdown else key.preview
-            if name in written:
-                doc += "\n\nAlso saved by this workspace's code."
         else:
             detail = "saved in code · not in the database yet"
-            doc = None
         items.append(
             types.CompletionItem(
                 label=name,
                 kind=types.CompletionItemKind.Value,
                 detail=detail,
-                label_details=types.CompletionItemLabelDetails(description=key.type if key is not None else "code"),
-                documentation=types.MarkupContent(kind=kind, value=doc) if doc else None,
-                filter_text=name,
-                sort_text=name,
                 text_edit=types.TextEdit(range=replace, new_text=new_text),
+                data={"scope": scope, "key": name},
             )
         )
     return items
 
 
-def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.Position) -> types.CompletionList | None:
+def _resolve_sync(ls: CatLanguageServer, item: types.CompletionItem) -> types.CompletionItem:
+    data = item.data if isinstance(item.data, dict) else {}
+    scope, name = data.get("scope"), data.get("key")
+    if not isinstance(scope, str) or not isinstance(name, str):
+        return item
+    projects = ls.projects.all()
+    for project in projects:
+        key = project.snapshot().keys(scope).get(name)
+        if key is None:
+            continue
+        markdown = ls.markdown("completion")
+        doc = f"```json\n{key.preview}\n```" if markdown else key.preview
+        if name in project.written_keys(scope):
+            doc += "\n\nAlso saved by this workspace's code."
+        item.documentation = types.MarkupContent(
+            kind=types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText, value=doc
+        )
+        break
+    return item
+
+
+async def resolve(ls: CatLanguageServer, item: types.CompletionItem) -> types.CompletionItem:
+    return await ls.run_query(_resolve_sync, ls, item)
+
+
+# Above this many lines, the engine is asked about the import statements and
+# the cursor's line only: store_call_at parses the whole text to learn the
+# aliases, which costs about a second on a 3,000-line file.
+REDUCE_ABOVE_LINES = 300
+_IMPORT_START = re.compile(r"^\s*(?:import|from)\s")
+
+
+def reduced_source(lines: list[str], line: int) -> tuple[str, int]:
+    """The document's import statements (dedented) followed by line ``line`` (1-based).
+
+    Returns the text and the cursor line's number in it.  Imports nested in
+    ``if``/``try`` blocks are kept (the engine counts those too); a
+    function's local imports are kept as well, which can only add an alias.
+    """
+    kept: list[str] = []
+    depth = 0
+    continued = False
+    for number, text in enumerate(lines, start=1):
+        if number == line:
+            depth, continued = 0, False
+            continue
+        if depth > 0 or continued or _IMPORT_START.match(text):
+            kept.append(text.strip() if not (depth > 0 or continued) else text)
+            code = text.split("#", 1)[0]
+            depth = max(0, depth + code.count("(") - code.count(")"))
+            continued = code.rstrip().endswith("\\")
+    kept.append(lines[line - 1] if 0 < line <= len(lines) else "")
+    return "\n".join(kept) + "\n", len(kept)
+
+
+def _store_call(text: str, lines: LineIndex, line: int, col: int):
     from cat_lint.names import store_call_at
 
+    if len(lines.lines) <= REDUCE_ABOVE_LINES:
+        return store_call_at(text, line, col)
+    small, at = reduced_source(lines.lines, line)
+    ctx = store_call_at(small, at, col)
+    if ctx is None:
+        return None
+    shift = line - at
+    span = Span(ctx.span.start_line + shift, ctx.span.start_col, ctx.span.end_line + shift, ctx.span.end_col)
+    return type(ctx)(ctx.scope, ctx.verb, ctx.prefix, ctx.quote, span)
+
+
+def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.Position) -> types.CompletionList | None:
     lines = LineIndex(text, ls.encoding)
     line, col = lines.engine_position(position)
     head = lines.line(position.line)[:col]
     if not _MAYBE_CALL.search(head):
         return None
     try:
-        ctx = store_call_at(text, line, col)
+        ctx = _store_call(text, lines, line, col)
     except Exception:  # half-typed code must never break completion
         return None
     if ctx is None:
@@ -126,7 +189,7 @@ def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.P
     after = lines.line(span.end_line - 1)[span.end_col:]
     close_quote = bool(ctx.quote) and not after.startswith(ctx.quote)
     replace = lines.range(span)
-    items = build_items(names, snapshot, written, ctx.scope, ctx.quote, replace, close_quote, ls.markdown("completion"))
+    items = build_items(names, snapshot, written, ctx.scope, ctx.quote, replace, close_quote)
     return types.CompletionList(is_incomplete=cut, items=items)
 
 

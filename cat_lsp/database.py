@@ -124,7 +124,9 @@ class ProjectDatabase:
                 self._generation += 1
                 self._snapshot = Snapshot(reason=_reason(exc), generation=self._generation)
                 self._stale = False
-                self._identity = self._file_identity()
+                # self._identity stays what _reload saw *before* reading: if the
+                # file changes while we fail (a Cat creating it), the next
+                # check notices and retries.
                 log.info("database unavailable: %s", self._snapshot.reason)
             return self._snapshot
 
@@ -205,6 +207,8 @@ class ProjectDatabase:
         user_keys = {k.key: k for k in reader.user_keys()}
         self._data_version = version
         self._snapshot = Snapshot(global_keys, user_keys, None, self._generation)
+        log.info("read %d global and %d per-user keys from %s (data_version %s, file %s)",
+                 len(global_keys), len(user_keys), self.describe(), version, self._identity)
 
     def _close(self) -> None:
         if self._reader is not None:

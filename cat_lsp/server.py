@@ -308,10 +308,14 @@ def create_server() -> CatLanguageServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=['"', "'", "("], resolve_provider=False),
+        types.CompletionOptions(trigger_characters=['"', "'", "("], resolve_provider=True),
     )
     async def complete(ls: CatLanguageServer, params: types.CompletionParams):
         return await completion.complete(ls, params)
+
+    @server.feature(types.COMPLETION_ITEM_RESOLVE)
+    async def complete_resolve(ls: CatLanguageServer, item: types.CompletionItem):
+        return await completion.resolve(ls, item)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: CatLanguageServer, params: types.HoverParams):

@@ -41,7 +41,8 @@ async def test_completion_offers_database_and_code_keys(client: LanguageClient, 
     assert _labels(result) == ["theme", "thresholds"]
     theme = next(i for i in result.items if i.label == "theme")
     assert "string" in theme.detail and "global" in theme.detail
-    assert '"dark"' in theme.documentation.value
+    resolved = await client.completion_item_resolve_async(theme)
+    assert '"dark"' in resolved.documentation.value
     # The typed part is replaced and the missing closing quote added.
     assert apply_edits(TYPING, [theme.text_edit]) == TYPING[: -len("th")] + 'theme"'
 

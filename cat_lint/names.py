@@ -33,6 +33,7 @@ STORE = "cat.store"
 USER = "cat.user"
 STORES = {STORE: "store", USER: "user"}
 VERBS = ("save", "load", "exists", "delete", "update")
+STAR_NAMES = ("store", "user", "hook", "endpoint")  # what ``from cat import *`` brings that the rules care about
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -112,7 +113,15 @@ class ImportTable:
     def __init__(self, module: cst.Module) -> None:
         self.aliases: dict[str, str] = {}
         self.import_nodes: set[int] = set()  # ids of the ImportAlias nodes read here
+        self.star_names: set[str] = set()
         for stmt in _top_level_imports(module.body):
+            if isinstance(stmt, cst.ImportFrom) and isinstance(stmt.names, cst.ImportStar) and not stmt.relative:
+                if stmt.module is not None and _module_name(stmt.module) == "cat":
+                    # The front door's public names; a later import or assignment overrides them.
+                    for name in STAR_NAMES:
+                        self.aliases.setdefault(name, f"cat.{name}")
+                        self.star_names.add(name)
+                continue
             for bound, qualified, alias in import_bindings(stmt):
                 self.aliases[bound] = qualified
                 self.import_nodes.add(id(alias))
@@ -147,14 +156,18 @@ class ScopeResolver:
             names = scope.get_qualified_names_for(node)
         except Exception:  # libcst cannot name every expression; those are not ours
             return None
-        imported = {q.name for q in names if q.source is self._import}
-        if len(imported) != 1 or len(names) != 1:
-            # Unbound (a builtin such as ``set``), local, or bound several ways: fall back to
-            # the import table only for names no scope binds at all.
-            if not names:
-                return self._table.resolve(node) if isinstance(node, cst.Name) is False else None
+        if not names:
+            # Bound nowhere: a builtin, or a name that ``from cat import *`` brings in.
+            base = node
+            while isinstance(base, cst.Attribute):
+                base = base.value
+            if isinstance(base, cst.Name) and base.value in self._table.star_names:
+                return self._table.resolve(node)
             return None
-        return next(iter(imported))
+        if len(names) != 1:
+            return None  # bound several ways (an import and a local): not provably the Cat's
+        (only,) = names
+        return only.name if only.source is self._import else None
 
 
 # --- the cursor in a key argument (language server) -----------------------

@@ -259,6 +259,25 @@ def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
+class _NoReply:
+    """Stands in for the future aiosqlite's worker settles after each job.
+
+    Our jobs reply to the loop themselves (see :func:`_post`); aiosqlite
+    0.22 accepts ``None`` here, but 0.20 and 0.21 call
+    ``future.get_loop().call_soon_threadsafe(...)`` unconditionally, so this
+    object answers that with a no-op.
+    """
+
+    def get_loop(self) -> _NoReply:
+        return self
+
+    def call_soon_threadsafe(self, *args: Any) -> None:
+        return None
+
+
+_NO_REPLY = _NoReply()
+
+
 def _send(conn: aiosqlite.Connection, loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
     """Run ``fn(sqlite3_connection, *args)`` on the connection's thread; a future for the result."""
     future = loop.create_future()
@@ -286,7 +305,7 @@ def _post(conn: aiosqlite.Connection, loop: asyncio.AbstractEventLoop, reply: Ca
         except RuntimeError:
             pass  # the loop is closed: nobody is waiting any more
 
-    conn._tx.put_nowait((None, job))
+    conn._tx.put_nowait((_NO_REPLY, job))
 
 
 def _stop(conn: aiosqlite.Connection, done: Callable[[], None] | None = None) -> None:
@@ -306,7 +325,7 @@ def _stop(conn: aiosqlite.Connection, done: Callable[[], None] | None = None) ->
                 done()
         return sentinel
 
-    conn._tx.put_nowait((None, close_and_stop))
+    conn._tx.put_nowait((_NO_REPLY, close_and_stop))
 
 
 class _Lane:

@@ -26,7 +26,7 @@ from cat import endpoints as _endpoints
 from cat import hooks as _hooks
 from cat.errors import PluginLoadError
 
-__all__ = ["load_plugins", "PLUGIN_PACKAGE", "plugins_folder"]
+__all__ = ["load_plugins", "unload_plugins", "plugins_folder", "PLUGIN_PACKAGE"]
 
 PLUGIN_PACKAGE = "cat_plugins"
 _SKIPPED_DIRS = {"tests", "__pycache__", "node_modules"}

@@ -170,7 +170,7 @@ class Project:
             files = []
         sources = runner.read_sources(files, root)
         cache = Cache(root, settings, enabled=True)  # read what cat-lint cached; never written from here
-        results = runner.first_pass(sources, settings, cache, min(2, runner.default_jobs()))
+        results = _first_pass(sources, settings, cache)
         with self.lock:
             if (settings, root) != (self.settings, self.root):
                 return 0  # the configuration changed meanwhile; a new scan follows
@@ -327,6 +327,60 @@ class Workspace:
     def all(self) -> list[Project]:
         with self._lock:
             return list(self.projects.values())
+
+
+# Below this many files to parse, worker processes cost more than they save.
+PARALLEL_FROM = 64
+
+
+def _check_text(item: tuple[str, str], settings: Settings) -> FileResult:
+    from cat_lint.engine import check_source
+
+    return check_source(item[1], item[0], settings)
+
+
+def _first_pass(sources: dict, settings: Settings, cache) -> dict[str, FileResult]:
+    """The command line's first pass, with workers started safely from a threaded server.
+
+    ``cat_lint.runner.first_pass`` forks its workers, which is fine for a
+    command line but not from a process with running threads (a lock held
+    by another thread at fork time stays held forever in the child); here
+    the workers come from a ``forkserver``.
+    """
+    from cat_lint import runner
+
+    results: dict[str, FileResult] = {}
+    todo = []
+    for key, source in sources.items():
+        cached = cache.get(key, source.digest) if source.decode_error is None else None
+        if cached is not None:
+            results[key] = cached
+            continue
+        runner.decode(source)
+        if source.decode_error is not None or source.text is None:
+            results[key] = FileResult(key, [source.decode_error] if source.decode_error else [])
+        else:
+            todo.append(source)
+    if len(todo) < PARALLEL_FROM:
+        for source in todo:
+            results[source.key] = _check_text((source.key, source.text), settings)
+        return results
+    import functools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    work = [(s.key, s.text) for s in todo]
+    try:
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=min(2, runner.default_jobs()), mp_context=context) as pool:
+            for result in pool.map(functools.partial(_check_text, settings=settings), work, chunksize=8):
+                results[result.path] = result
+    except Exception as exc:  # no worker processes here (sandbox, odd __main__): do it in this thread
+        log.info("indexing without worker processes: %s", exc)
+        for item in work:
+            if item[0] not in results:
+                results[item[0]] = _check_text(item, settings)
+    return results
 
 
 def _loose_root(path: Path) -> Path:

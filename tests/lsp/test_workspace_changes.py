@@ -119,3 +119,18 @@ def test_bad_tcp_argument_is_a_usage_error():
     result = subprocess.run([sys.executable, "-m", "cat_lsp", "--tcp", "nonsense"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "HOST:PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_a_big_workspace_is_indexed_in_worker_processes(client: LanguageClient, project: Path):
+    """Enough files for the scan to use worker processes; every file's saved key counts."""
+    folder = project / "plugins" / "many"
+    folder.mkdir()
+    for i in range(80):
+        (folder / f"m{i:02d}.py").write_text(
+            f'from cat import store\n\nasync def f():\n    await store.save("many_{i:02d}", {i})\n', encoding="utf-8"
+        )
+    await start(client, project)
+    text = 'from cat import store\n\nasync def g():\n    return [await store.load("many_00"), await store.load("many_79"), await store.load("many_80")]\n'
+    uri = open_doc(client, project / "plugins" / "reader.py", text)
+    diagnostics = await diagnostics_where(client, uri, lambda d: len(d) > 0, timeout=120)
+    assert [d.message.split('"')[1] for d in diagnostics if d.code == "CAT006"] == ["many_80"]

@@ -145,3 +145,20 @@ async def test_garbage_and_huge_documents_keep_the_server_alive(client: Language
     plugin_uri = open_doc(client, project / "plugins" / "demo" / "plugin.py")
     await diagnostics_where(client, plugin_uri, lambda d: "CAT006" in codes(d))
     await wait_for(lambda: client.error is None, 1, "no client error")
+
+
+async def test_utf8_positions_when_the_client_offers_them(client: LanguageClient, project: Path):
+    from conftest import push_capabilities
+
+    caps = push_capabilities()
+    caps.general = types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf8])
+    text = 'from cat import store\n\nasync def f():\n    x = "é😀"; return await store.load("nope")\n'
+    path = project / "plugins" / "demo" / "utf8.py"
+    path.write_text(text, encoding="utf-8")
+    result = await start(client, project, caps=caps)
+    assert result.capabilities.position_encoding == types.PositionEncodingKind.Utf8
+    uri = open_doc(client, path)
+    diagnostics = await diagnostics_where(client, uri, lambda d: "CAT006" in codes(d))
+    d = next(d for d in diagnostics if d.code == "CAT006")
+    line = text.splitlines()[3]
+    assert d.range.start.character == len(line[: line.index('"nope"')].encode("utf-8"))

@@ -246,3 +246,22 @@ async def test_code_actions_apply_and_relint(client: LanguageClient, project: Pa
     assert 'store.save("counter", [1, 2])' in text6
     replace_all(client, uri, text6, 6)
     await diagnostics_where(client, uri, lambda d: d == [])
+
+
+async def test_completion_in_a_big_file_with_an_alias(client: LanguageClient, project: Path):
+    """Big documents take the fast path (imports + the cursor's line); aliases still resolve."""
+    write_keys(project, global_keys={"alpha": 1, "beta": 2})
+    body = "".join(f"\ndef helper_{i}(x):\n    return x + {i}\n" for i in range(400))
+    text = "import os\nfrom cat import (\n    store as kv,\n)\n" + body + '\nasync def last():\n    await kv.exists("al'
+    path = project / "plugins" / "demo" / "big.py"
+    path.write_text("", encoding="utf-8")
+    await start(client, project)
+    uri = open_doc(client, path, text)
+    last = text.count("\n")
+    result = await _complete(client, uri, types.Position(line=last, character=len('    await kv.exists("al')))
+    assert _labels(result) == ["alpha"]
+    assert result.items[0].text_edit.range.start.line == last
+    # A name that is not the store is not completed, however it is spelt.
+    uri2 = open_doc(client, project / "plugins" / "demo" / "big2.py", text.replace("store as kv", "user as other"))
+    result = await _complete(client, uri2, types.Position(line=last, character=len('    await kv.exists("al')))
+    assert not _labels(result)

@@ -8,7 +8,6 @@ import textwrap
 
 import pytest
 
-import cat
 from cat import request_context, store, user
 
 from runtime_helpers import PYTHON, db_path, rows, subprocess_env

@@ -105,7 +105,7 @@ def _call_problem(node: cst.Call, facts: ModuleFacts) -> str | None:
         text = literal_text(node.args[0].value)
         if text is not None and text.strip().lower() in _NAN:
             kind = _NAN[text.strip().lower()]
-            return "NaN" if kind == "NaN" else "an infinite float"
+            return "NaN" if kind == "NaN" else ("-Infinity" if text.strip().startswith("-") else "Infinity")
     return None
 
 
@@ -148,7 +148,7 @@ def inspect_value(
         qualified = facts.table.resolve(node)
         if qualified in _MATH:
             kind = _MATH[qualified]
-            yield Problem(node, where, "not-json", "is NaN" if kind == "NaN" else "is an infinite float", through)
+            yield Problem(node, where, "not-json", "is NaN" if kind == "NaN" else "is Infinity", through)
     elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
         if isinstance(node.right, cst.Imaginary) or isinstance(node.left, cst.Imaginary):
             yield Problem(node, where, "not-json", "is a complex number", through)
@@ -164,7 +164,10 @@ def inspect_value(
             if not isinstance(element, cst.DictElement):
                 continue
             bad_key = _non_string_key(element.key)
-            if bad_key is not None:
+            if isinstance(element.key, (cst.Tuple, cst.Set)) or (isinstance(element.key, cst.SimpleString) and "b" in element.key.prefix.lower()):
+                kind = "a tuple" if isinstance(element.key, cst.Tuple) else "a set" if isinstance(element.key, cst.Set) else "bytes"
+                yield Problem(element.key, where, "not-json", f"has a key that is {kind}", through)
+            elif bad_key is not None:
                 yield Problem(element.key, where, "lossy", f"has the non-string key {bad_key}", through)
             path = _key_path(element.key)
             if path is not None:

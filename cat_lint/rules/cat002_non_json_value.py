@@ -69,6 +69,10 @@ class NonJsonValue(Rule):
             5, 27, '`value[0]` is NaN, which is not JSON: `store.save("x", ...)` raises', count=6,
         ),
         Invalid(
+            "from cat import store\n\nasync def f():\n    await store.save('grid', {(0, 0): 'start'})\n",
+            4, 31, '`value` has a key that is a tuple, which is not JSON: `store.save("grid", ...)` raises',
+        ),
+        Invalid(
             "from cat import store\n\ndef add_tag(tags):\n    return frozenset(tags or ())\n\nasync def f():\n    await store.update('tags', add_tag)\n",
             4, 11,
             '`value` is a frozenset (returned by the update function `add_tag`), which is not JSON: `store.update("tags", ...)` raises',

@@ -56,3 +56,17 @@ def test_invalid(rule, example):
         assert count >= 1
         assert fixed == example.fixed
         compile(fixed, "fixed.py", "exec")
+
+
+def test_committed_rule_pages_are_in_sync(tmp_path):
+    """docs/rules is generated from the rule classes; regenerate with `python -m cat_lint.rules.render docs/rules`."""
+    from pathlib import Path
+
+    from cat_lint.rules.render import main, pages
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "rules"
+    for name, text in pages().items():
+        assert (docs / name).read_text(encoding="utf-8") == text, f"docs/rules/{name} is out of date"
+    assert main([str(docs), "--check"]) == 0
+    assert main([str(tmp_path), "--check"]) == 1
+    assert main([str(tmp_path)]) == 0 and main([str(tmp_path), "--check"]) == 0

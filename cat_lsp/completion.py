@@ -107,7 +107,7 @@ def _resolve_sync(ls: CatLanguageServer, item: types.CompletionItem) -> types.Co
         return item
     projects = ls.projects.all()
     for project in projects:
-        key = project.snapshot().keys(scope).get(name)
+        key = project.snapshot(wait=False).keys(scope).get(name)
         if key is None:
             continue
         markdown = ls.markdown("completion")
@@ -182,7 +182,7 @@ def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.P
     if ctx is None:
         return None
     project = ls.projects.project_for(ls.path_of(uri))
-    snapshot = project.snapshot()
+    snapshot = project.snapshot(wait=False)
     written = project.written_keys(ctx.scope)
     names, cut = candidates(snapshot, written, ctx.scope, ctx.prefix)
     span: Span = ctx.span

@@ -105,6 +105,7 @@ def to_diagnostics(doc: DocumentResult, encoding: str) -> list[types.Diagnostic]
 @dataclass
 class _DocState:
     version: int | None = None
+    changed_at: float = 0.0  # loop time of the last change
     timer: asyncio.Task | None = None
     latest: DocumentResult | None = None
     running: dict[Any, asyncio.Future] = field(default_factory=dict)  # version -> lint in flight
@@ -133,6 +134,7 @@ class DiagnosticsScheduler:
     def changed(self, uri: str, version: int | None) -> None:
         state = self._docs.setdefault(uri, _DocState())
         state.version = version
+        state.changed_at = asyncio.get_running_loop().time()
         if not self.pull:
             self._restart_timer(uri, state, self.debounce)
 
@@ -231,6 +233,15 @@ class DiagnosticsScheduler:
         if uri not in self._docs:
             # A document the client did not open (or already closed): nothing to say.
             return types.RelatedFullDocumentDiagnosticReport(items=[], result_id="closed")
+        state = self._docs[uri]
+        # The same debounce as for pushed diagnostics: a client that pulls on
+        # every keystroke gets the result for the text once it settles,
+        # instead of a queue of lints of versions nobody will see.
+        while True:
+            wait = state.changed_at + self.debounce - asyncio.get_running_loop().time()
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
         doc = None
         for _ in range(5):  # the document may change while we lint; lint the newest
             doc = await self.current(uri)

@@ -63,7 +63,7 @@ def _hover_sync(ls: CatLanguageServer, uri: str, text: str, version: int | None,
     if found is None:
         return None
     at, project = found
-    snapshot = project.snapshot()
+    snapshot = project.snapshot(wait=False)
     parts: list[str] = []
     if at.scope == "store":
         stored = snapshot.global_keys.get(at.key)

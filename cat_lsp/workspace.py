@@ -98,7 +98,9 @@ class Project:
                 settings, root, source, error = Settings(project=str(self.folder)), self.folder, None, str(exc)
             if settings.project is None:
                 settings = replace(settings, project=str(root))
+            open_paths = [self.path_for(key) for key in self.open_keys]
             self.settings, self.root, self.config_source, self.config_error = settings, root, source, error
+            self.open_keys = {self.key_for(path) for path in open_paths}  # keys are relative to the root
             changed = (settings, root) != before
             if changed:
                 self.database.project = Path(settings.project or root)

@@ -327,3 +327,22 @@ def test_undecodable_file_is_a_cat000_finding(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert ("plugins/latin.py", 2, "CAT000") in codes(proc)
     assert [c for p, _, c in codes(proc) if p == "plugins/nul.py"] == ["CAT000"]
+
+
+def test_pre_commit_hook_runs_the_console_script_on_the_files_it_is_given(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    hooks = yaml.safe_load((repo / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "cat-lint")
+    assert hook["language"] == "python" and hook["types"] == ["python"]
+    assert "cat-lint = \"cat_lint.cli:main\"" in (repo / "pyproject.toml").read_text()
+    # pre-commit calls `entry args... file1 file2 ...` from the repository root.
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED, "plugins/b.py": CLEAN})
+    entry = hook["entry"].split()
+    assert entry[0] == "cat-lint"
+    proc = run_cli([*entry[1:], *hook.get("args", []), "plugins/b.py"], project)
+    assert proc.returncode == 0, proc.stdout
+    proc = run_cli([*entry[1:], *hook.get("args", []), "plugins/a.py", "plugins/b.py"], project)
+    assert proc.returncode == 1 and "plugins/a.py:5:5: CAT004" in proc.stdout

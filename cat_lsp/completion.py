@@ -53,11 +53,33 @@ def _human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+# Up to this many keys, names containing the typed text (not only starting
+# with it) are offered too; beyond, the scan would cost more than a keystroke.
+SUBSTRING_SCAN_UP_TO = 20_000
+PREVIEW_IN_LIST = 32
+
+
 def candidates(snapshot: Snapshot, written: set[str], scope: str, prefix: str, limit: int = MAX_ITEMS) -> tuple[list[str], bool]:
-    """Key names to offer, sorted, and whether the list was cut at ``limit``."""
+    """Key names to offer, and whether the list was cut at ``limit``.
+
+    Few keys: all of them (the editor filters as the author types).  Many:
+    those starting with the typed text first, then (for a database of
+    moderate size) those containing it anywhere, case-insensitively.
+    """
+    names = snapshot.sorted_names(scope)
+    if len(names) + len(written) <= limit:
+        merged = sorted(set(names) | written)
+        if len(merged) <= limit:
+            return merged, False
     from_code = sorted(k for k in written if k.startswith(prefix))
     from_db = snapshot.with_prefix(scope, prefix, limit + 1)
     merged = sorted(set(from_db) | set(from_code))
+    if len(merged) <= limit and prefix and len(names) <= SUBSTRING_SCAN_UP_TO:
+        needle = prefix.lower()
+        seen = set(merged)
+        extra = [k for k in names if needle in k.lower() and k not in seen]
+        extra += sorted(k for k in written if needle in k.lower() and k not in seen and k not in names)
+        merged += extra
     return merged[:limit], len(merged) > limit
 
 
@@ -70,10 +92,10 @@ def build_items(
     replace: types.Range,
     close_quote: bool,
 ) -> list[types.CompletionItem]:
-    """Items kept small (label, detail, edit): the preview comes with ``completionItem/resolve``.
+    """Items kept small: type and a short preview in the list, the longer preview on ``completionItem/resolve``.
 
-    Sending 100 previews on every keystroke would cost more in JSON than
-    finding the keys does.
+    Sending 100 full previews on every keystroke would cost more in JSON
+    than finding the keys does.
     """
     stored = snapshot.keys(scope)
     items = []
@@ -86,13 +108,17 @@ def build_items(
         if key is not None:
             where = "global" if scope == "store" else f"per-user · {key.users} user{'s' if key.users != 1 else ''}"
             detail = f"{key.type} · {where} · {_human_size(key.size)}"
+            short = key.preview if len(key.preview) <= PREVIEW_IN_LIST else key.preview[: PREVIEW_IN_LIST - 1] + "…"
+            label_details = types.CompletionItemLabelDetails(description=f"{key.type} {short}")
         else:
             detail = "saved in code · not in the database yet"
+            label_details = types.CompletionItemLabelDetails(description="saved in code")
         items.append(
             types.CompletionItem(
                 label=name,
                 kind=types.CompletionItemKind.Value,
                 detail=detail,
+                label_details=label_details,
                 text_edit=types.TextEdit(range=replace, new_text=new_text),
                 data={"scope": scope, "key": name},
             )
@@ -199,4 +225,5 @@ async def complete(ls: CatLanguageServer, params: types.CompletionParams) -> typ
     if current is None:
         return None
     text, _version = current
+    await ls.ready_project(ls.path_of(uri))  # keys saved in files not yet indexed would be missing
     return await ls.run_query(_complete_sync, ls, uri, text, params.position)

@@ -38,9 +38,12 @@ async def test_completion_offers_database_and_code_keys(client: LanguageClient, 
     uri = open_doc(client, path, TYPING)
     end = types.Position(line=3, character=len('    await s.load("th'))
     result = await _complete(client, uri, end)
-    assert _labels(result) == ["theme", "thresholds"]
+    # Few keys: all of them, the editor filters; the code's "counter" is there too.
+    assert _labels(result) == ["counter", "other", "theme", "thresholds"]
+    assert result.is_incomplete is False
     theme = next(i for i in result.items if i.label == "theme")
     assert "string" in theme.detail and "global" in theme.detail
+    assert theme.label_details.description == 'string "dark"'
     resolved = await client.completion_item_resolve_async(theme)
     assert '"dark"' in resolved.documentation.value
     # The typed part is replaced and the missing closing quote added.
@@ -259,9 +262,24 @@ async def test_completion_in_a_big_file_with_an_alias(client: LanguageClient, pr
     uri = open_doc(client, path, text)
     last = text.count("\n")
     result = await _complete(client, uri, types.Position(line=last, character=len('    await kv.exists("al')))
-    assert _labels(result) == ["alpha"]
+    assert _labels(result) == ["alpha", "beta", "counter"]
     assert result.items[0].text_edit.range.start.line == last
     # A name that is not the store is not completed, however it is spelt.
     uri2 = open_doc(client, project / "plugins" / "demo" / "big2.py", text.replace("store as kv", "user as other"))
     result = await _complete(client, uri2, types.Position(line=last, character=len('    await kv.exists("al')))
     assert not _labels(result)
+
+
+async def test_many_keys_are_cut_and_matched_inside_names(client: LanguageClient, project: Path):
+    write_keys(project, global_keys={**{f"item_{i:03d}": i for i in range(150)}, "user_name": "x", "display_name": "y"})
+    await start(client, project)
+    text = 'from cat import store\nstore.load("'
+    uri = open_doc(client, project / "plugins" / "demo" / "t.py", text)
+    everything = await _complete(client, uri, types.Position(line=1, character=len('store.load("')))
+    assert everything.is_incomplete and len(everything.items) == 100
+    text2 = text + "name"
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text2)]))
+    named = await _complete(client, uri, types.Position(line=1, character=len('store.load("name')))
+    assert _labels(named) == ["display_name", "user_name"] and not named.is_incomplete

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import textwrap
 from collections import Counter
 
 from cat_lint.cache import tool_version
@@ -31,11 +32,20 @@ def _all_rules():
 
 
 def _first_paragraph(markdown: str) -> str:
+    """The first paragraph of prose in a rule's page (headings and emphasis lines skipped)."""
     for block in markdown.strip().split("\n\n"):
-        text = " ".join(line.strip().lstrip("#").strip() for line in block.splitlines()).strip()
-        if text and not text.lower().startswith(("what it does", "## what")):
-            return text
+        block = block.strip()
+        if not block or block.startswith(("#", "*", "```")):
+            continue
+        return " ".join(line.strip() for line in block.splitlines())
     return ""
+
+
+def _full_description(rule, summary: str) -> str:
+    what = textwrap.dedent(getattr(rule, "what", "") or "").strip()
+    if what:
+        return " ".join(what.split())
+    return _first_paragraph(getattr(rule, "docs", "") or "") or summary
 
 
 def _rule_descriptor(rule) -> dict:
@@ -45,7 +55,7 @@ def _rule_descriptor(rule) -> dict:
         "id": rule.code,
         "name": getattr(rule, "name", rule.code),
         "shortDescription": {"text": summary},
-        "fullDescription": {"text": _first_paragraph(docs) or summary},
+        "fullDescription": {"text": _full_description(rule, summary)},
         "help": {"text": docs, "markdown": docs},
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["cat-lint"]},

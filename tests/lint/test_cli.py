@@ -154,6 +154,8 @@ def test_sarif_parses_back_and_matches_the_schema(mixed_project):
     assert {"CAT000", "CAT001", "CAT004", "CAT006", "CAT008"} <= set(rule_ids)
     for rule in run["tool"]["driver"]["rules"]:
         assert rule["shortDescription"]["text"] and rule["helpUri"].endswith(f"{rule['id']}.md")
+        # prose from the rule's "what it does", not its page heading
+        assert not rule["fullDescription"]["text"].startswith(("#", rule["id"]))
     # Same tree, same fingerprints (the cache must not change them either).
     again = json.loads(run_cli(["--output-format", "sarif"], mixed_project).stdout)
     assert [r["partialFingerprints"] for r in again["runs"][0]["results"]] == [

@@ -428,6 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     results.append(check("warm re-run speed-up over cold", cold_t / warm_t, 20))
     results.append(check("cold cost relative to parsing alone", cold_t / parse_t, 2, higher_is_better=False))
     print("\ncat-lint --statistics on the tree:\n" + textwrap.indent(statistics.stdout.strip(), "  "))
+    if fixit_t is not None:
+        cat004 = re.search(r"^\s*(\d+)\tCAT004", statistics.stdout, re.M)
+        print(f"\nsame mistake, both tools: cat-lint CAT004 {cat004.group(1) if cat004 else 0}, "
+              f"Fixit's UnawaitedStoreCall {reported}")
     return 0
 
 

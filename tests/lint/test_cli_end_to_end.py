@@ -348,3 +348,28 @@ def test_pre_commit_hook_runs_the_console_script_on_the_files_it_is_given(tmp_pa
     assert proc.returncode == 0, proc.stdout
     proc = run_cli([*entry[1:], *hook.get("args", []), "plugins/a.py", "plugins/b.py"], project)
     assert proc.returncode == 1 and "plugins/a.py:5:5: CAT004" in proc.stdout
+
+
+def test_configuration_is_found_from_the_linted_path_and_config_flag_overrides(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED + READ_ONLY.replace("from cat import store\n", "")},
+                           config='ignore = ["CAT006"]')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # Run from another folder: the project's pyproject.toml still applies, paths show relative to the cwd.
+    proc = run_cli(["--output-format", "concise", str(project / "plugins")], elsewhere)
+    assert [c for *_, c in codes(proc)] == ["CAT004"]
+    other = tmp_path / "strict.toml"
+    other.write_text('select = ["CAT006"]\n')
+    proc = run_cli(["--output-format", "concise", "--config", str(other), "plugins"], project)
+    assert [c for *_, c in codes(proc)] == ["CAT006"]
+    missing = run_cli(["--config", "nope.toml"], project)
+    assert missing.returncode == 2 and "nope.toml" in missing.stderr
+
+
+def test_quiet_prints_only_findings(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED, "plugins/b.py": CLEAN})
+    proc = run_cli(["--quiet", "--output-format", "concise"], project)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [line for line in proc.stdout.splitlines() if re.match(r"^\S+:\d+:\d+: CAT", line)]
+    clean = run_cli(["--quiet", "plugins/b.py"], project)
+    assert (clean.returncode, clean.stdout) == (0, "")

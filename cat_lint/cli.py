@@ -211,6 +211,8 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=args.jobs)
     if args.verbose:
         sys.stderr.write(f"cat-lint: {len(files)} files, {run.cache_hits} from the cache\n")
+        phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in run.timings.items())
+        sys.stderr.write(f"cat-lint: time spent: {phases}\n")
 
     if args.diff:
         run = apply_run_fixes(run, settings, index, write=False)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class RunResult:
     findings: dict[str, list[Finding]]
     cache_hits: int = 0
     cache_misses: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds, for --verbose
     fixed: int = 0
     fixed_files: dict[str, str] = field(default_factory=dict)  # key -> new text
 
@@ -207,9 +209,12 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     from cat_lint.cache import project_key
     from cat_lint.keys import load_database_keys
 
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
     cache = Cache(root, settings, enabled=use_cache)
     sources = read_sources(files, root)
     db_keys = load_database_keys(settings)
+    timings["read"] = time.perf_counter() - clock
     key = project_key(settings, ((k, s.digest) for k, s in sources.items()), db_keys)
     findings = cache.get_project(key)
     if findings is not None and not set(findings) - set(sources) and cache.has_all(
@@ -219,14 +224,20 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     else:
         from cat_lint.engine import check_project
 
+        clock = time.perf_counter()
         results = first_pass(sources, settings, cache, jobs or default_jobs())
+        timings["files"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         index = build_index(results.values(), settings, db_keys)
         ordered = [results[k] for k in sources]
         findings = check_project(ordered, settings, index)
         findings = {k: list(findings.get(k, [])) for k in sources if findings.get(k)}
         cache.put_project(key, findings)
+        timings["project"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     cache.save()
-    run = RunResult(root, sources, results, findings, cache.hits, cache.misses)
+    timings["cache write"] = time.perf_counter() - clock
+    run = RunResult(root, sources, results, findings, cache.hits, cache.misses, timings=timings)
     run._cache = cache  # type: ignore[attr-defined]
     return run, LazyIndex(lambda: build_index(run.results.values(), settings, db_keys))
 

@@ -200,6 +200,17 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     if args.verbose:
         origin = loaded.source or "no configuration file (defaults)"
         sys.stderr.write(f"cat-lint: configuration: {origin}; project root: {loaded.root}\n")
+        if settings.database is None:
+            from cat.database.location import resolve_database
+
+            from cat_lint.config import cat_project_dir as _cat_dir
+
+            where = _cat_dir(common_folder(paths), loaded.root)
+            try:
+                described = resolve_database(None, None if os.environ.get("CAT_PROJECT_DIR") else where).describe()
+            except ValueError as exc:
+                described = f"unusable ({exc})"
+            sys.stderr.write(f"cat-lint: database: {described}\n")
     try:
         files = discover(paths, settings)
     except DiscoveryError as exc:
@@ -208,7 +219,11 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     if not files:
         sys.stderr.write("cat-lint: warning: no Python files found under the given path(s)\n")
 
-    run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=args.jobs)
+    from cat_lint.config import cat_project_dir
+
+    cat_project = cat_project_dir(common_folder(paths), loaded.root)
+    run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=args.jobs,
+                            cat_project=cat_project)
     if args.verbose:
         sys.stderr.write(f"cat-lint: {len(files)} files, {run.cache_hits} from the cache\n")
         phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in run.timings.items())

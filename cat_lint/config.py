@@ -230,6 +230,24 @@ def project_root(start: Path) -> Path:
     return start
 
 
+def cat_project_dir(start: Path, root: Path) -> Path:
+    """The Cat project the linted code belongs to: where its database is resolved from.
+
+    A Cat project is a folder holding ``plugins/`` or ``config.py`` (the Cat
+    reads ``SQL`` from there).  It is looked for from ``start`` up to the
+    configuration's ``root``; the repository that keeps its example project
+    in ``examples/`` thus lints ``examples/plugins`` against
+    ``examples/config.py``.  Without one, ``root`` it is.
+    """
+    start, root = start.resolve(), root.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "config.py").is_file() or (folder / "plugins").is_dir():
+            return folder
+        if folder == root:
+            break
+    return root
+
+
 def with_overrides(settings: Settings, select: Iterable[str] | None = None,
                    ignore: Iterable[str] | None = None,
                    extend_select: Iterable[str] | None = None) -> Settings:

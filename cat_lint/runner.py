@@ -198,8 +198,22 @@ def build_index(results: Iterable[FileResult], settings: Settings, db_keys=None)
     return index
 
 
+def database_keys(settings: Settings, cat_project: Path | None):
+    """The database's keys; without a configured URL, resolved from the Cat project folder.
+
+    ``CAT_PROJECT_DIR`` still wins, as it does for the runtime.
+    """
+    from dataclasses import replace
+
+    from cat_lint.keys import load_database_keys
+
+    if settings.database is None and cat_project is not None and not os.environ.get("CAT_PROJECT_DIR"):
+        settings = replace(settings, project=str(cat_project))
+    return load_database_keys(settings)
+
+
 def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cache: bool = True,
-               jobs: int | None = None) -> tuple[RunResult, "LazyIndex"]:
+               jobs: int | None = None, cat_project: Path | None = None) -> tuple[RunResult, "LazyIndex"]:
     """Both passes over ``files``; returns the run and the key index (built only if --fix asks).
 
     When the cache holds the project pass for exactly these file contents,
@@ -207,13 +221,12 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     unchanged tree only reads and hashes the files.
     """
     from cat_lint.cache import project_key
-    from cat_lint.keys import load_database_keys
 
     clock = time.perf_counter()
     timings: dict[str, float] = {}
     cache = Cache(root, settings, enabled=use_cache)
     sources = read_sources(files, root)
-    db_keys = load_database_keys(settings)
+    db_keys = database_keys(settings, cat_project)
     timings["read"] = time.perf_counter() - clock
     key = project_key(settings, ((k, s.digest) for k, s in sources.items()), db_keys)
     findings = cache.get_project(key)

@@ -373,3 +373,21 @@ def test_quiet_prints_only_findings(tmp_path):
     assert proc.stdout.splitlines() == [line for line in proc.stdout.splitlines() if re.match(r"^\S+:\d+:\d+: CAT", line)]
     clean = run_cli(["--quiet", "plugins/b.py"], project)
     assert (clean.returncode, clean.stdout) == (0, "")
+
+
+def test_database_is_found_from_the_cat_project_below_the_configuration(tmp_path):
+    """A repository whose Cat project lives in a subfolder (like ours in examples/)."""
+    from cat.database.schema import SQLITE_SCHEMA
+
+    repo = make_project(tmp_path, {"cat_project/plugins/b.py": READ_ONLY,
+                                   "cat_project/config.py": 'SQL = "sqlite:///state/core.db"\n'})
+    (repo / "cat_project" / "state").mkdir()
+    db = sqlite3.connect(repo / "cat_project" / "state" / "core.db")
+    with db:
+        for statement in SQLITE_SCHEMA:
+            db.execute(statement)
+        db.execute("INSERT INTO key_value_db (key, value) VALUES ('never_saved_anywhere', '1')")
+    db.close()
+    proc = run_cli(["-v", "cat_project/plugins"], repo)
+    assert proc.returncode == 0, proc.stdout
+    assert "state/core.db (from config.py)" in proc.stderr

@@ -176,3 +176,15 @@ def test_a_folder_named_explicitly_is_linted_even_when_ignored(tmp_path):
     # Named on the command line, the folder is walked; what is inside is still filtered.
     assert rel(discover([tmp_path / "scratch"], settings), tmp_path) == ["scratch/a.py"]
     assert rel(discover([tmp_path / "build"], settings), tmp_path) == ["build/d.py"]
+
+
+def test_cat_project_folder_is_found_between_the_code_and_the_configuration(tmp_path):
+    from cat_lint.config import cat_project_dir
+
+    write(tmp_path / "pyproject.toml", "[tool.cat-lint]\n")
+    write(tmp_path / "examples" / "config.py", 'SQL = "sqlite:///x.db"\n')
+    tree(tmp_path, ["examples/plugins/a/a.py", "tools/t.py"])
+    assert cat_project_dir(tmp_path / "examples" / "plugins" / "a", tmp_path) == tmp_path / "examples"
+    assert cat_project_dir(tmp_path / "tools", tmp_path) == tmp_path
+    # never above the configuration's folder
+    assert cat_project_dir(tmp_path / "tools", tmp_path / "tools") == tmp_path / "tools"

@@ -9,6 +9,7 @@ document, as the language server needs.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import re
 from pathlib import PurePosixPath
@@ -69,39 +70,41 @@ _TOO_DEEP = "the file does not parse: it nests too deeply"
 _LIMIT_ERRORS = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
 
 
-def _parse(source: str, path: str) -> tuple[cst.Module | None, Finding | None]:
+def _parse(source: str, path: str) -> tuple[cst.Module | None, ast.Module | None, Finding | None]:
     """Parse with libcst, after Python's own compiler has checked the file is safe to hand to it.
 
-    Compiling to an AST costs a few percent of libcst's parse and guards it:
+    Compiling to an AST costs a few percent of libcst's parse and guards it
+    (its line numbers also let positions be computed statement by statement):
     inputs that exhaust Python's parser (deep nesting) can crash libcst's
     native parser, so they are reported without reaching it.  A file Python
     rejects for another reason still goes to libcst, which accepts syntax of
     newer Pythons than the one running the linter.
     """
     if len(source) > MAX_SOURCE_CHARS:
-        return None, _parse_error(source, path, None, f"the file is too large to lint ({len(source):,} characters)")
+        return None, None, _parse_error(source, path, None, f"the file is too large to lint ({len(source):,} characters)")
     if "\x00" in source:
         at = source.index("\x00")
         line = source.count("\n", 0, at) + 1
         col = at - (source.rfind("\n", 0, at) + 1)
-        return None, Finding("CAT000", "the file does not parse: it contains a NUL character", path, Span(line, col, line, col))
+        return None, None, Finding("CAT000", "the file does not parse: it contains a NUL character", path, Span(line, col, line, col))
+    tree = None
     try:
-        compile(source, path or "<unknown>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+        tree = compile(source, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError, OverflowError):
-        return None, _parse_error(source, path, None, _TOO_DEEP)
+        return None, None, _parse_error(source, path, None, _TOO_DEEP)
     except SyntaxError as exc:
         if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS):
-            return None, _parse_error(source, path, None, f"the file does not parse: {exc.msg}")
+            return None, None, _parse_error(source, path, None, f"the file does not parse: {exc.msg}")
     except (ValueError, UnicodeError):  # lone surrogates and the like: libcst decides
         pass
     try:
-        return cst.parse_module(source), None
+        return cst.parse_module(source), tree, None
     except cst.ParserSyntaxError as exc:
-        return None, _parse_error(source, path, exc)
+        return None, None, _parse_error(source, path, exc)
     except RecursionError:
-        return None, _parse_error(source, path, None, _TOO_DEEP)
+        return None, None, _parse_error(source, path, None, _TOO_DEEP)
     except Exception as exc:  # the native parser reports some errors as other exception types
-        return None, _parse_error(source, path, None, f"the file does not parse: {exc}")
+        return None, None, _parse_error(source, path, None, f"the file does not parse: {exc}")
 
 
 def _edit(positions: Positions, spec) -> Edit:
@@ -137,19 +140,19 @@ def check_source(source: str, path: str, settings: Settings) -> FileResult:
     """Every per-file finding (unfiltered) and the literal keys of one file."""
     result = FileResult(path)
     result.noqa, result.file_noqa = parse_noqa(source)
-    module, error = _parse(source, path)
+    module, tree, error = _parse(source, path)
     if module is None:
         result.findings.append(error)
         return result
     try:
-        _analyse(module, source, path, settings, result)
+        _analyse(module, tree, source, path, settings, result)
     except RecursionError:
         result.findings = [Finding("CAT000", "the file nests too deeply for cat-lint to check it", path, Span(1, 0, 1, 0))]
         result.key_uses = []
     return result
 
 
-def _analyse(module: cst.Module, source: str, path: str, settings: Settings, result: FileResult) -> None:
+def _analyse(module: cst.Module, tree: ast.Module | None, source: str, path: str, settings: Settings, result: FileResult) -> None:
     facts = collect(module, source, tuple(settings.bootstrap_hooks))
     if not facts.store_calls and not facts.user_refs:
         return  # nothing of the Cat's stores in this file: no rule can fire
@@ -166,7 +169,7 @@ def _analyse(module: cst.Module, source: str, path: str, settings: Settings, res
                 (outer if spec.kind == "replace_outer" else nodes).append(spec.node)
     if not nodes and not outer:
         return
-    positions = Positions(module, source, nodes, outer)
+    positions = Positions(module, source, nodes, outer, facts.units, facts.tops, tree)
     for report in reports:
         result.findings.append(Finding(report.code, report.message, path, positions.span(report.node), _fix(positions, report.fix)))
     result.key_uses = [KeyUse(key, scope, verb, path, positions.span(node)) for key, scope, verb, node in keys]

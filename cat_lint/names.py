@@ -147,6 +147,17 @@ class ScopeResolver:
         # The module was parsed for this run only, so skipping the deep copy keeps node identity.
         self._scopes = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
         self._table = table
+        # Names some import of the cat package binds, in any scope: only these need resolving.
+        self.cat_names = set(table.cat_names) | set(table.star_names)
+        for scope in set(self._scopes.values()):
+            if scope is None:
+                continue
+            for assignment in scope.assignments:
+                node = getattr(assignment, "node", None)
+                if isinstance(node, (cst.Import, cst.ImportFrom)):
+                    for bound, qualified, _alias in import_bindings(node):
+                        if qualified == "cat" or qualified.startswith("cat."):
+                            self.cat_names.add(bound)
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         scope = self._scopes.get(node)

@@ -128,6 +128,10 @@ class ModuleFacts:
     bound_names: set[str] = field(default_factory=set)
     resolve: Callable[[cst.BaseExpression], str | None] = lambda node: None
     used_scope: bool = False
+    # Every statement in document order, and id(node) -> index of the innermost statement
+    # holding it: positions are computed statement by statement (see cat_lint.positions).
+    units: list[cst.CSTNode] = field(default_factory=list)
+    tops: dict[int, int] = field(default_factory=dict)
 
     def resolve_builtin(self, node: cst.BaseExpression) -> str | None:
         """Qualified name through imports, or ``builtins.x`` for a name the module never binds."""
@@ -147,8 +151,24 @@ _SKIP = (
     cst.TrailingWhitespace, cst.Colon, cst.Dot, cst.AssignEqual, cst.Semicolon, cst.BaseBinaryOp, cst.BaseBooleanOp,
     cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.LeftSquareBracket, cst.RightSquareBracket,
     cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.ImportStar, cst.Asynchronous, cst.Annotation,
-    cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary,
 )
+_UNITS = frozenset(
+    getattr(cst, name)
+    for name in (
+        "SimpleStatementLine", "SimpleStatementSuite", "FunctionDef", "ClassDef", "If", "For", "While", "With",
+        "Try", "TryStar", "Match",
+    )
+    if hasattr(cst, name)
+)
+_SKIPPED: dict[type, bool] = {}  # concrete type -> not walked (isinstance on libcst's ABCs is slow)
+
+
+def _skipped(kind: type) -> bool:
+    skip = _SKIPPED.get(kind)
+    if skip is None:
+        skip = _SKIPPED[kind] = not issubclass(kind, cst.CSTNode) or issubclass(kind, _SKIP)
+    return skip
+
 _NOT_CODE = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer", "comma", "semicolon", "newline"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -181,7 +201,7 @@ class Collector:
         table = ImportTable(module)
         self.facts = ModuleFacts(module, source, table)
         self.table = table
-        self.cat_names = table.cat_names
+        self.cat_names = table.cat_names if resolver is None else resolver.cat_names
         self.fast = resolver is None
         self.resolve = table.resolve if resolver is None else resolver.resolve
         self.facts.resolve = self.resolve
@@ -190,6 +210,8 @@ class Collector:
         self.place: ImportPlace | None = ImportPlace("module")
         self.lambda_depth = 0
         self.roles: dict[int, tuple[str, str | None]] = {}
+        self.unit = -1  # index in facts.units of the innermost statement being walked
+        self.tops = self.facts.tops
         self.dispatch = {
             cst.FunctionDef: self._function,
             cst.ClassDef: self._class,
@@ -227,6 +249,22 @@ class Collector:
         return self.facts
 
     def walk(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        if kind in _UNITS:
+            # Statements are numbered in document order; positions are computed per statement.
+            units = self.facts.units
+            units.append(node)
+            if kind is not cst.SimpleStatementSuite:
+                saved, self.unit = self.unit, len(units) - 1
+                try:
+                    self._walk(node)
+                finally:
+                    self.unit = saved
+                return
+        self._walk(node)
+
+    def _walk(self, node: cst.CSTNode) -> None:
+        self.tops[id(node)] = self.unit
         handler = self.dispatch.get(type(node))
         if handler is not None:
             handler(node)
@@ -236,13 +274,13 @@ class Collector:
     def children(self, node: cst.CSTNode) -> None:
         for name in _fields(type(node)):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                if not isinstance(value, _SKIP):
-                    self.walk(value)
-            elif isinstance(value, (tuple, list)):
+            kind = type(value)
+            if kind is tuple or kind is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode) and not isinstance(item, _SKIP):
+                    if not _skipped(type(item)):
                         self.walk(item)
+            elif not _skipped(kind):
+                self.walk(value)
 
     # -- bindings -----------------------------------------------------------
     def bind(self, name: str, value: cst.BaseExpression | None = None) -> None:
@@ -383,7 +421,7 @@ class Collector:
         self.walk(node.value)
 
     def _name(self, node: cst.Name) -> None:
-        if node.value in self.cat_names or not self.fast:
+        if node.value in self.cat_names:
             if self.resolve(node) == "cat.user":
                 self._user_ref(node)
 
@@ -391,7 +429,7 @@ class Collector:
         base = node.value
         while isinstance(base, cst.Attribute):
             base = base.value
-        if isinstance(base, cst.Name) and (base.value in self.cat_names or not self.fast):
+        if isinstance(base, cst.Name) and base.value in self.cat_names:
             if isinstance(node.value, cst.Name) and self.resolve(node) == "cat.user":
                 self._user_ref(node)
                 return

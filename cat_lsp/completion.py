@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from cat_lsp.database import Snapshot
     from cat_lsp.server import CatLanguageServer
 
-MAX_ITEMS = 100
+MAX_ITEMS = 50
 
 # A cheap gate before asking the engine (which parses the file): the line up
 # to the cursor must at least look like an open call of a store verb.

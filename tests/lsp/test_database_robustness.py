@@ -55,7 +55,7 @@ async def test_a_running_cat_writes_while_the_server_reads(client: LanguageClien
     warm = await client.text_document_completion_async(
         types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
     )
-    assert warm is not None and len(warm.items) == 0
+    assert [i.label for i in warm.items] == ["counter", "seed"]  # few keys: all of them
 
     writer = await asyncio.create_subprocess_exec(
         sys.executable, "-c", WRITER, str(project), "600",
@@ -85,7 +85,7 @@ async def test_a_running_cat_writes_while_the_server_reads(client: LanguageClien
     final = await client.text_document_completion_async(
         types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
     )
-    assert len(final.items) == 100 and final.is_incomplete  # 600 keys, capped
+    assert len(final.items) == 50 and final.is_incomplete  # 600 keys, capped
     listing = _plain(await client.protocol.send_request_async("cat/keys", {}))
     keys = {(k["scope"], k["key"]): k for k in listing["keys"]}
     assert ("global", "writer_done") in keys

@@ -276,7 +276,7 @@ async def test_many_keys_are_cut_and_matched_inside_names(client: LanguageClient
     text = 'from cat import store\nstore.load("'
     uri = open_doc(client, project / "plugins" / "demo" / "t.py", text)
     everything = await _complete(client, uri, types.Position(line=1, character=len('store.load("')))
-    assert everything.is_incomplete and len(everything.items) == 100
+    assert everything.is_incomplete and len(everything.items) == 50
     text2 = text + "name"
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),

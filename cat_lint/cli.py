@@ -259,6 +259,14 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     else:
         sys.stdout.write(get_formatter(output_format)(report))
     sys.stdout.flush()
+    if run.crashes:
+        for crash in run.crashes:
+            if args.verbose:
+                sys.stderr.write(crash.details)
+            sys.stderr.write(f"cat-lint: internal error while linting {report.display(crash.path)}: {crash.error}\n")
+        sys.stderr.write(f"This is a bug in cat-lint, please report it at {REPORT_URL}"
+                         + ("" if args.verbose else " (run again with --verbose to include the traceback)") + "\n")
+        return EXIT_ERROR
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK

@@ -64,6 +64,7 @@ class RunResult:
     cache_hits: int = 0
     cache_misses: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds, for --verbose
+    crashes: list["Crash"] = field(default_factory=list)  # files the engine raised on
     fixed: int = 0
     fixed_files: dict[str, str] = field(default_factory=dict)  # key -> new text
 
@@ -118,20 +119,36 @@ def _cat000(path: str, line: int, col: int, message: str) -> Finding:
     return Finding("CAT000", message, path, Span(line, col, line, col + 1))
 
 
-def check_one(source: Source, settings: Settings) -> FileResult:
-    """First pass on one decoded file (runs in a worker)."""
+@dataclass(frozen=True)
+class Crash:
+    """The engine raised on one file: a bug to report, not a reason to drop the other files."""
+
+    path: str
+    error: str
+    details: str
+
+
+def _check_text(key: str, text: str, settings: Settings) -> FileResult | Crash:
+    from cat_lint.engine import check_source
+
+    try:
+        return check_source(text, key, settings)
+    except Exception as exc:  # noqa: BLE001 - reported as an internal error, run goes on
+        import traceback
+
+        return Crash(key, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def check_one(source: Source, settings: Settings) -> FileResult | Crash:
+    """First pass on one decoded file."""
     if source.decode_error is not None:
         return FileResult(source.key, [source.decode_error])
-    from cat_lint.engine import check_source
-
     assert source.text is not None
-    return check_source(source.text, source.key, settings)
+    return _check_text(source.key, source.text, settings)
 
 
-def _check_chunk(items: list[tuple[str, str]], settings: Settings) -> list[FileResult]:
-    from cat_lint.engine import check_source
-
-    return [check_source(text, key, settings) for key, text in items]
+def _check_chunk(items: list[tuple[str, str]], settings: Settings) -> list[FileResult | Crash]:
+    return [_check_text(key, text, settings) for key, text in items]
 
 
 def read_sources(files: Sequence[Path], root: Path) -> dict[str, Source]:
@@ -150,8 +167,10 @@ def read_sources(files: Sequence[Path], root: Path) -> dict[str, Source]:
 
 
 def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
-               jobs: int) -> dict[str, FileResult]:
+               jobs: int, crashes: list[Crash] | None = None) -> dict[str, FileResult]:
+    """Per-file results for every source; files the engine crashed on are left out and listed in ``crashes``."""
     results: dict[str, FileResult] = {}
+    crashed: list[Crash] = [] if crashes is None else crashes
     todo: list[Source] = []
     for key, source in sources.items():
         cached = cache.get(key, source.digest) if source.decode_error is None else None
@@ -168,7 +187,11 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
             results[source.key] = FileResult(source.key, [source.decode_error])
     if jobs <= 1 or len(parsable) < SERIAL_BELOW:
         for source in parsable:
-            results[source.key] = check_one(source, settings)
+            outcome = check_one(source, settings)
+            if isinstance(outcome, Crash):
+                crashed.append(outcome)
+            else:
+                results[source.key] = outcome
     else:
         import cat_lint.engine  # noqa: F401  (imported once here, inherited by forked workers)
 
@@ -181,8 +204,11 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
             futures = [pool.submit(_check_chunk, [(s.key, s.text) for s in chunk], settings)
                        for chunk in chunks]
             for future in futures:
-                for result in future.result():
-                    results[result.path] = result
+                for outcome in future.result():
+                    if isinstance(outcome, Crash):
+                        crashed.append(outcome)
+                    else:
+                        results[outcome.path] = outcome
     for source in todo:
         if source.decode_error is None and source.key in results:
             cache.put(source.key, source.digest, results[source.key])
@@ -224,6 +250,7 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
 
     clock = time.perf_counter()
     timings: dict[str, float] = {}
+    crashes: list[Crash] = []
     cache = Cache(root, settings, enabled=use_cache)
     sources = read_sources(files, root)
     db_keys = database_keys(settings, cat_project)
@@ -238,19 +265,21 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
         from cat_lint.engine import check_project
 
         clock = time.perf_counter()
-        results = first_pass(sources, settings, cache, jobs or default_jobs())
+        results = first_pass(sources, settings, cache, jobs or default_jobs(), crashes)
         timings["files"] = time.perf_counter() - clock
         clock = time.perf_counter()
         index = build_index(results.values(), settings, db_keys)
-        ordered = [results[k] for k in sources]
+        ordered = [results[k] for k in sources if k in results]
         findings = check_project(ordered, settings, index)
         findings = {k: list(findings.get(k, [])) for k in sources if findings.get(k)}
-        cache.put_project(key, findings)
+        if not crashes:
+            cache.put_project(key, findings)
         timings["project"] = time.perf_counter() - clock
     clock = time.perf_counter()
     cache.save()
     timings["cache write"] = time.perf_counter() - clock
     run = RunResult(root, sources, results, findings, cache.hits, cache.misses, timings=timings)
+    run.crashes = crashes
     run._cache = cache  # type: ignore[attr-defined]
     return run, LazyIndex(lambda: build_index(run.results.values(), settings, db_keys))
 

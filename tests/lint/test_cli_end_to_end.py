@@ -391,3 +391,23 @@ def test_database_is_found_from_the_cat_project_below_the_configuration(tmp_path
     proc = run_cli(["-v", "cat_project/plugins"], repo)
     assert proc.returncode == 0, proc.stdout
     assert "state/core.db (from config.py)" in proc.stderr
+
+
+def test_an_engine_crash_on_one_file_is_reported_and_the_others_are_linted(tmp_path, monkeypatch, capsys):
+    from cat_lint import cli, engine
+
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED, "plugins/boom.py": CLEAN})
+    monkeypatch.chdir(project)
+    real = engine.check_source
+
+    def flaky(source, path, settings):
+        if path.endswith("boom.py"):
+            raise ValueError("rule bug")
+        return real(source, path, settings)
+
+    monkeypatch.setattr(engine, "check_source", flaky)
+    assert cli.main(["--no-cache", "--jobs", "1", "--output-format", "concise"]) == 2
+    out, err = capsys.readouterr()
+    assert "plugins/a.py:5:5: CAT004" in out
+    assert "internal error while linting plugins/boom.py: ValueError: rule bug" in err
+    assert "please report" in err and "Traceback" not in err

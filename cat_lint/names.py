@@ -21,6 +21,7 @@ code that does not parse.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -197,8 +198,44 @@ class StoreCallContext:
 _CALL_AT = re.compile(r"(?P<obj>[A-Za-z_][\w.]*)\.(?P<verb>save|load|exists|delete|update)\(\s*(?P<quote>[rRuU]?['\"])?(?P<text>[^'\"\n]*)$")
 
 
+def _ast_import_aliases(tree: ast.Module) -> dict[str, str]:
+    """The same table as ``ImportTable``, read from Python's AST (a tenth of libcst's parse time)."""
+    aliases: dict[str, str] = {}
+
+    def visit(body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname:
+                        aliases[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        aliases[top] = top
+            elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        if stmt.module == "cat":
+                            for name in STAR_NAMES:
+                                aliases.setdefault(name, f"cat.{name}")
+                        continue
+                    aliases[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
+            elif isinstance(stmt, (ast.If, ast.Try, ast.With)) or type(stmt).__name__ == "TryStar":
+                visit(stmt.body)
+                for handler in getattr(stmt, "handlers", ()):
+                    visit(handler.body)
+                visit(getattr(stmt, "orelse", []) or [])
+                visit(getattr(stmt, "finalbody", []) or [])
+
+    visit(tree.body)
+    return aliases
+
+
 def _aliases_of(source: str, line: int) -> dict[str, str]:
-    """Import aliases from as much of the file as parses: the whole file, or it with the cursor's line blanked."""
+    """Import aliases from as much of the file as parses: the whole file, or it with the cursor's line blanked.
+
+    Python's own parser is used here: the editor asks on every keystroke,
+    and only the import statements matter.
+    """
     lines = source.splitlines(keepends=True)
     attempts = [source]
     if 0 < line <= len(lines):
@@ -206,19 +243,27 @@ def _aliases_of(source: str, line: int) -> dict[str, str]:
         attempts.append("".join(lines[: line - 1]))
     for text in attempts:
         try:
-            module = cst.parse_module(text)
-        except Exception:
+            tree = compile(text, "<editor>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
             continue
-        return ImportTable(module).aliases
-    # Nothing parses: read the import lines one by one.
+        return _ast_import_aliases(tree)
+    # Nothing parses: read the import statements one by one (parenthesized ones span lines).
     aliases: dict[str, str] = {}
+    statement: list[str] = []
+    depth = 0
     for text in lines:
-        stripped = text.strip()
-        if stripped.startswith(("import ", "from ")):
-            try:
-                aliases.update(ImportTable(cst.parse_module(stripped + "\n")).aliases)
-            except Exception:
-                continue
+        code = text.split("#", 1)[0]
+        if not statement and not code.strip().startswith(("import ", "from ")):
+            continue
+        statement.append(code.strip())
+        depth += code.count("(") - code.count(")")
+        if depth > 0 or code.rstrip().endswith("\\"):
+            continue
+        try:
+            aliases.update(_ast_import_aliases(ast.parse(" ".join(part.rstrip("\\") for part in statement) + "\n")))
+        except (SyntaxError, ValueError):
+            pass
+        statement, depth = [], 0
     return aliases
 
 

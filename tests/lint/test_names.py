@@ -87,3 +87,13 @@ def test_store_call_at(source, line, col, expected):
 )
 def test_store_call_at_elsewhere(source, line, col):
     assert store_call_at(source, line, col) is None
+
+
+def test_store_call_at_when_nothing_parses():
+    # Several broken lines: aliases come from the import statements alone, parenthesized ones included.
+    src = "from cat import (store as s,\n  user)\ndef f(:\ndef g(:\ny = s.load(\"ab"
+    ctx = store_call_at(src, 5, 14)
+    assert ctx is not None and (ctx.scope, ctx.prefix) == ("store", "ab")
+    src = "import cat\nif x:\n    from cat import user as u\ndef f(:\n  u.save('"
+    ctx = store_call_at(src, 5, 10)
+    assert ctx is not None and (ctx.scope, ctx.verb, ctx.quote) == ("user", "save", "'")

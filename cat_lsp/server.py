@@ -171,6 +171,8 @@ class CatLanguageServer(LanguageServer):
         for project in self.projects.all():
             if project.config_error:
                 self.warn(project.config_error)
+            # Read the database's keys now, so the first completion does not wait for them.
+            asyncio.ensure_future(self.run_query(project.snapshot))
             self.start_scan(project)
         if self.poll_interval > 0 and self._poller is None:
             self._poller = asyncio.ensure_future(self._poll_databases())

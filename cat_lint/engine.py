@@ -153,7 +153,7 @@ def check_source(source: str, path: str, settings: Settings) -> FileResult:
 
 
 def _analyse(module: cst.Module, tree: ast.Module | None, source: str, path: str, settings: Settings, result: FileResult) -> None:
-    facts = collect(module, source, tuple(settings.bootstrap_hooks))
+    facts = collect(module, source)
     if not facts.store_calls and not facts.user_refs:
         return  # nothing of the Cat's stores in this file: no rule can fire
     context = RuleContext(facts, settings, path)

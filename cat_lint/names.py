@@ -80,6 +80,24 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str, c
     return out
 
 
+_BLOCK_STATEMENTS = tuple(getattr(cst, name) for name in ("If", "Try", "TryStar", "With") if hasattr(cst, name))
+
+
+def _blocks(stmt: cst.CSTNode) -> Iterable[cst.BaseSuite]:
+    """The suites of an if/try/with statement, elif and except branches included."""
+    yield stmt.body
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        yield from _blocks(orelse)
+    elif orelse is not None:
+        yield orelse.body
+    final = getattr(stmt, "finalbody", None)
+    if final is not None:
+        yield final.body
+
+
 def _top_level_imports(body: Iterable[cst.CSTNode]) -> Iterable[cst.Import | cst.ImportFrom]:
     """Imports run at import time: the module body and the blocks of its if/try/with statements."""
     for stmt in body:
@@ -87,25 +105,12 @@ def _top_level_imports(body: Iterable[cst.CSTNode]) -> Iterable[cst.Import | cst
             for small in stmt.body:
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     yield small
-        elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.TryStar) if hasattr(cst, "TryStar") else (cst.If, cst.Try, cst.With)):
-            blocks = [stmt.body]
-            if isinstance(stmt, cst.If) and stmt.orelse is not None:
-                blocks.append(stmt.orelse if isinstance(stmt.orelse, cst.Else) else stmt.orelse)
-            if isinstance(stmt, (cst.Try,)) or type(stmt).__name__ == "TryStar":
-                blocks.extend(stmt.handlers)
-                if stmt.orelse is not None:
-                    blocks.append(stmt.orelse)
-                if stmt.finalbody is not None:
-                    blocks.append(stmt.finalbody)
-            for block in blocks:
-                if isinstance(block, cst.If):
-                    yield from _top_level_imports([block])
-                    continue
-                inner = getattr(block, "body", None)
-                if isinstance(inner, cst.BaseSuite):
-                    inner = inner.body
-                if isinstance(inner, (list, tuple)):
-                    yield from _top_level_imports(inner)
+        elif isinstance(stmt, _BLOCK_STATEMENTS):
+            for suite in _blocks(stmt):
+                if isinstance(suite, cst.IndentedBlock):
+                    yield from _top_level_imports(suite.body)
+                elif isinstance(suite, cst.SimpleStatementSuite):
+                    yield from (small for small in suite.body if isinstance(small, (cst.Import, cst.ImportFrom)))
 
 
 class ImportTable:

@@ -197,7 +197,7 @@ class _NeedScope(Exception):
 
 
 class Collector:
-    def __init__(self, module: cst.Module, source: str, bootstrap_hooks: tuple[str, ...], resolver=None) -> None:
+    def __init__(self, module: cst.Module, source: str, resolver: ScopeResolver | None = None) -> None:
         table = ImportTable(module)
         self.facts = ModuleFacts(module, source, table)
         self.table = table
@@ -606,10 +606,10 @@ def _spell(node: cst.BaseExpression) -> str:
     return ".".join(reversed(parts)) or "store"
 
 
-def collect(module: cst.Module, source: str, bootstrap_hooks: tuple[str, ...] = ()) -> ModuleFacts:
+def collect(module: cst.Module, source: str) -> ModuleFacts:
     """Gather the facts of one module; fall back to scope analysis when spelling would mislead."""
     try:
-        return Collector(module, source, bootstrap_hooks).run()
+        return Collector(module, source).run()
     except _NeedScope:
         table = ImportTable(module)
-        return Collector(module, source, bootstrap_hooks, ScopeResolver(module, table)).run()
+        return Collector(module, source, ScopeResolver(module, table)).run()

@@ -12,7 +12,7 @@ at once, only when there are some.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 import libcst as cst

@@ -162,3 +162,25 @@ async def test_utf8_positions_when_the_client_offers_them(client: LanguageClient
     d = next(d for d in diagnostics if d.code == "CAT006")
     line = text.splitlines()[3]
     assert d.range.start.character == len(line[: line.index('"nope"')].encode("utf-8"))
+
+
+async def test_pull_clients_are_asked_to_refresh_when_another_file_changes_the_keys(client: LanguageClient, project: Path):
+    other = project / "plugins" / "demo" / "other.py"
+    other.write_text('from cat import user\n\nasync def f():\n    await user.save("prefs", {})\n', encoding="utf-8")
+    await start(client, project, caps=pull_capabilities())
+    uri = open_doc(client, project / "plugins" / "demo" / "plugin.py")
+    params = types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    first = await client.text_document_diagnostic_async(params)
+    assert not any("prefs" in d.message for d in first.items)
+
+    other_uri = open_doc(client, other)
+    await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=other_uri)))
+    before = client.diagnostic_refresh_count
+    replace_all(client, other_uri, "x = 1\n", 2)
+    await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=other_uri)))
+    await wait_for(lambda: client.diagnostic_refresh_count > before, what="workspace/diagnostic/refresh")
+    again = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri), previous_result_id=first.result_id)
+    )
+    assert isinstance(again, types.RelatedFullDocumentDiagnosticReport)
+    assert any("prefs" in d.message for d in again.items)

@@ -79,7 +79,7 @@ def _comments_and_strings(text: str) -> tuple[dict[int, tuple[int, str]], list[t
     return comments, strings
 
 
-def noqa_edit(text: str, line: int, end_line: int, code: str) -> tuple[int, types.TextEdit] | None:
+def noqa_edit(text: str, line: int, end_line: int, code: str, scanned: object = ...) -> tuple[int, types.TextEdit] | None:
     """The edit adding ``code`` to the noqa comment of the line the engine checks (1-based), if possible.
 
     The engine accepts a noqa on the finding's first or last line; the
@@ -87,7 +87,8 @@ def noqa_edit(text: str, line: int, end_line: int, code: str) -> tuple[int, type
     would become part of the string), then the last.
     """
     lines = LineIndex(text)
-    scanned = _comments_and_strings(text)
+    if scanned is ...:
+        scanned = _comments_and_strings(text)
     comments, strings = scanned if scanned is not None else ({}, [])
     target = None
     for candidate in dict.fromkeys((line, end_line)):
@@ -178,6 +179,7 @@ def _fix_all_sync(ls: CatLanguageServer, uri: str) -> tuple[str, str, int] | Non
 def _quick_fixes(ls: CatLanguageServer, uri: str, version: int | None, text: str, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
     lines = LineIndex(text, ls.encoding)
+    scanned: object = ...  # comments and strings, tokenized once per request
     for diag in diagnostics:
         if diag.source != SOURCE:
             continue
@@ -203,7 +205,9 @@ def _quick_fixes(ls: CatLanguageServer, uri: str, version: int | None, text: str
         if code and code != "CAT000":
             start = lines.engine_position(diag.range.start)[0]
             end = lines.engine_position(diag.range.end)[0]
-            found = noqa_edit(text, start, end, code)
+            if scanned is ...:
+                scanned = _comments_and_strings(text)
+            found = noqa_edit(text, start, end, code, scanned)
             if found is not None:
                 _target, edit = found
                 actions.append(
@@ -232,7 +236,9 @@ async def code_actions(ls: CatLanguageServer, params: types.CodeActionParams) ->
     actions: list[types.CodeAction] = []
     if _wants(only, types.CodeActionKind.QuickFix):
         actions.extend(_quick_fixes(ls, uri, version, text, list(params.context.diagnostics)))
-    if _wants(only, FIX_ALL_KIND) or (only and any(k == types.CodeActionKind.SourceFixAll for k in only)):
+    # Fix-all re-lints: only when asked for by kind (a source-action menu,
+    # code actions on save), not on every cursor move's lightbulb request.
+    if only and _wants(only, FIX_ALL_KIND):
         await ls.diagnostics.current(uri)
         fixed = await ls.run_lint(_fix_all_sync, ls, uri)
         latest = ls.diagnostics.latest(uri)

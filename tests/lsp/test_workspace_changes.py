@@ -134,3 +134,14 @@ async def test_a_big_workspace_is_indexed_in_worker_processes(client: LanguageCl
     uri = open_doc(client, project / "plugins" / "reader.py", text)
     diagnostics = await diagnostics_where(client, uri, lambda d: len(d) > 0, timeout=120)
     assert [d.message.split('"')[1] for d in diagnostics if d.code == "CAT006"] == ["many_80"]
+
+
+async def test_a_file_outside_any_workspace_folder(client: LanguageClient, tmp_path: Path):
+    """Single-file mode (no root, no folders): the file's own project, never scanned, still linted."""
+    await client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=None))
+    loose = tmp_path / "loose.py"
+    text = "from cat import store\n\nasync def f():\n    return await store.load('alone')\n"
+    loose.write_text(text, encoding="utf-8")
+    uri = open_doc(client, loose)
+    diagnostics = await diagnostics_where(client, uri, lambda d: len(d) > 0)
+    assert codes(diagnostics) == ["CAT006"]

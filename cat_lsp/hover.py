@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 MAX_JSON_CHARS = 2000
 MAX_JSON_LINES = 40
 MAX_LINKS = 8
+MAX_VALUE_BYTES = 256 * 1024
 
 
 def pretty(value: object) -> str:
@@ -69,9 +70,12 @@ def _hover_sync(ls: CatLanguageServer, uri: str, text: str, version: int | None,
         stored = snapshot.global_keys.get(at.key)
         parts.append(f"**`{at.key}`** · global key")
         if stored is not None:
-            ok, value = project.database.get(at.key)
             parts.append(f"`{stored.type}` · {stored.size:,} bytes stored")
-            body = pretty(value) if ok else stored.preview
+            body = stored.preview
+            if stored.size <= MAX_VALUE_BYTES:  # a huge value is not loaded to show 40 lines of it
+                ok, value = project.database.get(at.key)
+                if ok:
+                    body = pretty(value)
             parts.append(f"```json\n{body}\n```")
         elif snapshot.reason is None:
             parts.append("Not in the database yet.")

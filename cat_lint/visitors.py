@@ -211,6 +211,11 @@ class Collector:
         self.lambda_depth = 0
         self.roles: dict[int, tuple[str, str | None]] = {}
         self.unit = -1  # index in facts.units of the innermost statement being walked
+        # Fast path only: the local names of the enclosing functions and lambdas (innermost last),
+        # and the uses of cat names to drop if one of those turns out to shadow them.
+        self.scopes: list[set[str]] = []
+        self.class_body = False
+        self.pending: list[tuple[object, str, tuple[set[str], ...]]] = []
         self.tops = self.facts.tops
         self.dispatch = {
             cst.FunctionDef: self._function,
@@ -234,6 +239,7 @@ class Collector:
             cst.ExceptHandler: self._except,
             cst.NamedExpr: self._named_expr,
             cst.Global: self._global,
+            cst.Del: self._del,
             cst.Nonlocal: self._global,
             cst.Param: self._param,
         }
@@ -246,6 +252,13 @@ class Collector:
     def run(self) -> ModuleFacts:
         for stmt in self.facts.module.body:
             self.walk(stmt)
+        if self.pending:
+            # Now that every function's locals are known, drop what a local shadows.
+            shadowed = {id(item) for item, base, chain in self.pending if any(base in scope for scope in chain)}
+            if shadowed:
+                facts = self.facts
+                facts.user_refs = [r for r in facts.user_refs if id(r) not in shadowed]
+                facts.store_calls = [c for c in facts.store_calls if id(c) not in shadowed]
         return self.facts
 
     def walk(self, node: cst.CSTNode) -> None:
@@ -283,10 +296,15 @@ class Collector:
                 self.walk(value)
 
     # -- bindings -----------------------------------------------------------
-    def bind(self, name: str, value: cst.BaseExpression | None = None) -> None:
+    def bind(self, name: str, value: cst.BaseExpression | None = None, simple: bool = True) -> None:
         self.facts.bound_names.add(name)
         if self.fast and name in self.cat_names:
-            raise _NeedScope(name)
+            # A function's own binding (parameter, local) shadows the import in that function only:
+            # the fast path handles it. Anything else (module or class level, comprehension
+            # targets, global/nonlocal) is left to libcst's scope analysis.
+            if not simple or not self.scopes or self.class_body:
+                raise _NeedScope(name)
+            self.scopes[-1].add(name)
         if self.lambda_depth:
             return
         assigns = self.facts.assignments(self.func) if self.place is None or self.place.kind == "module" else {}
@@ -316,7 +334,13 @@ class Collector:
 
     def _global(self, node) -> None:
         for item in node.names:
-            self.bind(item.name.value, None)
+            self.bind(item.name.value, None, simple=False)
+
+    def _del(self, node: cst.Del) -> None:
+        for name in _target_names(node.target):
+            self.bind(name, None)
+        if not isinstance(node.target, (cst.Name, cst.Tuple, cst.List)):
+            self.walk(node.target)
 
     def _match_capture(self, node) -> None:
         for attr in ("name", "rest"):
@@ -373,7 +397,8 @@ class Collector:
 
     def _comp_for(self, node: cst.CompFor) -> None:
         self.walk(node.iter)
-        self.bind_target(node.target, None)
+        for name in _target_names(node.target):
+            self.bind(name, None, simple=False)
         for condition in node.ifs:
             self.walk(condition.test)
         if node.inner_for_in is not None:
@@ -435,9 +460,16 @@ class Collector:
                 return
         self.walk(node.value)
 
+    def _visible(self, base: str) -> bool:
+        """Whether a cat name is not shadowed by an enclosing function seen so far (decorators only)."""
+        return not self.fast or not any(base in scope for scope in self.scopes)
+
     def _user_ref(self, node: cst.BaseExpression) -> None:
         place = self.place if self.func is None and not self.lambda_depth else None
-        self.facts.user_refs.append(UserRef(node, self.func, place, bool(self.lambda_depth)))
+        ref = UserRef(node, self.func, place, bool(self.lambda_depth))
+        self.facts.user_refs.append(ref)
+        if self.fast and self.scopes:
+            self.pending.append((ref, _base_name(node), tuple(self.scopes)))
 
     def _call(self, node: cst.Call) -> None:
         func = node.func
@@ -470,9 +502,10 @@ class Collector:
         value = (second if second is not None else keywords.get("value")) if verb == "save" else None
         fn = (second if second is not None else keywords.get("fn")) if verb == "update" else None
         spelled = _spell(receiver)
-        self.facts.store_calls.append(
-            StoreCall(node, scope, verb, spelled, key, value, fn, self.func, role[0], role[1], bool(self.lambda_depth))
-        )
+        call = StoreCall(node, scope, verb, spelled, key, value, fn, self.func, role[0], role[1], bool(self.lambda_depth))
+        self.facts.store_calls.append(call)
+        if self.fast and self.scopes:
+            self.pending.append((call, _base_name(receiver), tuple(self.scopes)))
 
     def _lambda(self, node: cst.Lambda) -> None:
         params = node.params
@@ -480,17 +513,21 @@ class Collector:
             if param.default is not None:
                 self.walk(param.default)
         self.lambda_depth += 1
+        self.scopes.append(set())
+        saved_class, self.class_body = self.class_body, False
         try:
             for param in _all_params(params):
                 self.bind(param.name.value, None)
             self.walk(node.body)
         finally:
             self.lambda_depth -= 1
+            self.scopes.pop()
+            self.class_body = saved_class
 
     def _decorator_info(self, info: FunctionInfo, decorator: cst.BaseExpression) -> None:
         call = decorator if isinstance(decorator, cst.Call) else None
         target = call.func if call is not None else decorator
-        qualified = self.resolve(target)
+        qualified = self.resolve(target) if self._visible(_base_name(target)) else None
         if qualified is None:
             return
         if qualified in HOOK_DECORATORS:
@@ -556,14 +593,16 @@ class Collector:
         elif self.func is not None:
             self.func.local_defs[name] = info
         self.facts.functions.append(info)
-        saved_func, saved_place, saved_lambda = self.func, self.place, self.lambda_depth
-        self.func, self.place, self.lambda_depth = info, None, 0
+        saved_func, saved_place, saved_lambda, saved_class = self.func, self.place, self.lambda_depth, self.class_body
+        self.func, self.place, self.lambda_depth, self.class_body = info, None, 0, False
+        self.scopes.append(set())
         try:
             for param in _all_params(node.params):
                 self.bind(param.name.value, None)
             self.walk(node.body)
         finally:
-            self.func, self.place, self.lambda_depth = saved_func, saved_place, saved_lambda
+            self.func, self.place, self.lambda_depth, self.class_body = saved_func, saved_place, saved_lambda, saved_class
+            self.scopes.pop()
 
     def _class(self, node: cst.ClassDef) -> None:
         outer_place = self.place
@@ -580,10 +619,12 @@ class Collector:
         self.bind(name, None)
         if self.func is None and outer_place is not None:
             self.place = ImportPlace("class", name)
+        saved_class, self.class_body = self.class_body, True
         try:
             self.walk(node.body)
         finally:
             self.place = outer_place
+            self.class_body = saved_class
 
 
 def _all_params(params: cst.Parameters):
@@ -594,6 +635,12 @@ def _all_params(params: cst.Parameters):
     yield from params.kwonly_params
     if params.star_kwarg is not None:
         yield params.star_kwarg
+
+
+def _base_name(node: cst.BaseExpression) -> str:
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else ""
 
 
 def _spell(node: cst.BaseExpression) -> str:

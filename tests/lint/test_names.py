@@ -97,3 +97,32 @@ def test_store_call_at_when_nothing_parses():
     src = "import cat\nif x:\n    from cat import user as u\ndef f(:\n  u.save('"
     ctx = store_call_at(src, 5, 10)
     assert ctx is not None and (ctx.scope, ctx.verb, ctx.quote) == ("user", "save", "'")
+
+
+# The fast path (spelling plus function locals) must agree with libcst's scope analysis.
+# (They may differ only on code that reads a local before binding it, which raises
+# UnboundLocalError: the fast path follows Python there, libcst follows the order.)
+AGREEMENT = [
+    "from cat import user\ndef outer():\n    user = 1\n    def inner():\n        return user.id\n    return inner\nX = user.id\n",
+    "from cat import user\nf = lambda user: user.id\ng = lambda: user.id\n",
+    "from cat import user, store\ndef f(store=store):\n    del user\n    return store.load('k')\n",
+    "import cat\nasync def f(cat):\n    await cat.store.save('k', 1)\nasync def g():\n    await cat.store.save('k', 1)\n",
+    "from cat import store as s, user\nasync def f(items):\n    for user in items:\n        await s.save(user, 1)\nasync def g():\n    with open('x') as s:\n        await s.save('k', 1)\n",
+    "from cat import user\nclass A:\n    def m(self, user):\n        return user\n    def n(self):\n        return user.id\n",
+    "from cat import user\nasync def f():\n    try:\n        pass\n    except Exception as user:\n        return user\n    return [u for u in user.roles]\n",
+]
+
+
+@pytest.mark.parametrize("source", AGREEMENT)
+def test_fast_path_agrees_with_scope_analysis(source):
+    import libcst as cst
+
+    from cat_lint.names import ImportTable, ScopeResolver
+    from cat_lint.visitors import Collector
+
+    module = cst.parse_module(source)
+    fast = Collector(module, source).run()
+    assert not fast.used_scope
+    slow = Collector(module, source, ScopeResolver(module, ImportTable(module))).run()
+    assert [id(r.node) for r in fast.user_refs] == [id(r.node) for r in slow.user_refs]
+    assert [id(c.node) for c in fast.store_calls] == [id(c.node) for c in slow.store_calls]

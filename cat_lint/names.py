@@ -3,13 +3,15 @@
 Two resolvers give the same answers:
 
 * ``ImportTable`` (the fast path) reads the module's top-level imports and
-  resolves by spelling.  It is exact when no name bound by a ``cat`` import is
-  bound anywhere else in the file (a parameter, an assignment, another
-  import), which the collector checks while it walks.
+  resolves by spelling.  The collector makes it exact while it walks: a
+  function's own bindings of a ``cat`` name (a parameter ``user``, a local
+  ``store = {}``) hide the import inside that function and the functions
+  nested in it, as Python's scoping does.
 * ``ScopeResolver`` uses libcst's ``ScopeProvider`` and qualified names.  The
-  collector switches to it for files where a ``cat`` name is shadowed or
-  imported inside a function: ``def f(user): user.save(...)`` then refers to
-  the parameter, not to ``cat.user``.
+  collector switches to it for the files where spelling and function locals
+  are not enough: a ``cat`` name rebound at module or class level, used as a
+  comprehension variable, declared ``global``/``nonlocal``, or imported
+  inside a function.
 
 Resolving every file through scope analysis would cost about five times the
 parse, so the slow path is kept for the files that need it.

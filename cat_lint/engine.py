@@ -162,7 +162,8 @@ def _analyse(module: cst.Module, tree: ast.Module | None, source: str, path: str
         reports.extend(rule.check(context))
     keys = _key_uses(facts)
     nodes: list[cst.CSTNode] = [r.node for r in reports] + [k[3] for k in keys]
-    outer: list[cst.CSTNode] = []
+    # A parenthesized tuple is shown with its parentheses: they are part of the literal.
+    outer: list[cst.CSTNode] = [r.node for r in reports if isinstance(r.node, cst.Tuple) and r.node.lpar]
     for report in reports:
         if report.fix is not None:
             for spec in report.fix.edits:
@@ -171,7 +172,9 @@ def _analyse(module: cst.Module, tree: ast.Module | None, source: str, path: str
         return
     positions = Positions(module, source, nodes, outer, facts.units, facts.tops, tree)
     for report in reports:
-        result.findings.append(Finding(report.code, report.message, path, positions.span(report.node), _fix(positions, report.fix)))
+        node = report.node
+        span = positions.outer_span(node) if isinstance(node, cst.Tuple) and node.lpar else positions.span(node)
+        result.findings.append(Finding(report.code, report.message, path, span, _fix(positions, report.fix)))
     result.key_uses = [KeyUse(key, scope, verb, path, positions.span(node)) for key, scope, verb, node in keys]
     result.findings.sort(key=lambda f: (f.span, f.code))
 

@@ -70,7 +70,7 @@ class NonJsonValue(Rule):
         ),
         Invalid(
             "from cat import store\n\nasync def f():\n    await store.save('grid', {(0, 0): 'start'})\n",
-            4, 31, '`value` has a key that is a tuple, which is not JSON: `store.save("grid", ...)` raises',
+            4, 30, '`value` has a key that is a tuple, which is not JSON: `store.save("grid", ...)` raises',
         ),
         Invalid(
             "from cat import store\n\ndef add_tag(tags):\n    return frozenset(tags or ())\n\nasync def f():\n    await store.update('tags', add_tag)\n",

@@ -58,7 +58,7 @@ class LossyValue(Rule):
     INVALID = (
         Invalid(
             "from cat import store\n\nasync def f():\n    await store.save('size', (640, 480))\n",
-            4, 30,
+            4, 29,
             '`value` is a tuple: it loads back as a list after `store.save("size", ...)`',
             fixed="from cat import store\n\nasync def f():\n    await store.save('size', [640, 480])\n",
         ),
@@ -69,7 +69,7 @@ class LossyValue(Rule):
         ),
         Invalid(
             "from cat import store\n\nasync def f():\n    await store.update('pair', lambda old: (old, 1))\n",
-            4, 44,
+            4, 43,
             '`value` is a tuple (returned by the update lambda): it loads back as a list after `store.update("pair", ...)`',
             fixed="from cat import store\n\nasync def f():\n    await store.update('pair', lambda old: [old, 1])\n",
         ),

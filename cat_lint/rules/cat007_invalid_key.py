@@ -23,7 +23,7 @@ _LITERAL_KINDS = {
 }
 
 
-def key_problem(key: cst.BaseExpression) -> str | None:
+def key_problem(key: cst.BaseExpression, call: str = "the call") -> str | None:
     """Why a literal key cannot work, or None when it can (or cannot be known)."""
     kind = _LITERAL_KINDS.get(type(key))
     if kind is None and isinstance(key, cst.Name) and key.value in ("None", "True", "False"):
@@ -36,14 +36,14 @@ def key_problem(key: cst.BaseExpression) -> str | None:
             except Exception:
                 pass
     if kind is not None:
-        return f"the key is {kind}, not a string: the store only takes string keys"
+        return f"the key passed to {call} is {kind}, not a string: the store only takes string keys"
     text = literal_text(key)
     if text is None:
         return None
     if text == "":
-        return "the key is empty: an empty key cannot be told apart from a missing one and is rejected"
+        return f"the key passed to {call} is empty: an empty key cannot be told apart from a missing one and is rejected"
     if len(text) > MAX_KEY_LENGTH:
-        return f"the key is {len(text):,} characters long: the database holds keys of at most {MAX_KEY_LENGTH:,}"
+        return f"the key passed to {call} is {len(text):,} characters long: the database holds keys of at most {MAX_KEY_LENGTH:,}"
     return None
 
 
@@ -74,17 +74,17 @@ class InvalidKey(Rule):
         Invalid(
             "from cat import store\n\nasync def f():\n    await store.save(42, 'answer')\n",
             4, 21,
-            "the key is an int, not a string: the store only takes string keys",
+            "the key passed to `store.save` is an int, not a string: the store only takes string keys",
         ),
         Invalid(
             "from cat import user\n\nasync def f():\n    await user.load('')\n",
             4, 20,
-            "the key is empty: an empty key cannot be told apart from a missing one and is rejected",
+            "the key passed to `user.load` is empty: an empty key cannot be told apart from a missing one and is rejected",
         ),
         Invalid(
             "from cat import store\n\nasync def f():\n    await store.exists('" + "k" * 1100 + "')\n",
             4, 23,
-            "the key is 1,100 characters long: the database holds keys of at most 1,024",
+            "the key passed to `store.exists` is 1,100 characters long: the database holds keys of at most 1,024",
         ),
         Invalid("from cat import store\n\nasync def f():\n    await store.delete(key=None)\n", 4, 27),
     )
@@ -93,6 +93,6 @@ class InvalidKey(Rule):
         for call in ctx.facts.store_calls:
             if call.key is None:
                 continue
-            problem = key_problem(call.key)
+            problem = key_problem(call.key, f"`{call.receiver}.{call.verb}`")
             if problem is not None:
                 yield Report(self.code, call.key, problem)

@@ -197,6 +197,14 @@ class _NeedScope(Exception):
 
 
 class Collector:
+    """The single walk: fills a ``ModuleFacts``.
+
+    Without ``resolver`` it runs the fast path (imports by spelling, function
+    locals tracked here) and raises ``_NeedScope`` when a ``cat`` name is
+    bound somewhere that path cannot follow; ``collect`` then walks again
+    with a ``ScopeResolver``.
+    """
+
     def __init__(self, module: cst.Module, source: str, resolver: ScopeResolver | None = None) -> None:
         table = ImportTable(module)
         self.facts = ModuleFacts(module, source, table)

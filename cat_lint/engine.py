@@ -65,6 +65,7 @@ def _parse_error(source: str, path: str, exc: BaseException | None, message: str
     return Finding("CAT000", message or "the file does not parse", path, Span(line, col, line, col))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOO_DEEP = "the file does not parse: it nests too deeply"
 # Python's own limits; past them libcst's native parser may take minutes or crash the process.
 _LIMIT_ERRORS = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
@@ -87,6 +88,13 @@ def _parse(source: str, path: str) -> tuple[cst.Module | None, ast.Module | None
         line = source.count("\n", 0, at) + 1
         col = at - (source.rfind("\n", 0, at) + 1)
         return None, None, Finding("CAT000", "the file does not parse: it contains a NUL character", path, Span(line, col, line, col))
+    surrogate = _SURROGATE.search(source)
+    if surrogate is not None:
+        # What a bad decode with surrogateescape leaves: Python would refuse the file.
+        at = surrogate.start()
+        line = source.count("\n", 0, at) + 1
+        col = at - (source.rfind("\n", 0, at) + 1)
+        return None, None, Finding("CAT000", "the file does not parse: it is not valid UTF-8 text", path, Span(line, col, line, col))
     tree = None
     try:
         tree = compile(source, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)

@@ -77,6 +77,12 @@ def test_nul_byte_is_a_parse_error_at_its_position():
     assert "NUL" in finding.message
 
 
+def test_undecodable_text_is_a_parse_error_at_its_position():
+    (finding,) = lint_source("x = 1\ny = '\udcff'\n", "p.py", S)
+    assert finding.code == "CAT000" and "UTF-8" in finding.message
+    assert (finding.span.start_line, finding.span.start_col) == (2, 5)
+
+
 def test_huge_input_is_reported_not_parsed():
     (finding,) = lint_source("x = 1\n" * 1_000_000, "big.py", S)
     assert finding.code == "CAT000" and "too large" in finding.message

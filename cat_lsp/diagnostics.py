@@ -193,7 +193,7 @@ class DiagnosticsScheduler:
             text = text_doc.source
             path = self.server.path_of(uri)
             project = await self.server.ready_project(path)
-            future = asyncio.ensure_future(self.server.run_lint(project.lint, path, text, version))
+            future = asyncio.ensure_future(self.server.lint_document(project, path, text, version))
             state.running[version] = future
             future.add_done_callback(lambda _f, s=state, v=version: s.running.pop(v, None))
         doc = await asyncio.shield(future)

@@ -57,6 +57,7 @@ class CatLanguageServer(LanguageServer):
         self.poll_interval = DEFAULT_POLL_SECONDS
         self._scans: dict[Path, asyncio.Future] = {}
         self._poller: asyncio.Task | None = None
+        self.checker = Checker()
 
     # -- helpers for the feature modules ----------------------------------
     @property
@@ -95,6 +96,13 @@ class CatLanguageServer(LanguageServer):
 
     async def run_query(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.query_pool, fn, *args)
+
+    async def lint_document(self, project: Project, path: Path, text: str, version: int | None):
+        """Both passes for an editor buffer: the parse in the checker process, the project pass here."""
+        key = project.key_for(path)
+        settings = project.settings
+        result = await self.checker.check(text, key, settings, self.lint_pool)
+        return await self.run_lint(project.accept, path, text, version, result, settings)
 
     async def ready_project(self, path: Path) -> Project:
         """The project of ``path`` once its first scan is done (or took too long)."""
@@ -174,6 +182,7 @@ class CatLanguageServer(LanguageServer):
             # Read the database's keys now, so the first completion does not wait for them.
             asyncio.ensure_future(self.run_query(project.snapshot))
             self.start_scan(project)
+        self.checker.warm_up()
         if self.poll_interval > 0 and self._poller is None:
             self._poller = asyncio.ensure_future(self._poll_databases())
 
@@ -204,6 +213,7 @@ class CatLanguageServer(LanguageServer):
             self._poller.cancel()
         for project in self.projects.all():
             project.database.close()
+        self.checker.close()
         self.lint_pool.shutdown(wait=False, cancel_futures=True)
         self.query_pool.shutdown(wait=False, cancel_futures=True)
 
@@ -248,6 +258,85 @@ class CatLanguageServer(LanguageServer):
             self._scans.pop(folder, None)
         for folder in iter_paths(f.uri for f in params.event.added):
             self.start_scan(self.projects.add_folder(folder))
+
+
+class Checker:
+    """The engine's per-file pass (the parse: CPU-bound, holding the GIL) in a worker process.
+
+    In a thread, a 3,000-line parse would take the GIL from the event loop
+    and the completion threads for a second; in a process, completion
+    stays at its few milliseconds while a big file is linted.  The process
+    comes from a ``forkserver`` (never fork a threaded server).  If the
+    worker dies on some input, that document gets a CAT000 saying so and a
+    new worker starts; if workers cannot be started at all, the pass runs
+    in a thread instead.
+    """
+
+    def __init__(self) -> None:
+        self._pool = None
+        self._disabled = False
+        self._failures = 0
+
+    def _executor(self):
+        if self._disabled:
+            return None
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from cat_lsp.workspace import worker_init
+
+            try:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("forkserver"), initializer=worker_init
+                )
+            except Exception as exc:
+                log.warning("no worker process for linting (%s); linting in a thread", exc)
+                self._disabled = True
+                return None
+        return self._pool
+
+    def warm_up(self) -> None:
+        """Start the worker and import the engine in it before the first document arrives."""
+        pool = self._executor()
+        if pool is not None:
+            try:
+                pool.submit(_import_engine)
+            except Exception:
+                pass
+
+    async def check(self, text: str, key: str, settings: Any, fallback: ThreadPoolExecutor):
+        from concurrent.futures.process import BrokenProcessPool
+
+        from cat_lsp.workspace import _check_text
+
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        if pool is not None:
+            try:
+                return await loop.run_in_executor(pool, _check_text, (key, text), settings)
+            except BrokenProcessPool:
+                self._pool = None
+                self._failures += 1
+                if self._failures >= 3:
+                    self._disabled = True
+                log.error("the lint worker died on %s; starting a new one", key)
+                from cat_lint.findings import FileResult, Finding, Span
+
+                message = "cat-lint crashed while checking this file (the worker process died); please report it"
+                return FileResult(key, [Finding("CAT000", message, key, Span(1, 0, 1, 0))])
+            except Exception as exc:  # could not hand the work over (pickling, shutdown): do it here
+                log.info("lint worker unavailable (%s); linting in a thread", exc)
+        return await loop.run_in_executor(fallback, _check_text, (key, text), settings)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def _import_engine() -> None:
+    import cat_lint.engine  # noqa: F401
 
 
 def create_server() -> CatLanguageServer:

@@ -218,16 +218,27 @@ class Project:
     # -- documents --------------------------------------------------------
     def lint(self, path: Path, text: str, version: int | None) -> DocumentResult:
         """Lint an editor buffer: the per-file pass, then the project pass with this workspace's index."""
-        from cat_lint.engine import check_project, check_source
+        from cat_lint.engine import check_source
+
+        key = self.key_for(path)
+        settings = self.settings
+        return self.accept(path, text, version, check_source(text, key, settings), settings)
+
+    def accept(self, path: Path, text: str, version: int | None, result: FileResult, settings: Settings) -> DocumentResult:
+        """The project pass for a per-file result computed elsewhere (a worker process); cheap.
+
+        The index takes the result only if it is the newest for an open
+        document under the current settings: a slow run finishing after a
+        newer one, or after the document closed, must not win.
+        """
+        from cat_lint.engine import check_project
 
         self.snapshot()
         key = self.key_for(path)
-        settings = self.settings
-        result = check_source(text, key, settings)
         with self.lock:
             existing = self.documents.get(key)
             stale = existing is not None and None not in (version, existing.version) and version < existing.version
-            if key in self.open_keys and not stale and settings == self.settings:
+            if key in self.open_keys and not stale and settings == self.settings and result.path == key:
                 self.index.set_file(key, result.key_uses)
                 findings = list(check_project([result], settings, self.index).get(key, []))
                 doc = DocumentResult(version, text, result, findings)
@@ -235,7 +246,7 @@ class Project:
                 return doc
             # Closed, superseded or re-configured meanwhile: nobody will show
             # this result; answer it without touching the index.
-            findings = list(check_project([result], settings, self.index).get(key, []))
+            findings = list(check_project([result], settings, self.index).get(result.path, []))
             return DocumentResult(version, text, result, findings)
 
     def fix_all(self, path: Path, doc: DocumentResult) -> tuple[str, int]:
@@ -339,6 +350,17 @@ class Workspace:
 PARALLEL_FROM = 64
 
 
+def worker_init() -> None:
+    """In a worker process: stdout is the editor's protocol channel, so anything printed goes to stderr."""
+    import sys
+
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        pass
+    sys.stdout = sys.stderr
+
+
 def _check_text(item: tuple[str, str], settings: Settings) -> FileResult:
     from cat_lint.engine import check_source
 
@@ -378,7 +400,7 @@ def _first_pass(sources: dict, settings: Settings, cache) -> dict[str, FileResul
     work = [(s.key, s.text) for s in todo]
     try:
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=min(2, runner.default_jobs()), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=min(2, runner.default_jobs()), mp_context=context, initializer=worker_init) as pool:
             for result in pool.map(functools.partial(_check_text, settings=settings), work, chunksize=8):
                 results[result.path] = result
     except Exception as exc:  # no worker processes here (sandbox, odd __main__): do it in this thread

@@ -7,7 +7,8 @@ pygls' own client and measures, over many requests, p50 and p95 of:
   the ``publishDiagnostics`` of that very version arrives, minus the
   server's debounce (which is a deliberate wait, not work);
 - completion inside ``store.load("...`` with 100,000 keys in the project's
-  database (a small plugin file, then the 3,000-line one);
+  database (a small plugin file, then the 3,000-line one), and while the
+  3,000-line file is being linted;
 
 next to the command line's time to lint the same 3,000-line file
 (``cat-lint --no-cache``, whole process, and the engine alone in-process),
@@ -200,6 +201,28 @@ async def run(args: argparse.Namespace) -> None:
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=small_text + prefix)]))
             small_times.append(await complete(small.as_uri(), 3, '    return await store.load("key_0', prefix))
 
+        # Completion while the big file is being linted (the parse runs in a
+        # worker process, so the server keeps answering).
+        busy_times = []
+        small_line = small_text + prefixes[0]
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=small.as_uri(), version=args.completions + 10),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=small_line)]))
+        for i in range(max(3, args.edits // 5)):
+            version += 1
+            new = "xettings_" if i % 2 == 0 else "settings_"
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=target, character=col),
+                                      end=types.Position(line=target, character=col + len(new))),
+                    text=new)]))
+            await asyncio.sleep(DEBOUNCE_MS / 1000)
+            while version not in published:
+                busy_times.append(await complete(small.as_uri(), 3, '    return await store.load("key_0', ""))
+        if len(busy_times) < 2:
+            busy_times.extend(busy_times or [0.0])
+
         # The big file: an unfinished call appended at its end.
         big_times = []
         base = '    return await store.load("key_0'
@@ -222,6 +245,7 @@ async def run(args: argparse.Namespace) -> None:
         print(row("edit -> diagnostics (3,000 lines, - debounce)", latencies, 150))
         print(row("completion, 100k keys, small file", small_times, 20))
         print(row("completion, 100k keys, 3,000-line file", big_times, 20))
+        print(row("completion while the 3,000-line file lints", busy_times, 20))
         print(f"\ndiagnostics p50 / engine median: {pct(latencies, 0.5) / statistics.median(engine):.2f}x "
               "(the server adds little; the engine's parse of the whole file dominates)")
     finally:

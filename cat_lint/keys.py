@@ -10,7 +10,9 @@ to the keys found in the project's database.  Scopes follow ``KeyUse``:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from cat_lint.findings import KeyUse
@@ -19,6 +21,8 @@ from cat_lint.findings import KeyUse
 CAT_OWNED_KEYS = frozenset({"active_plugins", "installation_info"})
 CAT_OWNED_PREFIXES = ("settings_",)
 MAX_KEY_LENGTH = 1024  # key VARCHAR(1024) in both tables
+_SUGGEST_CUTOFF = 0.75
+_MIN_LENGTH_RATIO = _SUGGEST_CUTOFF / (2 - _SUGGEST_CUTOFF)  # 0.6: shorter candidates cannot reach the cutoff
 
 
 def is_cat_owned(key: str) -> bool:
@@ -32,9 +36,47 @@ class DatabaseKeys:
     store: frozenset[str] = frozenset()
     user: frozenset[str] = frozenset()
     location: str = ""
+    # Derived, per instance: the keys bucketed by length, and answers already given.
+    _buckets: dict[str, dict[int, list[str]]] = field(default_factory=dict, compare=False, repr=False)
+    _closest: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def keys(self, scope: str) -> frozenset[str]:
         return self.store if scope == "store" else self.user
+
+    def closest(self, key: str, scope: str) -> str | None:
+        """The database key closest to ``key`` (difflib, cutoff 0.75), remembered.
+
+        A database can hold 100,000 keys, and comparing a key with all of
+        them takes a second or two; the keys never change for one instance,
+        so each unknown key is searched once.  Only lengths that can reach
+        the cutoff are searched (see :func:`closest_match`).
+        """
+        memo = (scope, key)
+        if memo not in self._closest:
+            buckets = self._buckets.get(scope)
+            if buckets is None:
+                buckets = self._buckets[scope] = _by_length(self.keys(scope))
+            self._closest[memo] = closest_match(key, buckets)
+        return self._closest[memo]
+
+
+def _by_length(names: Iterable[str]) -> dict[int, list[str]]:
+    buckets: dict[int, list[str]] = defaultdict(list)
+    for name in sorted(names):
+        buckets[len(name)].append(name)
+    return dict(buckets)
+
+
+def closest_match(key: str, buckets: dict[int, list[str]]) -> str | None:
+    """The best "did you mean" candidate among names bucketed by length.
+
+    difflib's ratio is ``2 * matches / (len(a) + len(b))``, so a candidate can
+    reach the cutoff only if its length is within [0.6, 1/0.6] times the key's.
+    """
+    low, high = int(len(key) * _MIN_LENGTH_RATIO), int(len(key) / _MIN_LENGTH_RATIO) + 1
+    candidates = [c for n in range(low, high + 1) for c in buckets.get(n, ()) if c != key]
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=_SUGGEST_CUTOFF)
+    return close[0] if close else None
 
 
 def load_database_keys(settings) -> DatabaseKeys | None:
@@ -56,10 +98,8 @@ def load_database_keys(settings) -> DatabaseKeys | None:
                 user=frozenset(k.key for k in reader.user_keys()),
                 location=location.describe(),
             )
-    except (DatabaseUnavailable, ValueError, OSError):
-        return None
-    except Exception:  # sqlite3 errors, an odd URL: the linter still runs without the database
-        return None
+    except (DatabaseUnavailable, ValueError, OSError, sqlite3.Error):
+        return None  # the linter still runs, on the code alone
 
 
 class KeyIndex:
@@ -126,11 +166,9 @@ class KeyIndex:
 
     def suggest(self, key: str, scope: str) -> str | None:
         """The closest saved key (in code or in the database), for "did you mean"."""
-        candidates = set(self._written_counts().get(scope, {}))
-        if self.db_keys is not None:
-            candidates |= self.db_keys.keys(scope)
-        candidates.discard(key)
-        if not candidates:
-            return None
-        close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.75)
-        return close[0] if close else None
+        in_code = closest_match(key, _by_length(self._written_counts().get(scope, {})))
+        in_db = self.db_keys.closest(key, scope) if self.db_keys is not None else None
+        if in_code is None or in_db is None:
+            return in_code or in_db
+        ratio = lambda other: difflib.SequenceMatcher(None, key, other).ratio()  # noqa: E731
+        return max((in_code, in_db), key=lambda c: (ratio(c), c))

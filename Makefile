@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "Python 3.10 or newer is required"; exit 2; }
@@ -13,7 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	touch $(STAMP)
 
+# The example project has plugins with each mistake on purpose: show the findings, then run it.
 demo: $(STAMP)
+	@echo "== cat-lint examples/plugins =========================================="
+	$(BIN)/cat-lint --exit-zero --output-format concise examples/plugins
 	$(BIN)/python examples/demo.py
 
 test: $(STAMP)
@@ -24,9 +27,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/lint.py
 	$(BIN)/python bench/lsp.py
-
-lint: $(STAMP)
-	$(BIN)/cat-lint examples/plugins
 
 clean:
 	rm -rf $(VENV) .pytest_cache .cat-lint-cache examples/data

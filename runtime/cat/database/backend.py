@@ -13,6 +13,9 @@ queues are that loop's.  :mod:`cat.database` keeps one per loop.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import copy
+import inspect
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -20,9 +23,26 @@ from typing import Any, Callable
 
 from cat.database.location import DatabaseLocation
 
-__all__ = ["Backend", "UpdateFn"]
+__all__ = ["Backend", "UpdateFn", "apply_update"]
 
 UpdateFn = Callable[[Any], Any]
+
+
+def apply_update(found: bool, old: Any, fn: UpdateFn, default: Any, ctx: contextvars.Context) -> Any:
+    """The new value of an ``update``: ``fn`` applied to the stored value, or to the default.
+
+    Every backend runs this inside its write transaction.  The default is
+    deep-copied each time, so a function that mutates its argument never
+    edits the caller's default; ``fn`` runs in the caller's context
+    (``ctx``), so ``user`` inside it is the caller.  An async function is
+    refused: its coroutine would run after the transaction had committed.
+    """
+    new = ctx.run(fn, old if found else copy.deepcopy(default))
+    if inspect.isawaitable(new):
+        if inspect.iscoroutine(new):
+            new.close()
+        raise TypeError("update() takes a plain function, but it returned an awaitable; do not pass an async function")
+    return new
 
 
 class Backend(ABC):

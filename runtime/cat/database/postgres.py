@@ -24,15 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import copy
 import hashlib
-import inspect
 import threading
 import uuid
 from typing import Any
 
 from cat import values
-from cat.database.backend import Backend, UpdateFn
+from cat.database.backend import Backend, UpdateFn, apply_update
 from cat.database.location import DatabaseLocation
 from cat.database.schema import GLOBAL_TABLE, USER_TABLE
 from cat.errors import DatabaseOpenError, StoreClosedError
@@ -237,14 +235,7 @@ class PostgresBackend(Backend):
         ctx = contextvars.copy_context()
 
         async def modify(conn: Any) -> Any:
-            found, old = await _fetch(conn, uid, key)
-            if not found:
-                old = copy.deepcopy(default)
-            new = ctx.run(fn, old)
-            if inspect.isawaitable(new):
-                if inspect.iscoroutine(new):
-                    new.close()
-                raise TypeError("update() takes a plain function, but it returned an awaitable; do not pass an async function")
+            new = apply_update(*await _fetch(conn, uid, key), fn, default, ctx)
             await _store(conn, uid, key, _text(values.encode(new)))
             return new
 

@@ -84,8 +84,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import copy
-import inspect
 import os
 import sqlite3
 import threading
@@ -98,7 +96,7 @@ from typing import Any, Callable, Sequence
 import aiosqlite
 
 from cat import values
-from cat.database.backend import Backend, UpdateFn
+from cat.database.backend import Backend, UpdateFn, apply_update
 from cat.database.location import DatabaseLocation
 from cat.database.schema import GLOBAL_TABLE, SQLITE_SCHEMA, USER_TABLE, encode_user_id
 from cat.errors import DatabaseOpenError, StoreClosedError
@@ -177,15 +175,7 @@ def _op_nothing(db: sqlite3.Connection) -> None:
 
 
 def _op_update(db: sqlite3.Connection, uid: Any, key: str, fn: UpdateFn, default: Any, ctx: contextvars.Context) -> Any:
-    found, old = _op_get(db, uid, key)
-    if not found:
-        # a fresh copy each time, so a function that mutates its argument never edits the caller's default
-        old = copy.deepcopy(default)
-    new = ctx.run(fn, old)
-    if inspect.isawaitable(new):
-        if inspect.iscoroutine(new):
-            new.close()
-        raise TypeError("update() takes a plain function, but it returned an awaitable; do not pass an async function")
+    new = apply_update(*_op_get(db, uid, key), fn, default, ctx)
     _op_put(db, uid, key, values.encode(new))
     return new
 

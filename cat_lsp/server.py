@@ -330,9 +330,17 @@ class Checker:
         return await loop.run_in_executor(fallback, _check_text, (key, text), settings)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the worker now: exiting must not wait for a long parse nobody will read."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            try:
+                process.terminate()
+            except Exception:
+                pass
 
 
 def _import_engine() -> None:

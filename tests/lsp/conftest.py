@@ -23,6 +23,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 ROOT = Path(__file__).resolve().parents[2]
+TEST_LIMIT = 240  # seconds
 
 PLUGIN = '''\
 from cat import hook, store, user
@@ -46,11 +47,30 @@ async def client(lsp_client: LanguageClient):
         registrations.extend(params.registrations)
 
     lsp_client.registrations = registrations  # type: ignore[attr-defined]
+
+    async def watchdog() -> None:
+        """No test may hang the suite: after TEST_LIMIT seconds the test itself is cancelled."""
+        await asyncio.sleep(TEST_LIMIT)
+        for task in asyncio.all_tasks():
+            name = getattr(task.get_coro(), "__qualname__", "")
+            if name.startswith("test_"):
+                task.cancel()
+
+    guard = asyncio.ensure_future(watchdog())
     yield
+    guard.cancel()
     try:
         await asyncio.wait_for(lsp_client.shutdown_session(), 10)
-    except Exception:
+    except (Exception, asyncio.CancelledError):
         pass
+    # A server that did not exit (never initialised, or stuck) is killed, so teardown cannot hang.
+    server = getattr(lsp_client, "_server", None)
+    if server is not None and server.returncode is None:
+        try:
+            await asyncio.wait_for(server.wait(), 5)
+        except asyncio.TimeoutError:
+            server.kill()
+            await server.wait()
 
 
 @pytest.fixture
@@ -121,14 +141,14 @@ def pull_capabilities() -> types.ClientCapabilities:
 async def start(client: LanguageClient, folder: Path, caps: types.ClientCapabilities | None = None, **options: Any) -> types.InitializeResult:
     options.setdefault("debounce", 20)
     options.setdefault("databasePollInterval", 0.2)
-    return await client.initialize_session(
-        types.InitializeParams(
-            capabilities=caps or push_capabilities(),
-            root_uri=folder.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)],
-            initialization_options=options,
-        )
+    params = types.InitializeParams(
+        capabilities=caps or push_capabilities(),
+        root_uri=folder.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)],
+        initialization_options=options,
     )
+    # A server that never answers must fail the test, not hang the suite.
+    return await asyncio.wait_for(client.initialize_session(params), 60)
 
 
 def open_doc(client: LanguageClient, path: Path, text: str | None = None, version: int = 1) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -138,7 +139,7 @@ async def test_a_big_workspace_is_indexed_in_worker_processes(client: LanguageCl
 
 async def test_a_file_outside_any_workspace_folder(client: LanguageClient, tmp_path: Path):
     """Single-file mode (no root, no folders): the file's own project, never scanned, still linted."""
-    await client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=None))
+    await asyncio.wait_for(client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=None)), 60)
     loose = tmp_path / "loose.py"
     text = "from cat import store\n\nasync def f():\n    return await store.load('alone')\n"
     loose.write_text(text, encoding="utf-8")

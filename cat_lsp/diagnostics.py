@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -296,11 +295,3 @@ class DiagnosticsScheduler:
 
 def written_signature(doc: DocumentResult) -> frozenset[tuple[str, str]]:
     return frozenset((u.scope, u.key) for u in doc.result.key_uses if u.writes)
-
-
-def document_path(uri: str) -> Path | None:
-    from cat_lsp.workspace import iter_paths
-
-    for path in iter_paths([uri]):
-        return path
-    return None

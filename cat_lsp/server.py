@@ -41,7 +41,6 @@ DEFAULT_POLL_SECONDS = 1.0
 # Lint waits at most this long for the first scan of a folder (so that CAT006
 # does not flash "never written" for keys saved in files not yet indexed).
 SCAN_WAIT_SECONDS = 10.0
-FIX_ALL_KIND = "source.fixAll.cat-lint"
 WATCHED = ("**/*.py", "**/pyproject.toml", "**/config.py")
 
 
@@ -431,7 +430,7 @@ def create_server() -> CatLanguageServer:
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, FIX_ALL_KIND],
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, code_actions.FIX_ALL_KIND],
             resolve_provider=False,
         ),
     )

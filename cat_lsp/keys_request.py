@@ -43,7 +43,7 @@ def _project(ls: CatLanguageServer, params: Any) -> Project | None:
 
 
 def _list_sync(ls: CatLanguageServer, project: Project) -> dict[str, Any]:
-    snapshot = project.snapshot()
+    snapshot = project.snapshot(force_check=True)  # an explicit refresh: look now, not at most 50 ms ago
     out: list[dict[str, Any]] = []
     for scope, code_scope in (("global", "store"), ("user", "user")):
         stored = snapshot.keys(code_scope)

@@ -114,13 +114,13 @@ class Project:
             return changed
 
     # -- database ---------------------------------------------------------
-    def snapshot(self, wait: bool = True) -> Snapshot:
+    def snapshot(self, wait: bool = True, force_check: bool = False) -> Snapshot:
         """The database's keys now; refreshes the index's copy when they changed.
 
         ``wait=False``: answer from the previous snapshot rather than wait
         for a re-read another thread is doing (interactive requests).
         """
-        snap = self.database.snapshot(wait=wait)
+        snap = self.database.snapshot(force_check=force_check, wait=wait)
         if snap.generation != self._db_generation:
             with self.lock:
                 if snap.generation != self._db_generation:

@@ -219,10 +219,10 @@ class ProjectDatabase:
         location = self._resolve()
         self._identity = self._file_identity()
         self._generation += 1
-        self._stale = False
         if location is None or (location.is_sqlite and location.path is not None and not location.path.is_file()):
             self._close()
             self._snapshot = Snapshot(reason=f"no database at {self.describe()}", generation=self._generation)
+            self._stale = False
             return
         reader = self._ensure_reader()
         assert reader is not None
@@ -231,6 +231,7 @@ class ProjectDatabase:
         user_keys = {k.key: k for k in reader.user_keys()}
         self._data_version = version
         self._snapshot = Snapshot(global_keys, user_keys, None, self._generation)
+        self._stale = False  # only now: until the first snapshot exists, readers wait for it
         log.info("read %d global and %d per-user keys from %s (data_version %s, file %s)",
                  len(global_keys), len(user_keys), self.describe(), version, self._identity)
 

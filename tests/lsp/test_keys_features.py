@@ -82,19 +82,23 @@ async def test_keys_saved_in_code_and_keys_written_after_start(client: LanguageC
     pos = types.Position(line=1, character=len('store.load("'))
     async def labels():
         return _labels(await _complete(client, uri, pos))
-    # The workspace scan runs in the background; wait for it.
-    for _ in range(200):
-        if "from_code" in await labels():
-            break
-        await asyncio.sleep(0.05)
+
+    async def eventually(predicate) -> list[str]:
+        """Completion answers from the last snapshot while a re-read is under way: poll briefly."""
+        for _ in range(100):
+            found = await labels()
+            if predicate(found):
+                return found
+            await asyncio.sleep(0.05)
+        return await labels()
+
     assert await labels() == ["counter", "from_code"]  # both saved by the workspace's code
     assert not (project / "data").exists(), "the server must never create the database"
 
     write_keys(project, global_keys={"late_key": {"a": 1}})
-    found = await labels()
-    assert found == ["counter", "from_code", "late_key"]
+    assert await eventually(lambda f: "late_key" in f) == ["counter", "from_code", "late_key"]
     write_keys(project, global_keys={"later_still": True})
-    assert "later_still" in await labels()
+    assert "later_still" in await eventually(lambda f: "later_still" in f)
 
 
 async def test_hover_definition_references(client: LanguageClient, project: Path):

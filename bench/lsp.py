@@ -91,11 +91,11 @@ def pct(samples: list[float], q: float) -> float:
 
 def row(name: str, samples: list[float], target: float | None) -> str:
     p50, p95 = pct(samples, 0.5) * 1000, pct(samples, 0.95) * 1000
-    name = name if len(name) <= 44 else name[:43] + "…"
+    name = name if len(name) <= 50 else name[:49] + "…"
     verdict = ""
     if target is not None:
         verdict = f"target p95 < {target:.0f} ms: {'met' if p95 < target else 'MISSED'} ({p95 / target:.2f}x the target)"
-    return f"{name:<44} n={len(samples):>4}  p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  {verdict}"
+    return f"{name:<50} n={len(samples):>4}  p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  {verdict}"
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -241,13 +241,13 @@ async def run(args: argparse.Namespace) -> None:
         await client.stop()
 
         print()
-        print(f"{'command line: cat-lint --no-cache on plugin.py':<44} n={len(cli):>4}  median {statistics.median(cli) * 1000:8.1f} ms (whole process)")
-        print(f"{'engine alone (check_source + check_project)':<44} n={len(engine):>4}  median {statistics.median(engine) * 1000:8.1f} ms")
+        print(f"{'command line: cat-lint --no-cache on plugin.py':<50} n={len(cli):>4}  median {statistics.median(cli) * 1000:8.1f} ms (whole process)")
+        print(f"{'engine alone (check_source + check_project)':<50} n={len(engine):>4}  median {statistics.median(engine) * 1000:8.1f} ms")
         lines_label, keys_label = f"{args.lines:,} lines", f"{args.keys:,} keys"
         print(row(f"edit -> diagnostics ({lines_label}, - debounce)", latencies, 150))
         print(row(f"completion, {keys_label}, small file", small_times, 20))
-        print(row(f"completion, {keys_label}, {lines_label} file", big_times, 20))
-        print(row(f"completion while the {lines_label} file lints", busy_times, 20))
+        print(row(f"completion, {keys_label}, {lines_label}", big_times, 20))
+        print(row(f"completion while {lines_label} lint", busy_times, 20))
         print(f"\ndiagnostics p50 / engine median: {pct(latencies, 0.5) / statistics.median(engine):.2f}x "
               "(the server adds little; the engine's parse of the whole file dominates)")
     finally:

@@ -12,7 +12,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from conftest import codes, diagnostics_where, open_doc, start, write_keys
+from lsp_support import codes, diagnostics_where, open_doc, start, write_keys
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from conftest import (
+from lsp_support import (
     PLUGIN,
     cli_findings,
     codes,
@@ -148,7 +148,7 @@ async def test_garbage_and_huge_documents_keep_the_server_alive(client: Language
 
 
 async def test_utf8_positions_when_the_client_offers_them(client: LanguageClient, project: Path):
-    from conftest import push_capabilities
+    from lsp_support import push_capabilities
 
     caps = push_capabilities()
     caps.general = types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf8])

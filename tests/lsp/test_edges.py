@@ -9,7 +9,7 @@ from cat_lsp.code_actions import minimal_edit, noqa_edit
 from cat_lsp.completion import quoted, reduced_source
 from cat_lsp.positions import UTF8, UTF16, UTF32, LineIndex
 
-from conftest import apply_edits
+from lsp_support import apply_edits
 
 
 def test_columns_in_every_encoding_round_trip():

@@ -9,7 +9,7 @@ from pytest_lsp import LanguageClient
 
 import asyncio
 
-from conftest import apply_edits, codes, diagnostics_where, open_doc, position_of, replace_all, start, write_keys
+from lsp_support import apply_edits, codes, diagnostics_where, open_doc, position_of, replace_all, start, write_keys
 
 TYPING = 'from cat import store as s, user\n\nasync def f():\n    await s.load("th'
 TYPING_USER = "from cat import store, user as u\n\nasync def f():\n    await u.exists('"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_keys
+from lsp_support import write_keys
 
 pytestmark = pytest.mark.slow
 

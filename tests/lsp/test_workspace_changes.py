@@ -13,7 +13,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from conftest import codes, diagnostics_where, open_doc, start, wait_for
+from lsp_support import codes, diagnostics_where, open_doc, start, wait_for
 
 
 def _changed(client: LanguageClient, path: Path, kind: types.FileChangeType) -> None:

@@ -18,6 +18,8 @@ on any disagreement the whole module is generated instead.
 from __future__ import annotations
 
 import ast
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Optional
 
@@ -115,8 +117,41 @@ def _unit_lines(units: list[cst.CSTNode], tree: ast.Module) -> list[int | None] 
     return lines if j == len(statements) else None
 
 
+# Generated text and node ranges of statements, relative to the statement's start, for
+# modules assembled from memoised chunks (cat_lint.incremental): their unchanged
+# statements are the same node objects from one lint to the next.  Keyed by id(statement);
+# each entry holds the statement itself, so an id is never mistaken for a newer node's.
+MAX_MEMO_STATEMENTS = 20_000
+_memo: OrderedDict[int, tuple] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memo_get(unit: cst.CSTNode, context: tuple) -> tuple | None:
+    with _memo_lock:
+        entry = _memo.get(id(unit))
+        if entry is None or entry[0] is not unit or entry[1] != context:
+            return None
+        _memo.move_to_end(id(unit))
+        return entry
+
+
+def _memo_put(unit: cst.CSTNode, context: tuple, text: str, ranges: dict, outer: dict) -> None:
+    with _memo_lock:
+        _memo[id(unit)] = (unit, context, text, ranges, outer)
+        _memo.move_to_end(id(unit))
+        while len(_memo) > MAX_MEMO_STATEMENTS:
+            _memo.popitem(last=False)
+
+
 class Positions:
-    """Spans of selected nodes of one module."""
+    """Spans of selected nodes of one module.
+
+    With ``memo`` (a module whose unchanged statements are reused between
+    lints), each statement's generated text and ranges are remembered
+    relative to its start, and reused while they hold every node asked for.
+    """
+
+    _memo = False
 
     def __init__(
         self,
@@ -127,7 +162,9 @@ class Positions:
         units: list[cst.CSTNode] | None = None,
         tops: dict[int, int] | None = None,
         tree: ast.Module | None = None,
+        memo: bool = False,
     ) -> None:
+        self._memo = memo
         nodes, outer = list(nodes), list(outer)
         wanted = {id(n) for n in nodes}
         outer_ids = {id(n) for n in outer}
@@ -151,6 +188,7 @@ class Positions:
         if first_lines is None:
             return False
         everything = wanted | outer_ids
+        by_unit: dict[int, set[int]] | None = None  # statement index -> the nodes asked for in it
         for index in sorted(indexes):
             unit, line = units[index], first_lines[index]
             if line is None:
@@ -167,15 +205,49 @@ class Positions:
             for empty_line in leading:
                 empty_line._codegen(measure)
             start = line_start - measure.offset
+            if start < 0:
+                return False
+            if self._memo:
+                if by_unit is None:
+                    by_unit = {}
+                    for i in everything:
+                        by_unit.setdefault(tops[i], set()).add(i)
+                mine = by_unit[index]
+                if not self._from_memo(module, source, unit, indent, start, mine & wanted, mine & outer_ids):
+                    return False
+                continue
             state = _CountingState(module, everything, outer_ids, keep_text=True)
             state.indent_tokens = [indent] if indent else []
             state.offset = start
             unit._codegen(state)
             text = "".join(state.tokens)
-            if start < 0 or not source.startswith(text.rstrip("\r\n"), start):
+            if not source.startswith(text.rstrip("\r\n"), start):
                 return False
             self._ranges.update(state.ranges)
             self._outer.update(state.outer)
+        return True
+
+    def _from_memo(self, module, source, unit, indent, start, need: set[int], need_outer: set[int]) -> bool:
+        """One statement's ranges, generated at offset 0 and remembered, shifted to ``start``."""
+        context = (indent, module.default_indent, module.default_newline)
+        entry = _memo_get(unit, context)
+        if entry is None or not need <= entry[3].keys() or not need_outer <= entry[4].keys():
+            if entry is not None:  # keep what earlier lints asked for too
+                need |= entry[3].keys()
+                need_outer |= entry[4].keys()
+            state = _CountingState(module, need | need_outer, need_outer, keep_text=True)
+            state.indent_tokens = [indent] if indent else []
+            unit._codegen(state)
+            entry = (unit, context, "".join(state.tokens).rstrip("\r\n"), state.ranges, state.outer)
+            _memo_put(unit, *entry[1:])
+        if not source.startswith(entry[2], start):
+            return False
+        for i in need:
+            a, b = entry[3][i]
+            self._ranges[i] = (a + start, b + start)
+        for i in need_outer:
+            a, b = entry[4][i]
+            self._outer[i] = (a + start, b + start)
         return True
 
     def _span(self, pair: tuple[int, int]) -> Span:

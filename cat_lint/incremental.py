@@ -1,0 +1,292 @@
+"""Re-parsing an edited document statement by statement.
+
+libcst's parse of a whole file is most of the engine's cost (about half a
+second for 3,000 lines), and the language server re-lints a document on
+every pause in typing although only one statement changed.  So a file the
+engine has seen before is cut into chunks, one per top-level statement,
+each chunk is parsed alone and memoised by its text, and the chunks'
+statements are assembled into one ``libcst.Module``: after an edit only
+the edited statement is parsed again.
+
+Cutting: Python's own AST (which the engine compiles anyway, as a guard
+before libcst's parser) gives the line range of each top-level statement,
+decorators included; statements sharing a line stay in one chunk.  A chunk
+runs from its statement's first line to the line before the next
+statement, so the comments and blank lines after a statement stay with it.
+That is where libcst gives an indented block's trailing comments (its
+``footer``); parsed alone, the rest of those lines become the chunk's
+module footer, which assembly moves in front of the next statement (its
+``leading_lines``), where a full parse puts them.  The first chunk starts
+at line 1: its module header is the file's.
+
+Trust: the assembled module's code is checked against the source on every
+call, from the generated code of each of its statements (memoised per
+statement node, which is immutable), and anything unusual (form feeds,
+mixed or old Mac newlines, a byte order mark, tab indentation, a chunk
+whose indentation default differs from the file's, a chunk libcst rejects)
+returns ``None`` so that the caller parses the whole file as before.
+
+The memo is a bounded LRU living in the process that runs
+``check_source`` (also the language server's worker process).  Chunks are
+keyed by their text and by how many identical chunks precede them in the
+file, so one module never holds the same node object twice (the engine
+keys its per-run tables by node identity).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import threading
+from collections import OrderedDict
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+# Bound on the memo: the total characters of the chunks kept (a 3,000-line
+# plugin is about 100,000); their trees take some hundred times that in memory.
+MAX_CACHED_CHARS = 600_000
+# Paths seen recently: only a document linted before takes the incremental
+# path (a one-shot command line lint would only pay for filling the memo).
+MAX_RECENT_PATHS = 64
+
+_TAB_INDENT = re.compile(r"^[ ]*\t", re.M)
+
+
+class _Chunk:
+    """One parsed chunk and what assembly needs from it, computed once."""
+
+    __slots__ = ("text", "module", "statements", "carry", "has_indent", "codes", "carry_code", "adjusted")
+
+    def __init__(self, text: str, module: cst.Module, last: bool) -> None:
+        self.text = text
+        self.module = module
+        if last:
+            self.statements, self.carry = tuple(module.body), ()
+        else:
+            # Parsed with a sentinel statement after it: the lines libcst gives the next statement are its.
+            *statements, sentinel = module.body
+            if not _is_sentinel(sentinel) or module.footer:
+                raise ValueError("the sentinel statement did not parse as itself")
+            self.statements, self.carry = tuple(statements), tuple(sentinel.leading_lines)
+        self.has_indent = any(_has_block(stmt) for stmt in self.statements)
+        self.codes: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.carry_code: dict[str, str] = {}
+        # (the previous chunk's carried lines, indent, newline) -> (first statement with them in front, its code)
+        self.adjusted: tuple[tuple[str, str, str], cst.BaseStatement, str] | None = None
+
+
+SENTINEL = "pass"
+
+
+def _is_sentinel(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Pass)
+        and stmt.trailing_whitespace.comment is None
+    )
+
+
+def _has_block(stmt: cst.CSTNode) -> bool:
+    """Whether a top-level statement holds an indented block (libcst's default indent comes from the first)."""
+    suites = [getattr(stmt, "body", None)]
+    orelse = getattr(stmt, "orelse", None)
+    while orelse is not None:
+        suites.append(getattr(orelse, "body", None))
+        orelse = getattr(orelse, "orelse", None)
+    for handler in getattr(stmt, "handlers", ()) or ():
+        suites.append(handler.body)
+    final = getattr(stmt, "finalbody", None)
+    if final is not None:
+        suites.append(final.body)
+    for case in getattr(stmt, "cases", ()) or ():
+        suites.append(case.body)
+    return any(isinstance(suite, cst.IndentedBlock) for suite in suites)
+
+
+def _codegen(nodes, indent: str, newline: str) -> list[str]:
+    """Each node's code at the top level of a module with these defaults."""
+    out = []
+    for node in nodes:
+        state = CodegenState(default_indent=indent, default_newline=newline)
+        node._codegen(state)
+        out.append("".join(state.tokens))
+    return out
+
+
+class ChunkMemo:
+    """The LRU of parsed chunks, bounded by their total size; safe to share between threads."""
+
+    def __init__(self, max_chars: int = MAX_CACHED_CHARS) -> None:
+        self.max_chars = max_chars
+        self._items: OrderedDict[tuple[str, int, bool], _Chunk] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+        self.parsed = 0  # chunks parsed (not found in the memo): for tests and measurements
+
+    def get(self, text: str, occurrence: int, last: bool, newline: str) -> _Chunk:
+        key = (text, occurrence, last)
+        with self._lock:
+            chunk = self._items.get(key)
+            if chunk is not None:
+                self._items.move_to_end(key)
+                return chunk
+        # A chunk inside the file is parsed with a statement after it, as it is in the file: at the
+        # end of a file libcst attributes trailing comments differently (and loses blank lines
+        # before a dedented comment).  May raise: the caller falls back.
+        parsed = cst.parse_module(text if last else text + SENTINEL + newline)
+        chunk = _Chunk(text, parsed, last)
+        with self._lock:
+            self.parsed += 1
+            if key not in self._items:
+                self._items[key] = chunk
+                self._chars += len(text)
+                while self._chars > self.max_chars and len(self._items) > 1:
+                    (old_text, _, _), _old = self._items.popitem(last=False)
+                    self._chars -= len(old_text)
+        return chunk
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+MEMO = ChunkMemo()
+_recent: OrderedDict[str, None] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def seen_before(path: str) -> bool:
+    """Whether ``path`` was linted recently in this process (and remember it now)."""
+    with _recent_lock:
+        seen = path in _recent
+        _recent[path] = None
+        _recent.move_to_end(path)
+        while len(_recent) > MAX_RECENT_PATHS:
+            _recent.popitem(last=False)
+        return seen
+
+
+def _newline_of(source: str) -> str | None:
+    """The file's newline when it uses one kind only, else None."""
+    if "\r" not in source:
+        return "\n"
+    crlf = source.count("\r\n")
+    if crlf == source.count("\r") == source.count("\n"):
+        return "\r\n"
+    return None
+
+
+def chunk_lines(tree: ast.Module) -> list[int]:
+    """The first line of each chunk: each top-level statement's (decorators included), merged when they share a line."""
+    starts: list[int] = []
+    end = 0
+    for stmt in tree.body:
+        decorators = getattr(stmt, "decorator_list", None)
+        first = min(stmt.lineno, *(d.lineno for d in decorators)) if decorators else stmt.lineno
+        last = stmt.end_lineno or stmt.lineno
+        if starts and first <= end:
+            end = max(end, last)
+            continue
+        starts.append(first)
+        end = last
+    if starts:
+        starts[0] = 1  # the module header goes with the first statement
+    return starts
+
+
+def parse_incremental(source: str, tree: ast.Module | None, memo: ChunkMemo = MEMO) -> cst.Module | None:
+    """The module libcst would parse from ``source``, from memoised chunks; ``None`` when this does not apply."""
+    if tree is None or not tree.body or "\f" in source or source.startswith("\ufeff"):
+        return None
+    newline = _newline_of(source)
+    if newline is None or _TAB_INDENT.search(source):
+        return None
+    starts = chunk_lines(tree)
+    offsets = [0]
+    at = source.find("\n")
+    while at >= 0:
+        offsets.append(at + 1)
+        at = source.find("\n", at + 1)
+    if starts[-1] > len(offsets):
+        return None
+    bounds = [offsets[line - 1] for line in starts] + [len(source)]
+    seen: dict[str, int] = {}
+    chunks: list[_Chunk] = []
+    last = len(starts) - 1
+    try:
+        for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+            text = source[a:b]
+            occurrence = seen.get(text, 0)
+            seen[text] = occurrence + 1
+            chunks.append(memo.get(text, occurrence, i == last, newline))
+    except Exception:  # libcst rejects a chunk (or crashes on it): the whole file decides
+        return None
+    return _assemble(source, chunks, newline)
+
+
+def _assemble(source: str, chunks: list[_Chunk], newline: str) -> cst.Module | None:
+    indent = next((c.module.default_indent for c in chunks if c.has_indent), "    ")
+    body: list[cst.BaseStatement] = []
+    first = chunks[0].module
+    pieces: list[str] = _codegen(first.header, indent, newline)
+    carried: tuple[cst.EmptyLine, ...] = ()
+    carried_code = ""
+    for i, chunk in enumerate(chunks):
+        module = chunk.module
+        if module.default_newline != newline or (chunk.has_indent and module.default_indent != indent):
+            return None  # libcst would have parsed these lines differently inside the whole file
+        if not chunk.statements or (i and module.header):
+            return None
+        codes = chunk.codes.get((indent, newline))
+        if codes is None:
+            codes = chunk.codes[(indent, newline)] = tuple(_codegen(chunk.statements, indent, newline))
+        statements = list(chunk.statements)
+        if carried:
+            key = (carried_code, indent, newline)
+            if chunk.adjusted is None or chunk.adjusted[0] != key:
+                head = statements[0]
+                moved = head.with_changes(leading_lines=(*carried, *head.leading_lines))
+                chunk.adjusted = (key, moved, _codegen([moved], indent, newline)[0])
+            statements[0] = chunk.adjusted[1]
+            codes = (chunk.adjusted[2], *codes[1:])
+        body.extend(statements)
+        pieces.extend(codes)
+        carried = chunk.carry
+        if carried:
+            carried_code = chunk.carry_code.get(newline)
+            if carried_code is None:
+                carried_code = chunk.carry_code[newline] = "".join(_codegen(carried, indent, newline))
+    last = chunks[-1].module
+    if last.has_trailing_newline:
+        pieces.extend(_codegen(last.footer, indent, newline))
+    else:
+        # Module's codegen drops the final token (a newline) of a file that does not end with one:
+        # generate the last chunk's statements and footer together, as it does.
+        count = len(chunks[-1].statements)
+        del pieces[len(pieces) - count:]
+        tail = CodegenState(default_indent=indent, default_newline=newline)
+        for node in (*body[len(body) - count:], *last.footer):
+            node._codegen(tail)
+        tail.pop_trailing_newline()
+        pieces.append("".join(tail.tokens))
+    return _module(first, body, last, indent, newline, source, pieces)
+
+
+def _module(first, body, last, indent, newline, source, pieces) -> cst.Module | None:
+    if "".join(pieces) != source:
+        return None
+    return cst.Module(
+        body=body,
+        header=first.header,
+        footer=last.footer,
+        encoding=first.encoding,
+        default_indent=indent,
+        default_newline=newline,
+        has_trailing_newline=last.has_trailing_newline,
+    )

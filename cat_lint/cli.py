@@ -207,7 +207,7 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
 
             where = _cat_dir(common_folder(paths), loaded.root)
             try:
-                described = resolve_database(None, None if os.environ.get("CAT_PROJECT_DIR") else where).describe()
+                described = resolve_database(discovered=where).describe()
             except ValueError as exc:
                 described = f"unusable ({exc})"
             sys.stderr.write(f"cat-lint: database: {described}\n")

@@ -91,7 +91,8 @@ def load_database_keys(settings) -> DatabaseKeys | None:
         from cat.database.inspect import DatabaseUnavailable, KeyReader
         from cat.database.location import resolve_database
 
-        location = resolve_database(settings.database, settings.project)
+        # The linter found its project from the linted paths: CAT_PROJECT_DIR still wins over it.
+        location = resolve_database(settings.database, discovered=settings.project)
         with KeyReader(location) as reader:
             return DatabaseKeys(
                 store=frozenset(k.key for k in reader.global_keys()),

@@ -225,15 +225,15 @@ def build_index(results: Iterable[FileResult], settings: Settings, db_keys=None)
 
 
 def database_keys(settings: Settings, cat_project: Path | None):
-    """The database's keys; without a configured URL, resolved from the Cat project folder.
+    """The database's keys, resolved from the Cat project folder the linted code belongs to.
 
-    ``CAT_PROJECT_DIR`` still wins, as it does for the runtime.
+    ``CAT_PROJECT_DIR`` still wins over that folder, as it does for the runtime.
     """
     from dataclasses import replace
 
     from cat_lint.keys import load_database_keys
 
-    if settings.database is None and cat_project is not None and not os.environ.get("CAT_PROJECT_DIR"):
+    if cat_project is not None:
         settings = replace(settings, project=str(cat_project))
     return load_database_keys(settings)
 

@@ -12,7 +12,9 @@ two overrides a host needs:
 4. ``sqlite:///data/core/core.db``.
 
 Relative SQLite paths are relative to the project folder: ``project`` when
-given, else ``CAT_PROJECT_DIR``, else the working directory.
+given (``cat.configure(project=...)``, ``cat-store --project``), else
+``CAT_PROJECT_DIR``, else ``discovered`` (the Cat project a tool found from
+the code it looks at, as the linter does), else the working directory.
 """
 
 from __future__ import annotations
@@ -93,10 +95,16 @@ def resolve_database(
     explicit: str | None = None,
     project: str | os.PathLike[str] | None = None,
     environ: dict[str, str] | None = None,
+    *,
+    discovered: str | os.PathLike[str] | None = None,
 ) -> DatabaseLocation:
-    """Resolve the database URL by the documented order of precedence."""
+    """Resolve the database URL by the documented order of precedence.
+
+    ``project`` is a folder the user named, so it beats ``CAT_PROJECT_DIR``;
+    ``discovered`` is one a tool guessed, so ``CAT_PROJECT_DIR`` beats it.
+    """
     env = os.environ if environ is None else environ
-    root = project_dir(project if project is not None else env.get("CAT_PROJECT_DIR") or None)
+    root = project_dir(project if project is not None else env.get("CAT_PROJECT_DIR") or discovered)
     if explicit:
         url, origin = explicit, "cat.configure(sql=...)"
     elif env.get("CAT_SQL"):

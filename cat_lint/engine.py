@@ -21,7 +21,7 @@ from typing import Iterable
 import libcst as cst
 
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
-from cat_lint.incremental import parse_incremental, seen_before
+from cat_lint.incremental import assemble, chunk_lines, remember, seen_before, starts_after_edit
 from cat_lint.keys import KeyIndex
 from cat_lint.noqa import is_suppressed, parse_noqa
 from cat_lint.positions import Positions
@@ -75,8 +75,9 @@ _TOO_DEEP = "the file does not parse: it nests too deeply"
 _LIMIT_ERRORS = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
 
 
-# ids of the modules assembled from memoised chunks that are being analysed right now
-_ASSEMBLED: set[int] = set()
+# The modules assembled from memoised chunks that are being analysed right now: id -> the first
+# lines of the file's AST statements, when the whole file was not compiled (positions need them).
+_ASSEMBLED: dict[int, list[int] | None] = {}
 
 
 def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Module | None, ast.Module | None, Finding | None]:
@@ -107,6 +108,15 @@ def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Modul
         line = source.count("\n", 0, at) + 1
         col = at - (source.rfind("\n", 0, at) + 1)
         return None, None, Finding("CAT000", "the file does not parse: it is not valid UTF-8 text", path, Span(line, col, line, col))
+    if incremental:
+        # The chunks an edit left alone keep their places: only the edited region is compiled.
+        starts = starts_after_edit(path, source)
+        if starts is not None:
+            module, firsts = assemble(source, starts)
+            if module is not None:
+                remember(path, source, starts)
+                _ASSEMBLED[id(module)] = firsts
+                return module, None, None
     tree = None
     try:
         tree = compile(source, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
@@ -117,10 +127,12 @@ def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Modul
             return None, None, _parse_error(source, path, None, f"the file does not parse: {exc.msg}")
     except (ValueError, UnicodeError):  # lone surrogates and the like: libcst decides
         pass
-    if incremental and tree is not None:
-        module = parse_incremental(source, tree)
+    starts = chunk_lines(tree) if tree is not None else None
+    remember(path, source, starts)
+    if incremental and starts:
+        module, _firsts = assemble(source, starts)
         if module is not None:
-            _ASSEMBLED.add(id(module))
+            _ASSEMBLED[id(module)] = None  # positions use the tree
             return module, tree, None
     try:
         return cst.parse_module(source), tree, None
@@ -208,18 +220,20 @@ def _check_source(source: str, path: str, settings: Settings) -> FileResult:
         result.findings.append(error)
         return result
     assembled = id(module) in _ASSEMBLED
+    firsts = _ASSEMBLED.get(id(module))
     try:
-        _analyse(module, tree, source, path, settings, result, assembled)
+        _analyse(module, tree, source, path, settings, result, assembled, firsts)
     except RecursionError:
         result.findings = [Finding("CAT000", "the file nests too deeply for cat-lint to check it", path, Span(1, 0, 1, 0))]
         result.key_uses = []
     finally:
-        _ASSEMBLED.discard(id(module))
+        _ASSEMBLED.pop(id(module), None)
     return result
 
 
 def _analyse(
-    module: cst.Module, tree: ast.Module | None, source: str, path: str, settings: Settings, result: FileResult, assembled: bool = False
+    module: cst.Module, tree: ast.Module | None, source: str, path: str, settings: Settings, result: FileResult, assembled: bool = False,
+    firsts: list[int] | None = None,
 ) -> None:
     facts = collect(module, source)
     if not facts.store_calls and not facts.user_refs:
@@ -238,7 +252,7 @@ def _analyse(
                 (outer if spec.kind == "replace_outer" else nodes).append(spec.node)
     if not nodes and not outer:
         return
-    positions = Positions(module, source, nodes, outer, facts.units, facts.tops, tree, memo=assembled)
+    positions = Positions(module, source, nodes, outer, facts.units, facts.tops, tree, memo=assembled, firsts=firsts)
     for report in reports:
         node = report.node
         span = positions.outer_span(node) if isinstance(node, cst.Tuple) and node.lpar else positions.span(node)

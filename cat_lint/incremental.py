@@ -36,6 +36,7 @@ keys its per-run tables by node identity).
 from __future__ import annotations
 
 import ast
+import bisect
 import gc
 import re
 import threading
@@ -43,6 +44,8 @@ from collections import OrderedDict
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
+
+from cat_lint.positions import statement_lines
 
 # Bound on the memo: the total characters of the chunks kept (a 3,000-line
 # plugin is about 100,000); their trees take some hundred times that in memory.
@@ -61,7 +64,7 @@ _TAB_INDENT = re.compile(r"^[ ]*\t", re.M)
 class _Chunk:
     """One parsed chunk and what assembly needs from it, computed once."""
 
-    __slots__ = ("text", "module", "statements", "carry", "has_indent", "codes", "carry_code", "adjusted")
+    __slots__ = ("text", "module", "statements", "carry", "has_indent", "codes", "carry_code", "adjusted", "firsts")
 
     def __init__(self, text: str, module: cst.Module, last: bool) -> None:
         self.text = text
@@ -79,6 +82,18 @@ class _Chunk:
         self.carry_code: dict[str, str] = {}
         # (the previous chunk's carried lines, indent, newline) -> (first statement with them in front, its code)
         self.adjusted: tuple[tuple[str, str, str], cst.BaseStatement, str] | None = None
+        self.firsts: list[int] | None = None  # first lines of its AST statements, from line 1 (see chunk_firsts)
+
+
+def chunk_firsts(chunk: _Chunk) -> list[int] | None:
+    """The first lines of a chunk's statements in Python's AST, compiled alone (positions need them)."""
+    if chunk.firsts is None:
+        try:
+            tree = compile(chunk.text, "<chunk>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            return None
+        chunk.firsts = statement_lines(tree.body)
+    return chunk.firsts
 
 
 SENTINEL = "pass"
@@ -162,19 +177,105 @@ class ChunkMemo:
 
 
 MEMO = ChunkMemo()
-_recent: OrderedDict[str, None] = OrderedDict()
-_recent_lock = threading.Lock()
+# path -> (source, first line of each chunk) of its last lint, for the paths seen recently
+_documents: OrderedDict[str, tuple[str, list[int]]] = OrderedDict()
+_documents_lock = threading.Lock()
 
 
 def seen_before(path: str) -> bool:
-    """Whether ``path`` was linted recently in this process (and remember it now)."""
-    with _recent_lock:
-        seen = path in _recent
-        _recent[path] = None
-        _recent.move_to_end(path)
-        while len(_recent) > MAX_RECENT_PATHS:
-            _recent.popitem(last=False)
-        return seen
+    """Whether ``path`` was linted recently in this process."""
+    with _documents_lock:
+        return path in _documents
+
+
+def remember(path: str, source: str, starts: list[int] | None) -> None:
+    """Keep a lint's chunk lines for the next lint of the same path (a placeholder when unknown)."""
+    with _documents_lock:
+        _documents[path] = (source, starts or [])
+        _documents.move_to_end(path)
+        while len(_documents) > MAX_RECENT_PATHS:
+            _documents.popitem(last=False)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # slices compare in C: a binary search beats a loop over characters
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:] == b[len(b) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _line_offsets(source: str) -> list[int]:
+    offsets = [0]
+    at = source.find("\n")
+    while at >= 0:
+        offsets.append(at + 1)
+        at = source.find("\n", at + 1)
+    return offsets
+
+
+def starts_after_edit(path: str, source: str) -> list[int] | None:
+    """The chunk lines of ``source`` from those of the path's last lint, compiling only the edited chunks.
+
+    The edited region runs from the chunk before the first changed character
+    to the chunk after the last one.  Python's compiler must accept the
+    region alone: then it ends where the tokenizer is back at the top level
+    (no open bracket, string or continuation), so the unchanged chunks after
+    it still start where they did, and those before it are untouched text.
+    ``None`` (compile the whole file) when there is no usable last lint or
+    the region does not compile alone.
+    """
+    with _documents_lock:
+        previous = _documents.get(path)
+    if previous is None or not previous[1]:
+        return None
+    old, old_starts = previous
+    if old == source:
+        return list(old_starts)
+    prefix = _common_prefix(old, source)
+    suffix = _common_suffix(old, source, min(len(old), len(source)) - prefix)
+    old_offsets = _line_offsets(old)
+    if old_starts[-1] > len(old_offsets):
+        return None
+    bounds = [old_offsets[line - 1] for line in old_starts]
+    first = max(0, bisect.bisect_left(bounds, prefix) - 2)  # the chunk before the one edited
+    old_end = len(old) - suffix
+    after = bisect.bisect_left(bounds, old_end) + 1  # one chunk past the edit
+    region_start = bounds[first]
+    region_end_old = bounds[after] if after < len(bounds) else len(old)
+    region_end = region_end_old + len(source) - len(old)
+    if region_end < region_start:
+        return None
+    region = source[region_start:region_end]
+    try:
+        tree = compile(region, "<edit>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    inner = chunk_lines(tree)
+    if not inner:
+        return None
+    if first > 0:
+        body = tree.body[0]
+        decorators = getattr(body, "decorator_list", None)
+        if (min(body.lineno, *(d.lineno for d in decorators)) if decorators else body.lineno) != 1:
+            return None  # lines before its first statement belong to the chunk before
+    base = old_starts[first]
+    shift = source.count("\n", 0, region_end) - old.count("\n", 0, region_end_old)
+    return old_starts[:first] + [base + line - 1 for line in inner] + [line + shift for line in old_starts[after:]]
 
 
 def _newline_of(source: str) -> str | None:
@@ -207,19 +308,21 @@ def chunk_lines(tree: ast.Module) -> list[int]:
 
 def parse_incremental(source: str, tree: ast.Module | None, memo: ChunkMemo = MEMO) -> cst.Module | None:
     """The module libcst would parse from ``source``, from memoised chunks; ``None`` when this does not apply."""
-    if tree is None or not tree.body or "\f" in source or source.startswith("\ufeff"):
+    if tree is None or not tree.body:
         return None
+    return assemble(source, chunk_lines(tree), memo)[0]
+
+
+def assemble(source: str, starts: list[int], memo: ChunkMemo = MEMO) -> tuple[cst.Module | None, list[int] | None]:
+    """The module of ``source`` cut at ``starts``, and the first lines of its AST statements (or None, None)."""
+    if not starts or "\f" in source or source.startswith("\ufeff"):
+        return None, None
     newline = _newline_of(source)
     if newline is None or _TAB_INDENT.search(source):
-        return None
-    starts = chunk_lines(tree)
-    offsets = [0]
-    at = source.find("\n")
-    while at >= 0:
-        offsets.append(at + 1)
-        at = source.find("\n", at + 1)
-    if starts[-1] > len(offsets):
-        return None
+        return None, None
+    offsets = _line_offsets(source)
+    if starts[-1] > len(offsets) or starts[0] != 1:
+        return None, None
     bounds = [offsets[line - 1] for line in starts] + [len(source)]
     seen: dict[str, int] = {}
     chunks: list[_Chunk] = []
@@ -232,11 +335,21 @@ def parse_incremental(source: str, tree: ast.Module | None, memo: ChunkMemo = ME
             seen[text] = occurrence + 1
             chunks.append(memo.get(text, occurrence, i == last, newline))
     except Exception:  # libcst rejects a chunk (or crashes on it): the whole file decides
-        return None
+        return None, None
     finally:
         if memo.parsed - parsed_before >= FREEZE_AFTER:
             _freeze()
-    return _assemble(source, chunks, newline)
+    module = _assemble(source, chunks, newline)
+    if module is None:
+        return None, None
+    firsts: list[int] | None = []
+    for line, chunk in zip(starts, chunks):
+        lines = chunk_firsts(chunk)
+        if lines is None:
+            firsts = None
+            break
+        firsts.extend(n + line - 1 for n in lines)
+    return module, firsts
 
 
 def _freeze() -> None:

@@ -96,25 +96,29 @@ def _ast_statements(body: list[ast.stmt], out: list[ast.stmt]) -> list[ast.stmt]
     return out
 
 
-def _unit_lines(units: list[cst.CSTNode], tree: ast.Module) -> list[int | None] | None:
-    """The first line of each libcst statement (its first decorator's for a decorated one)."""
-    statements = _ast_statements(tree.body, [])
+def statement_lines(body: list[ast.stmt], offset: int = 0) -> list[int]:
+    """The first line of every statement of an AST in document order (a decorated one's first decorator's)."""
+    lines = []
+    for node in _ast_statements(body, []):
+        decorators = getattr(node, "decorator_list", None)
+        lines.append((min(d.lineno for d in decorators) if decorators else node.lineno) + offset)
+    return lines
+
+
+def _unit_lines(units: list[cst.CSTNode], firsts: list[int]) -> list[int | None] | None:
+    """The first line of each libcst statement, from the first lines of Python's AST statements."""
     lines: list[int | None] = []
     j = 0
     for unit in units:
-        if j >= len(statements):
+        if j >= len(firsts):
             return None
-        node = statements[j]
+        line = firsts[j]
         if isinstance(unit, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             j += len(unit.body)
         else:
             j += 1
-        if isinstance(unit, cst.SimpleStatementSuite):
-            lines.append(None)
-            continue
-        decorators = getattr(node, "decorator_list", None)
-        lines.append(min(d.lineno for d in decorators) if decorators else node.lineno)
-    return lines if j == len(statements) else None
+        lines.append(None if isinstance(unit, cst.SimpleStatementSuite) else line)
+    return lines if j == len(firsts) else None
 
 
 # Generated text and node ranges of statements, relative to the statement's start, for
@@ -163,8 +167,11 @@ class Positions:
         tops: dict[int, int] | None = None,
         tree: ast.Module | None = None,
         memo: bool = False,
+        firsts: list[int] | None = None,
     ) -> None:
         self._memo = memo
+        if firsts is None and tree is not None:
+            firsts = statement_lines(tree.body)
         nodes, outer = list(nodes), list(outer)
         wanted = {id(n) for n in nodes}
         outer_ids = {id(n) for n in outer}
@@ -174,17 +181,19 @@ class Positions:
         self._outer: dict[int, tuple[int, int]] = {}
         if not wanted and not outer_ids:
             return
-        if units and tops is not None and tree is not None and self._by_statement(module, source, wanted, outer_ids, units, tops, tree):
+        if units and tops is not None and firsts is not None and self._by_statement(module, source, wanted, outer_ids, units, tops, firsts):
             return
         state = _CountingState(module, wanted | outer_ids, outer_ids)
         module._codegen(state)
         self._ranges, self._outer = state.ranges, state.outer
 
-    def _by_statement(self, module, source, wanted, outer_ids, units, tops, tree) -> bool:
+    def _by_statement(self, module, source, wanted, outer_ids, units, tops, firsts) -> bool:
         indexes = {tops.get(i, -1) for i in wanted | outer_ids}
         if -1 in indexes:
             return False
-        first_lines = _unit_lines(units, tree)
+        if isinstance(firsts, ast.Module):
+            firsts = statement_lines(firsts.body)
+        first_lines = _unit_lines(units, firsts)
         if first_lines is None:
             return False
         everything = wanted | outer_ids

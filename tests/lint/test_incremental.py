@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from cat_lint.engine import check_source
-from cat_lint.incremental import ChunkMemo, parse_incremental
+from cat_lint.incremental import ChunkMemo, chunk_lines, parse_incremental, remember, starts_after_edit
 from cat_lint.rules import ALL_RULES
 from cat_lint.settings import BOOTSTRAP_HOOKS, Settings
 
@@ -177,6 +177,15 @@ def test_edits_give_a_fresh_lint(edit):
     fresh = check_source(edited, f"fresh_{next(_fresh)}.py", S)
     assert _outcome(again) == _outcome(fresh)
     _same_module(edited)
+    # Where the chunks start is found from the last lint and the edited region alone, as the whole file says.
+    probe = f"probe_{next(_fresh)}.py"
+    remember(probe, PLUGIN, chunk_lines(_tree(PLUGIN)))
+    starts = starts_after_edit(probe, edited)
+    tree = _tree(edited)
+    if tree is None:
+        assert starts is None
+    elif starts is not None:
+        assert starts == chunk_lines(tree)
 
 
 def test_only_the_edited_statement_is_parsed_again():
@@ -235,3 +244,22 @@ def test_a_blank_line_before_a_dedented_comment():
     source = "def f():\n    return 1\n\n  # edited\nx = 1\n"
     assert _same_module(source) is not None
     _same_findings(source)
+
+
+@BOUNDED
+@given(hypothesmith.from_grammar(), hypothesmith.from_grammar())
+def test_chunk_lines_after_an_edit(before, inserted):
+    """Inserting generated code between two statements: the chunk lines found from the edit are the file's."""
+    lines = PLUGIN.splitlines(keepends=True)
+    for at in (0, 7, 16, len(lines)):
+        edited = "".join(lines[:at]) + inserted + ("" if inserted.endswith("\n") or not inserted else "\n") + "".join(lines[at:])
+        probe = f"probe_{next(_fresh)}.py"
+        remember(probe, PLUGIN, chunk_lines(_tree(PLUGIN)))
+        starts = starts_after_edit(probe, edited)
+        tree = _tree(edited)
+        if starts is not None and tree is not None:
+            assert starts == chunk_lines(tree), (at, inserted)
+        path = f"edited_{next(_fresh)}.py"
+        check_source(PLUGIN, path, S)
+        again = check_source(edited, path, S)
+        assert _outcome(again) == _outcome(check_source(edited, f"fresh_{next(_fresh)}.py", S))

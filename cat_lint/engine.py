@@ -162,12 +162,32 @@ def _fix(positions: Positions, spec: FixSpec | None) -> Fix | None:
     return Fix(spec.title, tuple(_edit(positions, e) for e in spec.edits), spec.safe)
 
 
-def _key_uses(facts) -> list[tuple[str, str, str, cst.BaseExpression]]:
+# The text of key literals of assembled modules (cat_lint.incremental), whose unchanged
+# statements are the same nodes from one lint to the next: id -> (node, text); holding the
+# node keeps its id from being reused.  Evaluating a literal costs a compile.
+_KEY_TEXTS: dict[int, tuple[cst.BaseExpression, str | None]] = {}
+_MAX_KEY_TEXTS = 50_000
+
+
+def _key_text(node: cst.BaseExpression, memo: bool) -> str | None:
+    if not memo:
+        return literal_text(node)
+    known = _KEY_TEXTS.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    text = literal_text(node)
+    if len(_KEY_TEXTS) >= _MAX_KEY_TEXTS:
+        _KEY_TEXTS.clear()
+    _KEY_TEXTS[id(node)] = (node, text)
+    return text
+
+
+def _key_uses(facts, memo: bool = False) -> list[tuple[str, str, str, cst.BaseExpression]]:
     uses = []
     for call in facts.store_calls:
         if call.key is None:
             continue
-        key = literal_text(call.key)
+        key = _key_text(call.key, memo)
         if key:
             uses.append((key, call.scope, call.verb, call.key))
     return uses
@@ -242,7 +262,7 @@ def _analyse(
     reports: list[Report] = []
     for rule in FILE_RULES:
         reports.extend(rule.check(context))
-    keys = _key_uses(facts)
+    keys = _key_uses(facts, memo=assembled)
     nodes: list[cst.CSTNode] = [r.node for r in reports] + [k[3] for k in keys]
     # A parenthesized tuple is shown with its parentheses: they are part of the literal.
     outer: list[cst.CSTNode] = [r.node for r in reports if isinstance(r.node, cst.Tuple) and r.node.lpar]

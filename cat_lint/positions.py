@@ -209,11 +209,13 @@ class Positions:
             decorators = getattr(unit, "decorators", ())
             if decorators:
                 leading += list(decorators[0].leading_lines)
-            measure = _CountingState(module, set(), set())
-            measure.indent_tokens = [indent]
-            for empty_line in leading:
-                empty_line._codegen(measure)
-            start = line_start - measure.offset
+            start = line_start
+            if leading:
+                measure = _CountingState(module, set(), set())
+                measure.indent_tokens = [indent]
+                for empty_line in leading:
+                    empty_line._codegen(measure)
+                start -= measure.offset
             if start < 0:
                 return False
             if self._memo:

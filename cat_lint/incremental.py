@@ -8,23 +8,31 @@ each chunk is parsed alone and memoised by its text, and the chunks'
 statements are assembled into one ``libcst.Module``: after an edit only
 the edited statement is parsed again.
 
-Cutting: Python's own AST (which the engine compiles anyway, as a guard
-before libcst's parser) gives the line range of each top-level statement,
-decorators included; statements sharing a line stay in one chunk.  A chunk
-runs from its statement's first line to the line before the next
-statement, so the comments and blank lines after a statement stay with it.
-That is where libcst gives an indented block's trailing comments (its
-``footer``); parsed alone, the rest of those lines become the chunk's
-module footer, which assembly moves in front of the next statement (its
-``leading_lines``), where a full parse puts them.  The first chunk starts
-at line 1: its module header is the file's.
+Cutting: Python's own AST gives the line range of each top-level
+statement, decorators included; statements sharing a line stay in one
+chunk.  A chunk runs from its statement's first line to the line before
+the next statement, so the comments and blank lines after a statement stay
+with it, and it is parsed with a sentinel statement (``pass``) after it:
+libcst then splits those lines exactly as in the whole file, giving an
+indented block's trailing comments to the block (its ``footer``) and the
+rest to the sentinel, whose ``leading_lines`` assembly moves in front of
+the next statement.  (Parsed at the end of a text, the same lines are split
+otherwise, and libcst even drops a blank line before a dedented comment.)
+The first chunk starts at line 1: its module header is the file's; the
+last is parsed as the end of the file it is.
+
+After an edit the whole file is not compiled again: the chunk lines of the
+path's last lint hold outside the edited region, and only that region
+(the edited chunks and one on each side) is compiled to cut it
+(``starts_after_edit``); each chunk's own AST gives the statement lines
+positions need (``chunk_firsts``), memoised with the chunk.
 
 Trust: the assembled module's code is checked against the source on every
 call, from the generated code of each of its statements (memoised per
 statement node, which is immutable), and anything unusual (form feeds,
 mixed or old Mac newlines, a byte order mark, tab indentation, a chunk
-whose indentation default differs from the file's, a chunk libcst rejects)
-returns ``None`` so that the caller parses the whole file as before.
+whose indentation default differs from the file's, a chunk libcst or
+Python rejects) makes the caller parse the whole file as before.
 
 The memo is a bounded LRU living in the process that runs
 ``check_source`` (also the language server's worker process).  Chunks are
@@ -48,7 +56,7 @@ from libcst._nodes.internal import CodegenState
 from cat_lint.positions import statement_lines
 
 # Bound on the memo: the total characters of the chunks kept (a 3,000-line
-# plugin is about 100,000); their trees take some hundred times that in memory.
+# plugin is about 100,000); their trees take far more memory than their text.
 MAX_CACHED_CHARS = 600_000
 # Paths seen recently: only a document linted before takes the incremental
 # path (a one-shot command line lint would only pay for filling the memo).

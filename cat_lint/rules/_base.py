@@ -113,15 +113,32 @@ class Rule:
         return f"<rule {self.code} {self.name}>"
 
 
+# literal_text's answers, keyed by the node itself: libcst nodes hash and
+# compare by identity, and holding the node keeps its id from being reused.
+# The incremental parse hands the rules the same node objects edit after
+# edit, so each literal is evaluated (compiled) once, not on every re-lint.
+# Bounded crudely: cleared when it grows past _LITERAL_CACHE_LIMIT entries.
+_LITERAL_CACHE: dict[cst.CSTNode, str | None] = {}
+_LITERAL_CACHE_LIMIT = 200_000
+
+
 def literal_text(node: cst.BaseExpression) -> str | None:
     """The value of a plain string literal (no f-string parts), else None."""
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            value = node.evaluated_value
-        except Exception:
-            return None
-        return value if isinstance(value, str) else None
-    return None
+    if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return None
+    try:
+        return _LITERAL_CACHE[node]
+    except KeyError:
+        pass
+    try:
+        value = node.evaluated_value
+    except Exception:
+        value = None
+    text = value if isinstance(value, str) else None
+    if len(_LITERAL_CACHE) >= _LITERAL_CACHE_LIMIT:
+        _LITERAL_CACHE.clear()
+    _LITERAL_CACHE[node] = text
+    return text
 
 
 def call_text(scope_receiver: str, verb: str, key: cst.BaseExpression | None) -> str:

@@ -27,7 +27,7 @@ from cat_lint.findings import FileResult, Finding, KeyUse
 from cat_lint.keys import DatabaseKeys, KeyIndex
 from cat_lint.settings import Settings
 
-from cat_lsp.database import ProjectDatabase, Snapshot
+from cat_lsp.database import ProjectDatabase, Snapshot, freeze_long_lived
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,7 @@ class Project:
             self._disk_uses = {key: list(result.key_uses) for key, result in results.items()}
             self.scanned = True
             self._rebuild_index()
+        freeze_long_lived()  # the index lives until the next scan
         return len(results)
 
     def file_changed_on_disk(self, path: Path) -> bool:

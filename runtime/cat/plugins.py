@@ -59,15 +59,7 @@ def _package(name: str, path: Path) -> types.ModuleType:
     init = path / "__init__.py"
     if init.is_file():
         spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(path)])
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException as exc:
-            sys.modules.pop(name, None)
-            raise PluginLoadError(f"cannot import plugin file {init}: {type(exc).__name__}: {exc}", name=name, path=str(init)) from exc
-        return module
+        return _execute(spec, name, init)
     module = types.ModuleType(name, f"plugin folder {path}")
     module.__path__ = [str(path)]
     module.__package__ = name
@@ -83,7 +75,11 @@ def _package(name: str, path: Path) -> types.ModuleType:
 def _import_file(name: str, path: Path) -> None:
     if name in sys.modules:
         return  # already imported by a sibling's relative import during this load
-    spec = importlib.util.spec_from_file_location(name, path)
+    _execute(importlib.util.spec_from_file_location(name, path), name, path)
+
+
+def _execute(spec: importlib.machinery.ModuleSpec | None, name: str, path: Path) -> types.ModuleType:
+    """Run a plugin file as module ``name``; any failure is a PluginLoadError naming the file."""
     if spec is None or spec.loader is None:
         raise PluginLoadError(f"cannot import plugin file {path}", name=name, path=str(path))
     module = importlib.util.module_from_spec(spec)
@@ -93,6 +89,7 @@ def _import_file(name: str, path: Path) -> None:
     except BaseException as exc:
         sys.modules.pop(name, None)
         raise PluginLoadError(f"cannot import plugin file {path}: {type(exc).__name__}: {exc}", name=name, path=str(path)) from exc
+    return module
 
 
 def unload_plugins() -> None:

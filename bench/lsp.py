@@ -61,6 +61,17 @@ async def before_cat_sends_message_{n}(message, cat):
 '''
 
 
+def toggle_edit(uri: str, version: int, line: int, col: int, i: int) -> types.DidChangeTextDocumentParams:
+    """An edit that flips a key between a Cat-owned one and another, so each version lints differently."""
+    new = "xettings_" if i % 2 == 0 else "settings_"
+    return types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=line, character=col),
+                              end=types.Position(line=line, character=col + len(new))),
+            text=new)])
+
+
 def plugin_source(lines: int) -> str:
     head = ('"""A big generated plugin."""\n\nimport os  # noqa: F401\n'
             'from cat import hook, store, user\n\nLEGACY_KEY = "legacy"  # noqa\n')
@@ -194,14 +205,8 @@ async def run(args: argparse.Namespace) -> None:
         with client_gc_off():
             for i in range(args.edits):
                 version += 1
-                new = "xettings_" if i % 2 == 0 else "settings_"
                 sent = time.perf_counter()
-                client.text_document_did_change(types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[types.TextDocumentContentChangePartial(
-                        range=types.Range(start=types.Position(line=target, character=col),
-                                          end=types.Position(line=target, character=col + len(new))),
-                        text=new)]))
+                client.text_document_did_change(toggle_edit(uri, version, target, col, i))
                 while version not in published:
                     arrived.clear()
                     await asyncio.wait_for(arrived.wait(), 300)
@@ -243,13 +248,7 @@ async def run(args: argparse.Namespace) -> None:
         with client_gc_off():
             for i in range(max(3, args.edits // 5)):
                 version += 1
-                new = "xettings_" if i % 2 == 0 else "settings_"
-                client.text_document_did_change(types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                    content_changes=[types.TextDocumentContentChangePartial(
-                        range=types.Range(start=types.Position(line=target, character=col),
-                                          end=types.Position(line=target, character=col + len(new))),
-                        text=new)]))
+                client.text_document_did_change(toggle_edit(uri, version, target, col, i))
                 await asyncio.sleep(DEBOUNCE_MS / 1000)
                 while version not in published:
                     busy_times.append(await complete(small.as_uri(), 3, '    return await store.load("key_0', ""))

@@ -85,7 +85,7 @@ def plugin_source(lines: int) -> str:
 
 def make_project(folder: Path, keys: int, lines: int) -> Path:
     from cat import values
-    from cat.database.schema import SQLITE_SCHEMA
+    from cat_lint.project.schema import SQLITE_SCHEMA
 
     (folder / "plugins" / "big").mkdir(parents=True)
     (folder / "pyproject.toml").write_text('[project]\nname = "bench"\n\n[tool.cat-lint]\n', encoding="utf-8")

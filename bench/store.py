@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "runtime"))  # run from a checkout even without `p
 
 import cat  # noqa: E402
 from cat import values  # noqa: E402
-from cat.database.schema import GLOBAL_TABLE, SQLITE_SCHEMA  # noqa: E402
+from cat_lint.project.schema import GLOBAL_TABLE, SQLITE_SCHEMA  # noqa: E402
 
 OPS = ("save", "load", "update")
 CONCURRENCY = (1, 64)

@@ -201,7 +201,7 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         origin = loaded.source or "no configuration file (defaults)"
         sys.stderr.write(f"cat-lint: configuration: {origin}; project root: {loaded.root}\n")
         if settings.database is None:
-            from cat.database.location import resolve_database
+            from cat_lint.project.location import resolve_database
 
             from cat_lint.config import cat_project_dir as _cat_dir
 

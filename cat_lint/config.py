@@ -141,7 +141,7 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{where}: `database` must be a non-empty database URL string "
                                   f"such as \"sqlite:///data/core/core.db\", got {_describe(value)}")
-            from cat.database.location import DatabaseURLError, parse_url
+            from cat_lint.project.location import DatabaseURLError, parse_url
 
             try:
                 parse_url(value, root, "`database`")

@@ -88,8 +88,8 @@ def load_database_keys(settings) -> DatabaseKeys | None:
     then relies on the code alone.
     """
     try:
-        from cat.database.inspect import DatabaseUnavailable, KeyReader
-        from cat.database.location import resolve_database
+        from cat_lint.project.reader import DatabaseUnavailable, KeyReader
+        from cat_lint.project.location import resolve_database
 
         # The linter found its project from the linted paths: CAT_PROJECT_DIR still wins over it.
         location = resolve_database(settings.database, discovered=settings.project)

@@ -1,8 +1,8 @@
 """The project's database as the server sees it: read-only, cached, never in the way.
 
 The database is found exactly as the runtime finds it
-(:func:`cat.database.location.resolve_database`, relative to the workspace
-folder) and read through :class:`cat.database.inspect.KeyReader`, which
+(:func:`cat_lint.project.location.resolve_database`, relative to the workspace
+folder) and read through :class:`cat_lint.project.reader.KeyReader`, which
 opens SQLite with ``mode=ro``: the server never creates, writes or locks
 it, so a Cat running beside the editor keeps writing.
 
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cat.database.inspect import DatabaseUnavailable, KeyReader, StoredKey
-from cat.database.location import DatabaseLocation, DatabaseURLError, resolve_database
+from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey
+from cat_lint.project.location import DatabaseLocation, DatabaseURLError, resolve_database
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(EXAMPLES.parent / "runtime"))  # runs from a checkout eve
 
 import cat  # noqa: E402
 from cat import cli, endpoints  # noqa: E402
-from cat.database.location import resolve_database  # noqa: E402
+from cat_lint.project.location import resolve_database  # noqa: E402
 
 ALICE = ("7d6c1f0e-5a44-4d2b-9a8e-1b5c1e2f3a40", "Alice", ("user",))
 BOB = ("b1e5a9d2-3c7f-4e8a-a0b4-6f2d9c8e7a51", "Bob", ("admin",))

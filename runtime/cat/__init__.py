@@ -14,6 +14,12 @@ database with :func:`configure` (otherwise it is resolved like the Cat's:
 
 from __future__ import annotations
 
+from pathlib import Path as _Path
+
+from cat.installation import check_not_over_the_cat as _check_not_over_the_cat
+
+_check_not_over_the_cat(_Path(__file__).parent)
+
 from cat.context import no_request, request_context
 from cat.database import backup, close, configure
 from cat.endpoints import endpoint, tool
@@ -21,6 +27,9 @@ from cat.errors import NoRequestError, NoUserError
 from cat.hooks import bootstrap, execute_hook, hook
 from cat.plugins import load_plugins
 from cat.stores import store, user
+
+# What the pytest plugin checks to know this `cat` from the real Cat's.
+__distribution__ = "cat-devtools-runtime"
 
 __all__ = [
     "store",

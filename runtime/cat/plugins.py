@@ -40,7 +40,7 @@ def plugins_folder(folder: str | os.PathLike[str] | None = None) -> Path:
     """
     if folder is None:
         from cat.database import configured_project
-        from cat.database.location import project_dir
+        from cat_lint.project.location import project_dir
 
         return project_dir(configured_project()) / "plugins"
     path = Path(folder).resolve()

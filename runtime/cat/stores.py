@@ -20,7 +20,7 @@ from typing import Any, Callable
 from cat import values
 from cat.context import current_request, require_user
 from cat.database import get_backend
-from cat.database.schema import MAX_KEY_LENGTH
+from cat_lint.project.schema import MAX_KEY_LENGTH
 
 __all__ = ["store", "user", "GlobalStore", "UserStore", "UserProxy", "check_key"]
 

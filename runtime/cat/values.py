@@ -21,6 +21,8 @@ import json
 import math
 from typing import Any
 
+from cat_lint.project.schema import decode_value as decode
+
 __all__ = ["encode", "decode", "dumps", "check_json", "json_type"]
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -98,21 +100,6 @@ def encode(value: Any) -> str | bytes:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return text.encode("utf-8")
     return text
-
-
-def decode(raw: Any) -> Any:
-    """Turn a ``value`` column back into the Python value that was saved."""
-    if raw is None:
-        return None
-    if isinstance(raw, (bool, int, float)):
-        return raw  # written by the real Cat and already coerced by SQLite
-    if isinstance(raw, memoryview):
-        raw = raw.tobytes()
-    if isinstance(raw, (bytes, bytearray)):
-        raw = bytes(raw).decode("utf-8")
-    if isinstance(raw, str):
-        return json.loads(raw)
-    return raw  # PostgreSQL drivers may hand back decoded JSON already
 
 
 def json_type(value: Any) -> str:

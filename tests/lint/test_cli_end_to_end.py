@@ -223,7 +223,7 @@ def test_bootstrap_hooks_from_config(tmp_path):
 
 
 def test_keys_in_the_configured_database_are_known(tmp_path):
-    from cat.database.schema import SQLITE_SCHEMA
+    from cat_lint.project.schema import SQLITE_SCHEMA
 
     project = make_project(tmp_path, {"plugins/b.py": READ_ONLY}, config='database = "sqlite:///state/core.db"')
     assert codes(run_cli(["--output-format", "concise"], project)) == [("plugins/b.py", 5, "CAT006")]
@@ -377,7 +377,7 @@ def test_quiet_prints_only_findings(tmp_path):
 
 def test_database_is_found_from_the_cat_project_below_the_configuration(tmp_path):
     """A repository whose Cat project lives in a subfolder (like ours in examples/)."""
-    from cat.database.schema import SQLITE_SCHEMA
+    from cat_lint.project.schema import SQLITE_SCHEMA
 
     repo = make_project(tmp_path, {"cat_project/plugins/b.py": READ_ONLY,
                                    "cat_project/config.py": 'SQL = "sqlite:///state/core.db"\n'})

@@ -139,7 +139,7 @@ def test_unknown_keys_across_files():
 
 
 def _make_db(path, global_keys=(), user_keys=()):
-    from cat.database.schema import GLOBAL_TABLE, SQLITE_SCHEMA, USER_TABLE
+    from cat_lint.project.schema import GLOBAL_TABLE, SQLITE_SCHEMA, USER_TABLE
 
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cat.database.backup import BackupError, backup_database
-from cat.database.inspect import KeyReader
-from cat.database.location import parse_url
-from cat.database.schema import GLOBAL_TABLE, SQLITE_SCHEMA
+from cat_lint.project.backup import BackupError, backup_database
+from cat_lint.project.reader import KeyReader
+from cat_lint.project.location import parse_url
+from cat_lint.project.schema import GLOBAL_TABLE, SQLITE_SCHEMA
 from cat import values
 
 

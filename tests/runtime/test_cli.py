@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import cat
-from cat.cli import main
-from cat.database.inspect import KeyReader
-from cat.database.location import parse_url
+from cat_lint.project.cli import main
+from cat_lint.project.reader import KeyReader
+from cat_lint.project.location import parse_url
 
 ALICE = "3f0c6c0e-8e4b-4c3e-9a51-0c1f3b2b7a11"
 

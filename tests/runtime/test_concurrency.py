@@ -169,7 +169,7 @@ def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
     import threading
 
     from cat.database import sqlite as backend
-    from cat.database.schema import SQLITE_SCHEMA
+    from cat_lint.project.schema import SQLITE_SCHEMA
 
     path = tmp_path / "journal.db"
     setup = sqlite3.connect(path)

@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 
 import cat
-from cat.database.inspect import KeyReader
-from cat.database.location import parse_url
+from cat_lint.project.reader import KeyReader
+from cat_lint.project.location import parse_url
 
 pytestmark = pytest.mark.slow
 

@@ -116,7 +116,7 @@ async def test_unopenable_database_names_the_file(project):
 
 async def test_existing_cat_database_is_used_as_is(project):
     """Tables made by the real Cat (same DDL) are reused, and their rows read."""
-    from cat.database.schema import SQLITE_SCHEMA
+    from cat_lint.project.schema import SQLITE_SCHEMA
 
     db_path(project).parent.mkdir(parents=True)
     conn = sqlite3.connect(db_path(project))
@@ -152,7 +152,7 @@ def test_import_does_not_touch_the_database(tmp_path):
     code = textwrap.dedent(
         """
         import sys, threading
-        import cat, cat.database.location, cat.database.inspect
+        import cat, cat_lint.project.location, cat_lint.project.reader
         assert "aiosqlite" not in sys.modules, "the driver loads only when a store is used"
         assert threading.active_count() == 1
         """

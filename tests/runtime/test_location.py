@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cat.database.location import DEFAULT_SQL, DatabaseURLError, resolve_database
+from cat_lint.project.location import DEFAULT_SQL, DatabaseURLError, resolve_database
 
 
 def config(project: Path, text: str) -> Path:

@@ -28,7 +28,7 @@ import pytest
 import cat
 from cat import request_context, store, user
 from cat.database import get_backend
-from cat.database.schema import SQLITE_SCHEMA
+from cat_lint.project.schema import SQLITE_SCHEMA
 
 from runtime_helpers import PYTHON, db_path, subprocess_env
 

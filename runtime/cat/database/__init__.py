@@ -2,7 +2,7 @@
 
 :func:`configure` records an explicit URL and/or project folder; nothing is
 resolved or opened until the first store operation, which calls
-:func:`cat.database.location.resolve_database` (the one resolver shared with
+:func:`cat_lint.project.location.resolve_database` (the one resolver shared with
 the linter and the language server).  Backends are per event loop because
 their futures belong to a loop: a test suite that runs every test in a
 fresh loop, or a script that calls ``asyncio.run`` twice, gets a fresh
@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from cat.database.backend import Backend
-from cat.database.location import DatabaseLocation, resolve_database
+from cat_lint.project.location import DatabaseLocation, resolve_database
 
 __all__ = ["configure", "configured_project", "current_location", "get_backend", "open_backend", "close", "backup"]
 
@@ -120,7 +120,7 @@ async def backup(dest: str | os.PathLike[str]) -> Any:
     await backend.flush()
     if backend.location.scheme != "sqlite":
         return await backend.backup(dest)
-    from cat.database.backup import backup_database
+    from cat_lint.project.backup import backup_database
 
     return await asyncio.to_thread(backup_database, backend.location, dest)
 

@@ -21,7 +21,7 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Any, Callable
 
-from cat.database.location import DatabaseLocation
+from cat_lint.project.location import DatabaseLocation
 
 __all__ = ["Backend", "UpdateFn", "apply_update"]
 

@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
 import threading
 import uuid
 from typing import Any
 
 from cat import values
 from cat.database.backend import Backend, UpdateFn, apply_update
-from cat.database.location import DatabaseLocation
-from cat.database.schema import GLOBAL_TABLE, USER_TABLE
+from cat_lint.project.location import DatabaseLocation, asyncpg_dsn
+from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, pg_key_lock, pg_user_id
 from cat.errors import DatabaseOpenError, StoreClosedError
 
 __all__ = ["PostgresBackend", "POSTGRES_SCHEMA", "pg_user_id", "asyncpg_dsn"]
@@ -49,33 +48,7 @@ POSTGRES_SCHEMA = (
     f'CREATE INDEX IF NOT EXISTS {USER_TABLE}_key ON "{USER_TABLE}" ("key")',
 )
 
-# Name-based UUIDs for user ids that are not canonical UUIDs (fixed forever: changing it orphans data).
-USER_ID_NAMESPACE = uuid.UUID("6f1c5e8a-2b7d-5c43-9a1e-7d3b2c4f5a60")
 _SCHEMA_LOCK = 0x6361745F736368  # advisory lock id serializing CREATE TABLE across processes
-
-
-def pg_user_id(user_id: str) -> uuid.UUID:
-    """The UUID stored for ``user_id``: itself when canonical, else derived from its exact text."""
-    try:
-        parsed = uuid.UUID(user_id)
-    except ValueError:
-        parsed = None
-    if parsed is not None and str(parsed) == user_id:
-        return parsed
-    return uuid.uuid5(USER_ID_NAMESPACE, user_id)
-
-
-def asyncpg_dsn(url: str) -> str:
-    """A SQLAlchemy-style URL (``postgresql+asyncpg://``, ``postgres://``) as asyncpg wants it."""
-    scheme, rest = url.split("://", 1)
-    return f"postgresql://{rest}" if scheme.split("+", 1)[0] in ("postgresql", "postgres") else url
-
-
-def _lock_id(user_id: uuid.UUID | None, key: str) -> int:
-    """A signed 64-bit advisory lock id for one key of one scope."""
-    scope = "g" if user_id is None else f"u{user_id}"
-    digest = hashlib.blake2b(f"{scope}\x00{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def _text(encoded: str | bytes) -> str:
@@ -159,7 +132,7 @@ class PostgresBackend(Backend):
     async def _write(self, user_id: uuid.UUID | None, key: str, work: Any) -> Any:
         async def locked(conn: Any) -> Any:
             async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_id(user_id, key))
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", pg_key_lock(user_id, key))
                 return await work(conn)
 
         return await self._run(locked)

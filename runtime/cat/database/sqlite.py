@@ -97,8 +97,8 @@ import aiosqlite
 
 from cat import values
 from cat.database.backend import Backend, UpdateFn, apply_update
-from cat.database.location import DatabaseLocation
-from cat.database.schema import GLOBAL_TABLE, SQLITE_SCHEMA, USER_TABLE, encode_user_id
+from cat_lint.project.location import DatabaseLocation
+from cat_lint.project.schema import GLOBAL_TABLE, SQLITE_SCHEMA, USER_TABLE, encode_user_id
 from cat.errors import DatabaseOpenError, StoreClosedError
 
 __all__ = ["SQLiteBackend", "BUSY_TIMEOUT_SECONDS", "LOCK_WAIT_SECONDS", "SYNCHRONOUS_MODES", "INLINE_YIELD_EVERY"]

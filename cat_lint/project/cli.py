@@ -1,10 +1,12 @@
 """``cat-store``: a person's look inside a project's key-value stores.
 
-Reading (``keys``, ``get``) goes through :class:`cat.database.inspect.KeyReader`,
-which opens the database read-only: looking never creates a missing database
-and never blocks a running Cat.  Deleting goes through the runtime's own
-``store``/``user`` so it is one transaction, exactly like a plugin's
-``delete``.  ``backup`` uses SQLite's online backup, safe while the Cat runs.
+It is one of the tools, so it runs beside the real Cat and never imports a
+package named ``cat``.  Reading (``keys``, ``get``) goes through
+:class:`cat_lint.project.reader.KeyReader`, which opens the database read-only:
+looking never creates a missing database and never blocks a running Cat.
+Deleting is one transaction under the same lock the runtime's writers take
+(:mod:`cat_lint.project.one_key`).  ``backup`` uses SQLite's online backup,
+safe while the Cat runs.
 
 Every user mistake (no database, unknown key, bad URL, unwritable backup
 folder) ends with one line on stderr and exit status 1 (something is not
@@ -14,15 +16,15 @@ there) or 2 (the command line or configuration is wrong), never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import difflib
 import json
 import sys
 from typing import Any, Sequence
 
-from cat.database.backup import BackupError, backup_database
-from cat.database.inspect import DatabaseUnavailable, KeyReader, StoredKey
-from cat.database.location import DatabaseLocation, DatabaseURLError, parse_url, project_dir, resolve_database
+from cat_lint.project.backup import BackupError, backup_database
+from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey
+from cat_lint.project.location import DatabaseLocation, DatabaseURLError, parse_url, project_dir, resolve_database
+from cat_lint.project.one_key import delete_key, get_key
 
 PROG = "cat-store"
 NOT_FOUND = 1
@@ -120,7 +122,7 @@ def cmd_keys(location: DatabaseLocation, args: argparse.Namespace) -> None:
 
 def cmd_get(location: DatabaseLocation, args: argparse.Namespace) -> None:
     if not location.is_sqlite:
-        found, value = _through_runtime(location, _get, args.key, args.user)
+        found, value = _read(get_key, location, args.key, args.user)
         if not found:
             raise CliError(f"no key {args.key!r} in {_where(args.user)} of {location.describe()}")
     else:
@@ -137,7 +139,7 @@ def cmd_delete(location: DatabaseLocation, args: argparse.Namespace) -> None:
             found, _ = _read(reader.get, args.key, args.user)
             if not found:
                 raise CliError(_unknown_key_message(reader, location, args.key, args.user))
-    removed = _through_runtime(location, _delete, args.key, args.user)
+    removed = _read(delete_key, location, args.key, args.user)
     if not removed:  # gone meanwhile, or (PostgreSQL) never there
         raise CliError(f"no key {args.key!r} in {_where(args.user)} of {location.describe()}; nothing deleted")
     print(f"deleted {args.key!r} from {_where(args.user)}")
@@ -145,38 +147,6 @@ def cmd_delete(location: DatabaseLocation, args: argparse.Namespace) -> None:
 
 def _where(user_id: str | None) -> str:
     return "the global store" if user_id is None else f"the per-user store of user {user_id!r}"
-
-
-def _through_runtime(location: DatabaseLocation, operation: Any, key: str, user_id: str | None) -> Any:
-    """Run one store operation with the runtime itself, on this database, then close it."""
-    import cat
-
-    async def run() -> Any:
-        cat.configure(sql=location.url, project=location.project)
-        try:
-            if user_id is None:
-                return await operation(cat.store, key)
-            with cat.request_context(user_id):
-                return await operation(cat.user, key)
-        finally:
-            await cat.close()
-
-    try:
-        return asyncio.run(run())
-    except (CliError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # the runtime's own errors name the database and the cause
-        raise CliError(f"cannot use {location.describe()}: {exc}") from None
-
-
-async def _get(scope: Any, key: str) -> tuple[bool, Any]:
-    if not await scope.exists(key):
-        return False, None
-    return True, await scope.load(key)
-
-
-async def _delete(scope: Any, key: str) -> bool:
-    return await scope.delete(key)
 
 
 def cmd_backup(location: DatabaseLocation, args: argparse.Namespace) -> None:
@@ -201,7 +171,7 @@ def _reader(location: DatabaseLocation) -> KeyReader:
 
 
 def _read(method: Any, *args: Any) -> Any:
-    """Call a KeyReader method, turning an unreadable database into a one-line error."""
+    """Call a reading or deleting function, turning an unusable database into a one-line error."""
     try:
         return method(*args)
     except DatabaseUnavailable as exc:

@@ -1,7 +1,8 @@
-"""pytest fixtures for testing Cheshire Cat plugins against the real runtime.
+"""pytest fixtures for testing Cheshire Cat plugins against the cat-devtools runtime.
 
-Installed as the pytest plugin ``cat`` (entry point ``pytest11``), so a
-plugin author's tests get these fixtures with no import and no conftest:
+Installed with ``cat-devtools-runtime`` as the pytest plugin
+``cat-devtools-runtime`` (entry point ``pytest11``), so a plugin author's
+tests get these fixtures with no import, no conftest and no other plugin:
 
 ``cat_project``
     A fresh project folder (``plugins/``, ``data/``) with its own SQLite
@@ -17,6 +18,11 @@ plugin author's tests get these fixtures with no import and no conftest:
     ``with no_request():`` runs code with no request in flight, as the
     bootstrap hooks do; any touch of ``user`` raises ``NoRequestError``.
 
+``async def`` tests run as they are, each in a fresh event loop, because the
+store is async: a plugin author should not have to find out about
+pytest-asyncio and its modes first.  A test that an async plugin already
+runs (pytest-asyncio, anyio, trio) is left to that plugin.
+
 Example (see docs/runtime.md)::
 
     from cat import store, user
@@ -26,12 +32,16 @@ Example (see docs/runtime.md)::
             await user.save("todos", ["milk"])
         assert cat_project.stored(user="alice") == {"todos": ["milk"]}
 
-The runtime is imported lazily, inside the fixtures, so merely having this
-package installed never slows down or breaks an unrelated pytest run.
+This module lives outside the ``cat`` package and imports the runtime lazily,
+inside the fixtures.  So pytest always starts, whatever ``cat`` is installed:
+where the real Cat's ``cat`` is the one Python finds, only the tests that ask
+for these fixtures fail, with a message that says why.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +79,8 @@ class CatProject:
         an assertion on it proves what was really committed.  ``user`` picks
         one user's keys; without it, the global store.
         """
-        from cat.database.inspect import KeyReader
-        from cat.database.location import parse_url
+        from cat_lint.project.location import parse_url
+        from cat_lint.project.reader import KeyReader
 
         if not self.database.exists():
             return {}
@@ -92,15 +102,13 @@ class CatProject:
 
     def load_plugins(self) -> None:
         """Import every plugin under ``plugins/`` (hooks, endpoints, tools register), as the Cat does at start-up."""
-        import cat
-
-        cat.load_plugins(self.plugins)
+        _runtime().load_plugins(self.plugins)
 
 
 @pytest.fixture
 def cat_project(tmp_path: Path) -> Iterator[CatProject]:
     """A fresh project folder whose own database is *the* database during the test."""
-    import cat
+    cat = _runtime()
 
     root = tmp_path / "cat-project"
     (root / "plugins").mkdir(parents=True)
@@ -127,9 +135,7 @@ class _AsUser:
     def __call__(
         self, user_id: str | None = "test-user", name: str | None = None, roles: Iterable[str] = ()
     ) -> ContextManager[Any]:
-        import cat
-
-        return cat.request_context(user_id, name=name, roles=tuple(roles))
+        return _runtime().request_context(user_id, name=name, roles=tuple(roles))
 
     def anonymous(self) -> ContextManager[Any]:
         """A request nobody authenticated: ``user`` raises ``NoUserError``."""
@@ -145,6 +151,37 @@ def as_user() -> _AsUser:
 @pytest.fixture
 def no_request() -> Callable[[], ContextManager[None]]:
     """Run code with no request in flight, as the bootstrap hooks run: ``with no_request(): ...``."""
-    import cat
+    return _runtime().no_request
 
-    return cat.no_request
+
+@pytest.hookimpl(trylast=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run an ``async def`` test in a fresh event loop, unless an async plugin ran it already.
+
+    ``trylast`` puts this after the async plugins (which claim their tests
+    first, or turn them into plain functions at collection) and, being
+    registered after pytest's own hook of the same rank, before the one that
+    fails every coroutine with "async def functions are not natively supported".
+    """
+    test = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(test):
+        return None
+    wanted = inspect.signature(test).parameters
+    asyncio.run(test(**{name: value for name, value in pyfuncitem.funcargs.items() if name in wanted}))
+    return True
+
+
+def _runtime() -> Any:
+    """The ``cat`` runtime, or a test error that says which ``cat`` was found instead and what to do."""
+    import cat  # the runtime's own ImportError (installed over the Cat's files) explains itself
+
+    if getattr(cat, "__distribution__", None) != "cat-devtools-runtime":
+        where = getattr(cat, "__file__", None) or "?"
+        pytest.fail(
+            f"the fixtures of cat-devtools-runtime need its `cat` package, but `import cat` found another one "
+            f"({where}), most likely the real Cat's (cheshire-cat-ai), which takes precedence where both are "
+            "installed. Test with the Cat's own fixtures here, or run these tests in a virtual environment "
+            "without cheshire-cat-ai.",
+            pytrace=False,
+        )
+    return cat

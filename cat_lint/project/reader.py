@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cat import values
-from cat.database.location import DatabaseLocation
-from cat.database.schema import GLOBAL_TABLE, USER_TABLE, decode_user_id, encode_user_id
+from cat_lint.project.location import DatabaseLocation
+from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, decode_user_id, decode_value, encode_user_id
 
 PREVIEW_CHARS = 80
 _SCAN_CHARS = 200  # how much of each value SQL hands back for typing and previews
@@ -187,4 +186,4 @@ class KeyReader:
             )
         if not rows:
             return False, None
-        return True, values.decode(rows[0][0])
+        return True, decode_value(rows[0][0])

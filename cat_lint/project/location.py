@@ -148,6 +148,12 @@ def parse_url(url: str, project: Path, origin: str = "the URL") -> DatabaseLocat
     )
 
 
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy-style URL (``postgresql+asyncpg://``, ``postgres://``) as asyncpg wants it."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql://{rest}" if scheme.split("+", 1)[0] in ("postgresql", "postgres") else url
+
+
 def _redact(url: str) -> str:
     """The URL with any password replaced, fit for messages and logs."""
     parts = urlsplit(url)

@@ -21,7 +21,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from cat.database.location import DatabaseLocation
+from cat_lint.project.location import DatabaseLocation
 
 __all__ = ["BackupError", "backup_database"]
 

@@ -176,12 +176,20 @@ def _runtime() -> Any:
     import cat  # the runtime's own ImportError (installed over the Cat's files) explains itself
 
     if getattr(cat, "__distribution__", None) != "cat-devtools-runtime":
-        where = getattr(cat, "__file__", None) or "?"
         pytest.fail(
-            f"the fixtures of cat-devtools-runtime need its `cat` package, but `import cat` found another one "
-            f"({where}), most likely the real Cat's (cheshire-cat-ai), which takes precedence where both are "
+            f"the fixtures of cat-devtools-runtime need its `cat` package, but `import cat` found "
+            f"{_whose(cat)} at {getattr(cat, '__file__', None) or '?'}, which takes precedence where both are "
             "installed. Test with the Cat's own fixtures here, or run these tests in a virtual environment "
             "without cheshire-cat-ai.",
             pytrace=False,
         )
     return cat
+
+
+def _whose(package: Any) -> str:
+    from importlib import metadata
+
+    try:
+        return f"the real Cat's (cheshire-cat-ai {metadata.version('cheshire-cat-ai')})"
+    except metadata.PackageNotFoundError:
+        return "another package named `cat`"

@@ -154,17 +154,21 @@ def no_request() -> Callable[[], ContextManager[None]]:
     return _runtime().no_request
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run an ``async def`` test in a fresh event loop, unless an async plugin ran it already.
+# Markers by which other async frameworks claim a test for their own event loop.
+_OTHER_FRAMEWORKS = ("anyio", "trio", "gen_test")
 
-    ``trylast`` puts this after the async plugins (which claim their tests
-    first, or turn them into plain functions at collection) and, being
-    registered after pytest's own hook of the same rank, before the one that
-    fails every coroutine with "async def functions are not natively supported".
+
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run an ``async def`` test in a fresh event loop, unless an async plugin runs it.
+
+    pytest itself fails every coroutine test ("async def functions are not
+    natively supported"), in a hook marked ``trylast``, so this one has the
+    default rank to come first.  pytest-asyncio turns the tests it runs into
+    plain functions when it collects them, and the frameworks named in
+    ``_OTHER_FRAMEWORKS`` mark theirs: those are left alone.
     """
     test = pyfuncitem.obj
-    if not inspect.iscoroutinefunction(test):
+    if not inspect.iscoroutinefunction(test) or any(pyfuncitem.get_closest_marker(m) for m in _OTHER_FRAMEWORKS):
         return None
     wanted = inspect.signature(test).parameters
     asyncio.run(test(**{name: value for name, value in pyfuncitem.funcargs.items() if name in wanted}))

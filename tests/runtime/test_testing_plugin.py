@@ -1,4 +1,4 @@
-"""The pytest plugin ``cat.testing``, exercised the way a plugin author uses it.
+"""The runtime's pytest plugin (``cat_devtools_pytest``), exercised the way a plugin author uses it.
 
 Each test writes a plugin and its author's test file into a fresh folder and
 runs pytest on it in a subprocess (so the inner run loads the plugin through
@@ -158,3 +158,43 @@ def test_a_failing_plugin_is_reported_with_the_cats_message(author_project: pyte
 def test_fixtures_are_listed_for_plugin_authors(pytester: pytest.Pytester):
     result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["cat_project*", "*fresh project folder*", "as_user*", "no_request*"])
+
+
+ASYNC_TESTS = '''
+import asyncio
+
+import pytest
+
+from cat import store
+
+RUNS = []
+
+
+async def test_plain_async_test_runs_in_its_own_loop(cat_project):
+    await asyncio.sleep(0)
+    await store.save("k", [1])
+    RUNS.append(asyncio.get_running_loop())
+    assert cat_project.stored() == {"k": [1]}
+
+
+async def test_another_one_gets_a_fresh_loop(cat_project):
+    RUNS.append(asyncio.get_running_loop())
+    assert cat_project.stored() == {}
+
+
+def test_each_async_test_ran_once_in_a_loop_of_its_own():
+    assert len(RUNS) == 2 and RUNS[0] is not RUNS[1]
+'''
+
+
+@pytest.mark.parametrize("asyncio_plugin", ["without pytest-asyncio", "with pytest-asyncio in strict mode", "with pytest-asyncio in auto mode"])
+def test_async_tests_run_with_no_async_plugin_and_beside_one(pytester: pytest.Pytester, asyncio_plugin):
+    """The README's promise: `async def` tests need nothing but the runtime; pytest-asyncio, when present, keeps its own."""
+    pytester.makepyfile(test_async=ASYNC_TESTS)
+    args = ["-p", "no:cacheprovider", "-q"]
+    if asyncio_plugin == "without pytest-asyncio":
+        args += ["-p", "no:asyncio"]
+    else:
+        args += ["-o", f"asyncio_mode={asyncio_plugin.split()[-2]}"]
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=3)

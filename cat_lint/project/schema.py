@@ -34,6 +34,23 @@ SQLITE_SCHEMA = (
 
 MAX_KEY_LENGTH = 1024
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def key_text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a key on every backend, or ``None``.
+
+    PostgreSQL text cannot hold NUL, and neither SQLite nor PostgreSQL can
+    store a lone surrogate (``"\\ud800"``, which ``json.loads`` can produce):
+    refusing both everywhere keeps a plugin from working on one backend only.
+    """
+    if "\x00" in text:
+        return f"contains a NUL character (at index {text.index(chr(0))}), which PostgreSQL cannot store"
+    found = _SURROGATE.search(text)
+    if found:
+        return f"contains a lone surrogate ({found.group()!r} at index {found.start()}), which is not valid Unicode text"
+    return None
+
 
 _NUMERIC_TEXT = re.compile(r"[ \t\n\r\f\v]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t\n\r\f\v]*")
 
@@ -64,21 +81,34 @@ def decode_user_id(raw: object) -> str:
     return str(raw)
 
 
-# On PostgreSQL ``user_id`` is a native UUID column.  Ids that are not canonical
-# UUIDs are stored as a name-based UUID of their exact text (fixed forever:
-# changing it orphans data).
-USER_ID_NAMESPACE = uuid.UUID("6f1c5e8a-2b7d-5c43-9a1e-7d3b2c4f5a60")
+# On PostgreSQL ``user_id`` is a native UUID column, so an id that is not a UUID
+# is stored as a hash of its text.  The hashes carry the variant bits that
+# RFC 4122 reserves for future definition (0b111): no RFC 4122 UUID, which is
+# what the Cat and everyone else mint, has them, so a hashed id never equals an
+# id stored as itself.  Fixed forever: changing it orphans data.
+_USER_ID_SALT = b"cat-devtools user id\x00"
 
 
 def pg_user_id(user_id: str) -> uuid.UUID:
-    """The UUID stored on PostgreSQL for ``user_id``: itself when canonical, else derived from its exact text."""
+    """The UUID stored on PostgreSQL for ``user_id``; distinct ids never share one.
+
+    A canonical RFC 4122 UUID (lower case, hyphens: every id the Cat makes)
+    is stored as itself, so the Cat and the runtime see the same users.  Any
+    other text, other spellings of a UUID included, is the SHA-256 of its
+    exact text folded into the reserved variant: ``"alice"`` can never be
+    reached by passing the UUID stored for her, because that UUID is not an
+    RFC 4122 UUID and is therefore hashed in turn.  SQLite stores ids as text
+    and compares them exactly, so both backends tell the same ids apart.
+    """
     try:
         parsed = uuid.UUID(user_id)
     except ValueError:
         parsed = None
-    if parsed is not None and str(parsed) == user_id:
+    if parsed is not None and str(parsed) == user_id and parsed.variant == uuid.RFC_4122:
         return parsed
-    return uuid.uuid5(USER_ID_NAMESPACE, user_id)
+    digest = bytearray(hashlib.sha256(_USER_ID_SALT + user_id.encode("utf-8", "surrogatepass")).digest()[:16])
+    digest[8] = 0xE0 | (digest[8] & 0x1F)  # variant 0b111: reserved for future definition
+    return uuid.UUID(bytes=bytes(digest))
 
 
 def pg_key_lock(user_id: uuid.UUID | None, key: str) -> int:

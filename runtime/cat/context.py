@@ -63,6 +63,12 @@ def _check_user_id(user_id: Any) -> str | None:
         raise TypeError(f"user_id must be a str (or None for an anonymous request), not {type(user_id).__name__}")
     if not user_id:
         raise ValueError("user_id must be a non-empty string (use None for an anonymous request)")
+    surrogate = next((i for i, c in enumerate(user_id) if "\ud800" <= c <= "\udfff"), None)
+    if surrogate is not None:
+        raise ValueError(
+            f"user_id {user_id!r:.80} contains a lone surrogate (at index {surrogate}), which is not valid "
+            "Unicode text and cannot be stored"
+        )
     return user_id
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from cat import values
 from cat.context import current_request, require_user
 from cat.database import get_backend
-from cat_lint.project.schema import MAX_KEY_LENGTH
+from cat_lint.project.schema import MAX_KEY_LENGTH, key_text_problem
 
 __all__ = ["store", "user", "GlobalStore", "UserStore", "UserProxy", "check_key"]
 
@@ -33,6 +33,9 @@ def check_key(key: Any) -> str:
         raise ValueError("store keys must be non-empty strings")
     if len(key) > MAX_KEY_LENGTH:
         raise ValueError(f"store keys are at most {MAX_KEY_LENGTH} characters; this one has {len(key)} ({key[:40]!r}...)")
+    problem = key_text_problem(key)
+    if problem:
+        raise ValueError(f"store key {key!r:.80} {problem}")
     return key
 
 

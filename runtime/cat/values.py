@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from cat_lint.project.schema import decode_value as decode
@@ -26,6 +27,7 @@ from cat_lint.project.schema import decode_value as decode
 __all__ = ["encode", "decode", "dumps", "check_json", "json_type"]
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_SURROGATE = re.compile("[\ud800-\udfff]")  # only ever inside JSON strings
 
 
 def check_json(value: Any, where: str = "value") -> None:
@@ -53,11 +55,19 @@ def _check(value: Any, where: str, active: set[int]) -> None:
         active.add(id(value))
         try:
             if isinstance(value, dict):
+                seen: dict[str, Any] = {}
                 for key, item in value.items():
                     if key is not None and not isinstance(key, (str, int, float, bool)):
                         raise TypeError(f"{where} has a key of type {_kind(key)} ({key!r}); JSON keys are strings")
                     if isinstance(key, float) and (math.isnan(key) or math.isinf(key)):
                         raise ValueError(f"{where} has the key {key!r}, which is not JSON")
+                    text = json_key_text(key)
+                    if text in seen:
+                        raise ValueError(
+                            f"{where} has the keys {seen[text]!r} and {key!r}, which are both {json.dumps(text)} in JSON: "
+                            "one of the two entries would be lost"
+                        )
+                    seen[text] = key
                     _check(item, f"{where}[{_key_text(key)}]", active)
             else:
                 for index, item in enumerate(value):
@@ -66,6 +76,13 @@ def _check(value: Any, where: str, active: set[int]) -> None:
             active.discard(id(value))
         return
     raise TypeError(f"{where} is {_article(_kind(value))}, which is not JSON")
+
+
+def json_key_text(key: Any) -> str:
+    """The string a dict key becomes in JSON, as :mod:`json` converts it (``1`` and ``"1"`` both become ``"1"``)."""
+    if isinstance(key, str):
+        return key
+    return json.dumps(key)  # True -> "true", None -> "null", 1.5 -> "1.5"
 
 
 def _key_text(key: Any) -> str:
@@ -85,8 +102,17 @@ def _article(name: str) -> str:
 
 
 def dumps(value: Any) -> str:
-    """The canonical JSON text of a value already known to be JSON."""
-    return _ENCODER.encode(value)
+    """The canonical JSON text of a value already known to be JSON.
+
+    Non-ASCII text is written as itself, except lone surrogates (``"\\ud800"``,
+    which ``json.loads`` happily produces): no database encoding can hold
+    them, so they are written as JSON escapes, which load back exactly, as
+    the Cat's own ``json.dumps`` (ASCII-only) writes them.
+    """
+    text = _ENCODER.encode(value)
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def encode(value: Any) -> str | bytes:

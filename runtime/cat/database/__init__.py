@@ -27,8 +27,10 @@ from cat_lint.project.location import DatabaseLocation, resolve_database
 
 __all__ = ["configure", "configured_project", "current_location", "get_backend", "open_backend", "close", "backup"]
 
-_settings: dict[str, Any] = {"sql": None, "project": None, "synchronous": "NORMAL"}
+_settings: dict[str, Any] = {"sql": None, "project": None, "synchronous": "NORMAL", "connect_timeout": 10.0}
 _backends: dict[asyncio.AbstractEventLoop, Backend] = {}
+_retiring: set[Backend] = set()  # replaced by configure(), closing in their own loops
+_closing: set[asyncio.Task[None]] = set()  # those closes, referenced until done (asyncio keeps weak ones)
 _lock = threading.Lock()
 _stopping: list[threading.Thread] = []  # driver threads told to close, joined at exit
 
@@ -38,24 +40,34 @@ def configure(
     project: str | os.PathLike[str] | None = None,
     *,
     synchronous: str = "NORMAL",
+    connect_timeout: float = 10.0,
 ) -> None:
     """Choose the database: an explicit URL and/or the project folder.
 
     Both default to the documented resolution (``CAT_SQL``, the project's
     ``config.py``, ``sqlite:///data/core/core.db`` under the project folder,
     which is ``CAT_PROJECT_DIR`` or the working directory).  Calling it again
-    closes the open database, so the next store call opens the new one.
+    closes the open database, so the next store call opens the new one:
+    each event loop's backend is closed in that loop, after the operations
+    already in flight there have finished.
     ``synchronous`` is SQLite's setting: ``"NORMAL"`` survives a killed
     process, ``"FULL"`` also survives power loss (see :mod:`cat.database.sqlite`).
+    ``connect_timeout`` is how many seconds to wait for a PostgreSQL server
+    before the store call fails with :class:`~cat.errors.DatabaseOpenError`.
     """
     if sql is not None and not isinstance(sql, str):
         raise TypeError(f"sql must be a database URL string, not {type(sql).__name__}")
     mode = str(synchronous).upper()
     if mode not in ("OFF", "NORMAL", "FULL", "EXTRA"):
         raise ValueError(f"synchronous must be NORMAL, FULL, EXTRA or OFF, not {synchronous!r}")
+    if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) or not connect_timeout > 0:
+        raise ValueError(f"connect_timeout must be a positive number of seconds, not {connect_timeout!r}")
     with _lock:
-        _settings.update(sql=sql or None, project=project, synchronous=mode)
-    _abandon_all()
+        _settings.update(sql=sql or None, project=project, synchronous=mode, connect_timeout=float(connect_timeout))
+        replaced = list(_backends.values())
+        _backends.clear()
+    for backend in replaced:
+        _retire_in_its_loop(backend)
 
 
 def configured_project() -> str | os.PathLike[str] | None:
@@ -68,7 +80,9 @@ def current_location() -> DatabaseLocation:
     return resolve_database(_settings["sql"], _settings["project"])
 
 
-def open_backend(location: DatabaseLocation, loop: asyncio.AbstractEventLoop, synchronous: str = "NORMAL") -> Backend:
+def open_backend(
+    location: DatabaseLocation, loop: asyncio.AbstractEventLoop, synchronous: str = "NORMAL", connect_timeout: float = 10.0
+) -> Backend:
     """A backend for ``location`` (not yet connected: it connects on first use)."""
     if location.scheme == "sqlite":
         from cat.database.sqlite import SQLiteBackend
@@ -77,7 +91,7 @@ def open_backend(location: DatabaseLocation, loop: asyncio.AbstractEventLoop, sy
     if location.scheme == "postgresql":
         from cat.database.postgres import PostgresBackend
 
-        return PostgresBackend(location, loop)
+        return PostgresBackend(location, loop, connect_timeout)
     raise ValueError(f"no backend for {location.describe()}")
 
 
@@ -94,9 +108,11 @@ def get_backend() -> Backend:
             # backends of loops that have ended are dead weight: release them now
             for other, old in list(_backends.items()):
                 if other is not loop and other.is_closed():
-                    _retire(old)
+                    _abandon(old)
                     del _backends[other]
-            backend = open_backend(location, loop, _settings["synchronous"])
+            for old in [b for b in _retiring if b.loop.is_closed()]:
+                _abandon(old)
+            backend = open_backend(location, loop, _settings["synchronous"], _settings["connect_timeout"])
             _backends[loop] = backend
     return backend
 
@@ -104,14 +120,16 @@ def get_backend() -> Backend:
 async def close() -> None:
     """Close the database of this event loop (pending writes finish first).  Idempotent.
 
-    The next store call opens it again.
+    Other event loops (other threads, say) keep theirs.  The next store call
+    in this loop opens it again.
     """
     loop = asyncio.get_running_loop()
     with _lock:
         backend = _backends.pop(loop, None)
-    if backend is not None:
-        await backend.close()
-    _abandon_all()
+        retired_here = [b for b in _retiring if b.loop is loop]
+    for old in [*retired_here, *([backend] if backend is not None else [])]:
+        await old.close()
+        _retiring.discard(old)
 
 
 async def backup(dest: str | os.PathLike[str]) -> Any:
@@ -125,8 +143,46 @@ async def backup(dest: str | os.PathLike[str]) -> Any:
     return await asyncio.to_thread(backup_database, backend.location, dest)
 
 
-def _retire(backend: Backend) -> None:
+def _retire_in_its_loop(backend: Backend) -> None:
+    """Close ``backend`` in its own loop when that loop runs; abandon it when the loop is gone.
+
+    Called from any thread.  A running loop is handed the close through
+    ``call_soon_threadsafe`` (or directly, from its own thread), so it
+    never touches connections from another thread.
+    """
+    loop = backend.loop
+    if loop.is_closed() or not loop.is_running():
+        _abandon(backend)
+        return
+    _retiring.add(backend)
+
+    def start() -> None:
+        task = loop.create_task(backend.close())
+        _closing.add(task)
+        task.add_done_callback(_closed)
+
+    def _closed(task: asyncio.Task[None]) -> None:
+        _closing.discard(task)
+        if task.cancelled() or task.exception() is not None:
+            _abandon(backend)  # its loop is shutting down: drop the connections
+        _retiring.discard(backend)
+
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        start()
+        return
+    try:
+        loop.call_soon_threadsafe(start)
+    except RuntimeError:  # it closed meanwhile
+        _abandon(backend)
+
+
+def _abandon(backend: Backend) -> None:
     """Release a backend without awaiting; remember its threads so exit can wait for them."""
+    _retiring.discard(backend)
     threads = backend.abandon() or ()
     _stopping[:] = [t for t in _stopping if t.is_alive()]
     _stopping.extend(threads)
@@ -134,10 +190,10 @@ def _retire(backend: Backend) -> None:
 
 def _abandon_all(join: float = 0.0) -> None:
     with _lock:
-        backends = list(_backends.values())
+        backends = [*_backends.values(), *_retiring]
         _backends.clear()
     for backend in backends:
-        _retire(backend)
+        _abandon(backend)
     if join:
         deadline = time.monotonic() + join
         for thread in list(_stopping):

@@ -13,9 +13,11 @@ Same tables as the Cat creates there (``key_value_db``, ``user_key_value_db``,
   UPDATE`` alone cannot lock), and keeps per-user saves at one row per key
   although the table has no unique constraint.
 * **User ids.**  The Cat declares ``user_id UUID``, a native type here, so
-  an id that is a UUID in canonical form is stored as itself and any other
-  id (``"1"``, ``"alice"``, an upper-case UUID) as a name-based UUID derived
-  from its exact text: distinct ids never meet.
+  an id that is an RFC 4122 UUID in canonical form (every id the Cat itself
+  makes) is stored as itself, and any other id (``"1"``, ``"alice"``, an
+  upper-case UUID) as a hash of its exact text in the part of UUID space
+  that RFC 4122 leaves unused: distinct ids never meet
+  (:func:`cat_lint.project.schema.pg_user_id`).
 * **Duplicates** the Cat may have left (no unique constraint) are collapsed
   by the next save; until then a read takes the physically newest row.
 """
@@ -49,6 +51,7 @@ POSTGRES_SCHEMA = (
 )
 
 _SCHEMA_LOCK = 0x6361745F736368  # advisory lock id serializing CREATE TABLE across processes
+_TABLES_EXIST = f"SELECT to_regclass('{GLOBAL_TABLE}') IS NOT NULL AND to_regclass('{USER_TABLE}') IS NOT NULL"
 
 
 def _text(encoded: str | bytes) -> str:
@@ -71,8 +74,9 @@ _U_DELETE = f"DELETE FROM {USER_TABLE} WHERE user_id = $1 AND key = $2"
 class PostgresBackend(Backend):
     """The Cat's two tables on a PostgreSQL server, through an asyncpg pool."""
 
-    def __init__(self, location: DatabaseLocation, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, location: DatabaseLocation, loop: asyncio.AbstractEventLoop, connect_timeout: float = 10.0) -> None:
         super().__init__(location, loop)
+        self.connect_timeout = connect_timeout
         self._pool: Any = None
         self._opening: asyncio.Task[Any] | None = None
         self._inflight = 0
@@ -87,6 +91,9 @@ class PostgresBackend(Backend):
             return self._pool
         if self._opening is None:
             self._opening = self.loop.create_task(self._connect())
+            # Callers await it through a shield: when they were all cancelled, its
+            # failure would otherwise be reported as "Future exception was never retrieved".
+            self._opening.add_done_callback(_retrieve)
         try:
             self._pool = await asyncio.shield(self._opening)
         except BaseException:
@@ -100,21 +107,52 @@ class PostgresBackend(Backend):
             import asyncpg
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise DatabaseOpenError(
-                f"{self.location.describe()} is a PostgreSQL database, which needs asyncpg: pip install 'cat-devtools[postgres]'"
+                f"{self.location.describe()} is a PostgreSQL database, which needs asyncpg: "
+                "pip install 'cat-devtools-runtime[postgres]'"
             ) from exc
         try:
-            pool = await asyncpg.create_pool(asyncpg_dsn(self.location.url), min_size=1, max_size=10)
+            pool = await asyncio.wait_for(
+                asyncpg.create_pool(asyncpg_dsn(self.location.url), min_size=1, max_size=10, timeout=self.connect_timeout),
+                self.connect_timeout,
+            )
+        except asyncio.TimeoutError:
+            raise DatabaseOpenError(
+                f"cannot connect to {self.location.describe()}: no answer within {self.connect_timeout:g} s "
+                "(cat.configure(connect_timeout=...) sets how long to wait)"
+            ) from None
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise DatabaseOpenError(f"cannot connect to {self.location.describe()}: {exc}") from exc
+            raise DatabaseOpenError(f"cannot connect to {self.location.describe()}: {_cause(exc)}") from exc
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-                for statement in POSTGRES_SCHEMA:
-                    await conn.execute(statement)
+            await self._create_tables(pool, asyncpg)
         except BaseException:
             await pool.close()
             raise
         return pool
+
+    async def _create_tables(self, pool: Any, asyncpg: Any) -> None:
+        """Create the Cat's tables unless they exist: a role may use them without the right to create.
+
+        PostgreSQL 15 and later grant CREATE on ``public`` only to its owner,
+        so a Cat's application role usually reads and writes tables that an
+        administrator made.  ``CREATE ... IF NOT EXISTS`` needs the privilege
+        even when there is nothing to create, hence the look first.
+        """
+        async with pool.acquire() as conn:
+            if await conn.fetchval(_TABLES_EXIST):
+                return
+            try:
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+                    for statement in POSTGRES_SCHEMA:
+                        await conn.execute(statement)
+            except asyncpg.InsufficientPrivilegeError as exc:
+                user = await conn.fetchval("SELECT current_user")
+                raise DatabaseOpenError(
+                    f"the tables {GLOBAL_TABLE} and {USER_TABLE} are missing from {self.location.describe()}, "
+                    f"and the role {user!r} may not create them: {_cause(exc)}. Create them once as a role "
+                    "with the CREATE privilege on the schema (or GRANT CREATE ON SCHEMA public TO "
+                    f"{user}), then grant this role SELECT, INSERT, UPDATE and DELETE on them"
+                ) from None
 
     async def _run(self, work: Any) -> Any:
         """Run ``work(connection)`` on a pooled connection, counted so close can wait for it."""
@@ -232,3 +270,15 @@ async def _store(conn: Any, uid: uuid.UUID | None, key: str, text: str) -> None:
     await conn.execute(_U_SET, text, newest)
     if len(rows) > 1:
         await conn.execute(_U_DEDUPE, uid, key, newest)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a task's failure as seen; the callers that awaited it got it already."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _cause(exc: BaseException) -> str:
+    """An exception as a message part that is never empty (a bare TimeoutError has no text)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -488,10 +488,20 @@ class _Lane:
         await finished
 
     def abandon(self) -> threading.Thread | None:
-        """Stop without awaiting: in-flight work finishes on the thread, queued work is dropped."""
+        """Stop without awaiting: in-flight work finishes on the thread, queued work fails.
+
+        Queued operations (waiting for the connection to open, or for the
+        batch ahead) get ``StoreClosedError`` through their loop, so no caller
+        waits forever.
+        """
         if self.closed:
             return None
         self.closed = True
+        if not self.loop.is_closed():
+            try:
+                self.loop.call_soon_threadsafe(self.fail_pending, StoreClosedError())
+            except RuntimeError:
+                pass  # closed meanwhile: nobody is waiting
         if self.conn is None:
             return None
         _stop(self.conn)
@@ -618,9 +628,11 @@ class SQLiteBackend(Backend):
                 lane.fail_pending(error)
             return
         writer_conn, reader_conn = task.result()
-        if self.closed:
+        if self.closed:  # abandoned while opening
             for conn in dict.fromkeys((writer_conn, reader_conn)):
                 _stop(conn)
+            for lane in self._lanes():
+                lane.fail_pending(StoreClosedError())
             return
         self._reader.attach(reader_conn)
         if self._writer is not self._reader:

@@ -155,11 +155,18 @@ class PostgresBackend(Backend):
                 ) from None
 
     async def _run(self, work: Any) -> Any:
-        """Run ``work(connection)`` on a pooled connection, counted so close can wait for it."""
-        pool = await self._get_pool()
+        """Run ``work(connection)`` on a pooled connection, counted so close can wait for it.
+
+        Counted from the start, while the pool may still be opening: a close
+        (or a ``configure``) that begins meanwhile waits for this operation
+        instead of closing the pool under it.
+        """
+        if self.closed:
+            raise StoreClosedError()
         self._inflight += 1
         self._idle.clear()
         try:
+            pool = await self._get_pool()
             async with pool.acquire() as conn:
                 return await work(conn)
         finally:

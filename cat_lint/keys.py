@@ -88,12 +88,12 @@ def load_database_keys(settings) -> DatabaseKeys | None:
     then relies on the code alone.
     """
     try:
-        from cat_lint.project.reader import DatabaseUnavailable, KeyReader
+        from cat_lint.project.reader import DatabaseUnavailable, open_reader
         from cat_lint.project.location import resolve_database
 
         # The linter found its project from the linted paths: CAT_PROJECT_DIR still wins over it.
         location = resolve_database(settings.database, discovered=settings.project)
-        with KeyReader(location) as reader:
+        with open_reader(location) as reader:
             return DatabaseKeys(
                 store=frozenset(k.key for k in reader.global_keys()),
                 user=frozenset(k.key for k in reader.user_keys()),

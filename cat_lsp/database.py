@@ -2,18 +2,20 @@
 
 The database is found exactly as the runtime finds it
 (:func:`cat_lint.project.location.resolve_database`, relative to the workspace
-folder) and read through :class:`cat_lint.project.reader.KeyReader`, which
-opens SQLite with ``mode=ro``: the server never creates, writes or locks
-it, so a Cat running beside the editor keeps writing.
+folder) and read through the reader :func:`cat_lint.project.reader.open_reader`
+gives, which opens SQLite with ``mode=ro`` and reads PostgreSQL in read-only
+transactions: the server never creates, writes or locks the database, so a
+Cat running beside the editor keeps writing.
 
 Completion must answer in milliseconds even with 100,000 keys, so the keys
 are read once into a :class:`Snapshot` and re-read only when the database
-changed.  "Changed" is asked cheaply: SQLite's ``PRAGMA data_version`` on
-the reader's long-lived connection moves whenever another connection
-commits, and the file's identity and change time catch a database that
-was replaced or deleted.  Every failure (missing, corrupt, locked,
-PostgreSQL) yields an empty snapshot and a one-line reason, never an
-exception: the editor works without a database, silently.
+changed.  "Changed" is asked cheaply: the reader's ``data_version`` (SQLite's
+``PRAGMA data_version`` on its long-lived connection, or on PostgreSQL the
+server's newest transaction id, then the tables' row versions) moves whenever
+another connection commits, and the file's identity and change time catch a
+SQLite database that was replaced or deleted.  Every failure (missing,
+corrupt, locked, unreachable) yields an empty snapshot and a one-line reason,
+never an exception: the editor works without a database, silently.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey
+from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey, open_reader
 from cat_lint.project.location import DatabaseLocation, DatabaseURLError, resolve_database
 
 log = logging.getLogger(__name__)
@@ -181,7 +183,7 @@ class ProjectDatabase:
             location = self._resolve()
             if location is None:
                 return None
-            self._reader = KeyReader(location)
+            self._reader = open_reader(location)
         return self._reader
 
     def _file_identity(self) -> tuple[Any, ...] | None:

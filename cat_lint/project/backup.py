@@ -58,8 +58,10 @@ def backup_database(location: DatabaseLocation, dest: str | os.PathLike[str]) ->
 def _source_path(location: DatabaseLocation) -> Path:
     if not location.is_sqlite:
         raise BackupError(
-            f"cannot back up {location.describe()}: only SQLite databases are backed up here; "
-            "for PostgreSQL use pg_dump"
+            f"cannot back up {location.describe()} here: cat-store backs up SQLite files; PostgreSQL has its "
+            "own consistent online backup, which a running Cat does not disturb: pg_dump --format=custom "
+            f"--table=key_value_db --table=user_key_value_db --file=DEST.dump '{location.redacted_url}' "
+            "(pg_restore --data-only puts it back)"
         )
     if location.path is None:
         raise BackupError(f"cannot back up an in-memory database ({location.url})")

@@ -1,9 +1,10 @@
 """``cat-store``: a person's look inside a project's key-value stores.
 
 It is one of the tools, so it runs beside the real Cat and never imports a
-package named ``cat``.  Reading (``keys``, ``get``) goes through
-:class:`cat_lint.project.reader.KeyReader`, which opens the database read-only:
-looking never creates a missing database and never blocks a running Cat.
+package named ``cat``.  Reading (``keys``, ``get``) goes through the reader of
+:func:`cat_lint.project.reader.open_reader`, which opens the database
+read-only (SQLite or PostgreSQL): looking never creates a missing database
+and never blocks a running Cat.
 Deleting is one transaction under the same lock the runtime's writers take
 (:mod:`cat_lint.project.one_key`).  ``backup`` uses SQLite's online backup,
 safe while the Cat runs.
@@ -22,9 +23,9 @@ import sys
 from typing import Any, Sequence
 
 from cat_lint.project.backup import BackupError, backup_database
-from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey
+from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey, open_reader
 from cat_lint.project.location import DatabaseLocation, DatabaseURLError, parse_url, project_dir, resolve_database
-from cat_lint.project.one_key import delete_key, get_key
+from cat_lint.project.one_key import delete_key
 
 PROG = "cat-store"
 NOT_FOUND = 1
@@ -88,11 +89,6 @@ def _add_location_options(parser: argparse.ArgumentParser, default: Any) -> None
 
 
 def cmd_keys(location: DatabaseLocation, args: argparse.Namespace) -> None:
-    if not location.is_sqlite:
-        raise CliError(
-            f"listing keys works on SQLite databases only, not {location.describe()}; "
-            "`cat-store get KEY` and `cat-store delete KEY` work on it"
-        )
     with _reader(location) as reader:
         if args.user is not None:
             global_keys, user_keys = [], _read(reader.user_keys, args.user)
@@ -121,26 +117,20 @@ def cmd_keys(location: DatabaseLocation, args: argparse.Namespace) -> None:
 
 
 def cmd_get(location: DatabaseLocation, args: argparse.Namespace) -> None:
-    if not location.is_sqlite:
-        found, value = _read(get_key, location, args.key, args.user)
+    with _reader(location) as reader:
+        found, value = _read(reader.get, args.key, args.user)
         if not found:
-            raise CliError(f"no key {args.key!r} in {_where(args.user)} of {location.describe()}")
-    else:
-        with _reader(location) as reader:
-            found, value = _read(reader.get, args.key, args.user)
-            if not found:
-                raise CliError(_unknown_key_message(reader, location, args.key, args.user))
+            raise CliError(_unknown_key_message(reader, location, args.key, args.user))
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def cmd_delete(location: DatabaseLocation, args: argparse.Namespace) -> None:
-    if location.is_sqlite:  # look first: a clear error (with a suggestion), and no database gets created
-        with _reader(location) as reader:
-            found, _ = _read(reader.get, args.key, args.user)
-            if not found:
-                raise CliError(_unknown_key_message(reader, location, args.key, args.user))
+    with _reader(location) as reader:  # look first: a clear error (with a suggestion), and no database gets created
+        found, _ = _read(reader.get, args.key, args.user)
+        if not found:
+            raise CliError(_unknown_key_message(reader, location, args.key, args.user))
     removed = _read(delete_key, location, args.key, args.user)
-    if not removed:  # gone meanwhile, or (PostgreSQL) never there
+    if not removed:  # gone meanwhile
         raise CliError(f"no key {args.key!r} in {_where(args.user)} of {location.describe()}; nothing deleted")
     print(f"deleted {args.key!r} from {_where(args.user)}")
 
@@ -167,7 +157,7 @@ COMMANDS = {"keys": cmd_keys, "get": cmd_get, "delete": cmd_delete, "backup": cm
 
 
 def _reader(location: DatabaseLocation) -> KeyReader:
-    return KeyReader(location)
+    return open_reader(location)
 
 
 def _read(method: Any, *args: Any) -> Any:

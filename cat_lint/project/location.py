@@ -52,6 +52,11 @@ class DatabaseLocation:
     def is_sqlite(self) -> bool:
         return self.scheme == "sqlite"
 
+    @property
+    def redacted_url(self) -> str:
+        """The URL with any password replaced by ``***``, fit for messages."""
+        return _redact(self.url)
+
     def describe(self) -> str:
         where = str(self.path) if self.path is not None else _redact(self.url)
         return f"{where} (from {self.origin})"

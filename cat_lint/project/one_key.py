@@ -1,4 +1,7 @@
-"""One key read or deleted straight in the database, for ``cat-store get`` and ``cat-store delete``.
+"""One key deleted straight in the database, for ``cat-store delete``.
+
+(Reading goes through the read-only reader of either backend,
+:func:`~cat_lint.project.reader.open_reader`.)
 
 The tools install beside the real Cat, so they never import a package named
 ``cat`` (the Cat's, or the cat-devtools runtime's): the few writes
@@ -22,20 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from cat_lint.project.location import DatabaseLocation, asyncpg_dsn
-from cat_lint.project.reader import DatabaseUnavailable, KeyReader
-from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, decode_value, encode_user_id, pg_key_lock, pg_user_id
+from cat_lint.project.reader import DatabaseUnavailable
+from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, encode_user_id, pg_key_lock, pg_user_id
 
-__all__ = ["get_key", "delete_key"]
+__all__ = ["delete_key"]
 
 BUSY_TIMEOUT = 30.0  # seconds a delete waits for another writer (a running Cat) before giving up
-
-
-def get_key(location: DatabaseLocation, key: str, user_id: str | None = None) -> tuple[bool, Any]:
-    """``(True, value)`` when the key is stored, else ``(False, None)``."""
-    if location.is_sqlite:
-        with KeyReader(location) as reader:
-            return reader.get(key, user_id)
-    return _postgres(location, _pg_get, key, user_id)
 
 
 def delete_key(location: DatabaseLocation, key: str, user_id: str | None = None) -> bool:
@@ -77,7 +72,7 @@ def _sqlite_delete(location: DatabaseLocation, key: str, user_id: str | None) ->
 # -- PostgreSQL -----------------------------------------------------------------
 
 
-def _postgres(location: DatabaseLocation, operation: Any, key: str, user_id: str | None) -> Any:
+def _postgres(location: DatabaseLocation, operation: Any, key: str, user_id: str | None) -> bool:
     try:
         import asyncpg
     except ImportError:
@@ -97,19 +92,6 @@ def _postgres(location: DatabaseLocation, operation: Any, key: str, user_id: str
         return asyncio.run(run())
     except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailable(f"cannot use {location.describe()}: {exc}") from None
-
-
-async def _pg_get(conn: Any, key: str, uid: Any) -> tuple[bool, Any]:
-    try:
-        if uid is None:
-            row = await conn.fetchrow(f"SELECT value FROM {GLOBAL_TABLE} WHERE key = $1", key)
-        else:
-            row = await conn.fetchrow(
-                f"SELECT value FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 ORDER BY ctid DESC LIMIT 1", uid, key
-            )
-    except _undefined_table():
-        return False, None
-    return (False, None) if row is None else (True, decode_value(row[0]))
 
 
 async def _pg_delete(conn: Any, key: str, uid: Any) -> bool:

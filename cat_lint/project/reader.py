@@ -1,12 +1,13 @@
 """A read-only look at a project's keys, shared by ``cat-store``, ``cat-lint``
-and ``cat-lsp``.
+and ``cat-lsp``: :func:`open_reader` gives the reader for a database.
 
 It never creates, writes or locks the database: SQLite is opened with
 ``mode=ro`` through a URI, so a missing file is reported instead of being
 created empty, and a running Cat keeps writing (WAL readers do not block the
-writer).  Everything is synchronous on purpose: callers are command-line
-tools, linter worker processes, and a language server that runs this in a
-worker thread.
+writer); PostgreSQL is read in read-only transactions
+(:mod:`cat_lint.project.pg_reader`).  Everything is synchronous on purpose:
+callers are command-line tools, linter worker processes, and a language
+server that runs this in a worker thread.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 from cat_lint.project.location import DatabaseLocation
 from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, decode_user_id, decode_value, encode_user_id
 
 PREVIEW_CHARS = 80
-_SCAN_CHARS = 200  # how much of each value SQL hands back for typing and previews
+SCAN_CHARS = 200  # how much of each value SQL hands back for typing and previews
 
 
 class DatabaseUnavailable(Exception):
-    """The database cannot be read: missing, not SQLite, corrupt, or not supported."""
+    """The database cannot be read: missing, corrupt, unreachable, or not supported."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ class StoredKey:
         return self.types[0] if len(self.types) == 1 else " | ".join(self.types)
 
 
-def _type_of(storage: str, head: Any) -> str:
-    """The JSON type of a stored value from SQLite's storage class and its first characters."""
+def stored_type(storage: str, head: Any) -> str:
+    """The JSON type of a stored value from its storage class (SQLite's, or "text") and its first characters."""
     if storage == "null":
         return "null"
     if storage == "integer":
@@ -68,6 +69,38 @@ def _type_of(storage: str, head: Any) -> str:
         "f": "boolean",
         "n": "null",
     }.get(first) or ("number" if any(c in text for c in ".eE") or text.strip() in ("NaN", "Infinity", "-Infinity") else "integer")
+
+
+def global_key(key: str, kind: str, size: int, head: Any) -> StoredKey:
+    return StoredKey("global", key, (kind,), size, _preview(head, size))
+
+
+def per_user_keys(rows: Iterable[tuple[str, str, str, int, Any]]) -> list[StoredKey]:
+    """Aggregate ``(key, user_id, type, size, head)`` rows, ordered by key, into one entry per key.
+
+    The preview shows the largest value; ``types`` lists every type seen, in order of appearance.
+    """
+    grouped: dict[str, dict[str, Any]] = {}
+    for key, uid, kind, size, head in rows:
+        entry = grouped.setdefault(key, {"users": set(), "types": [], "size": 0, "head": head})
+        entry["users"].add(uid)
+        if kind not in entry["types"]:
+            entry["types"].append(kind)
+        if size >= entry["size"]:
+            entry["size"], entry["head"] = size, head
+    return [
+        StoredKey("user", key, tuple(e["types"]), e["size"], _preview(e["head"], e["size"]), len(e["users"]))
+        for key, e in grouped.items()
+    ]
+
+
+def open_reader(location: DatabaseLocation) -> KeyReader:
+    """The read-only reader for ``location``: SQLite here, PostgreSQL through asyncpg."""
+    if location.scheme == "postgresql":
+        from cat_lint.project.pg_reader import PostgresKeyReader
+
+        return PostgresKeyReader(location)
+    return KeyReader(location)
 
 
 def _preview(head: Any, size: int) -> str:
@@ -97,7 +130,7 @@ class KeyReader:
             return self._conn
         loc = self.location
         if not loc.is_sqlite:
-            raise DatabaseUnavailable(f"reading keys from {loc.scheme} is not supported here: {loc.describe()}")
+            raise DatabaseUnavailable(f"{loc.describe()} is not SQLite: open it with open_reader()")
         if loc.path is None:
             raise DatabaseUnavailable("an in-memory database has no keys to read")
         path = Path(loc.path)
@@ -142,31 +175,19 @@ class KeyReader:
 
     def global_keys(self) -> list[StoredKey]:
         rows = self._query(
-            f"SELECT key, typeof(value), length(CAST(value AS BLOB)), substr(value, 1, {_SCAN_CHARS}) "
+            f"SELECT key, typeof(value), length(CAST(value AS BLOB)), substr(value, 1, {SCAN_CHARS}) "
             f"FROM {GLOBAL_TABLE} ORDER BY key"
         )
-        return [StoredKey("global", key, (_type_of(kind, head),), size or 0, _preview(head, size or 0)) for key, kind, size, head in rows]
+        return [global_key(key, stored_type(kind, head), size or 0, head) for key, kind, size, head in rows]
 
     def user_keys(self, user_id: str | None = None) -> list[StoredKey]:
         """Per-user keys: all of them, aggregated, or those of one user."""
         where, params = ("WHERE user_id = ?", (encode_user_id(user_id),)) if user_id is not None else ("", ())
         rows = self._query(
-            f"SELECT key, user_id, typeof(value), length(CAST(value AS BLOB)), substr(value, 1, {_SCAN_CHARS}) "
+            f"SELECT key, user_id, typeof(value), length(CAST(value AS BLOB)), substr(value, 1, {SCAN_CHARS}) "
             f"FROM {USER_TABLE} {where} ORDER BY key"
         , params)
-        grouped: dict[str, dict[str, Any]] = {}
-        for key, uid, kind, size, head in rows:
-            entry = grouped.setdefault(key, {"users": set(), "types": [], "size": 0, "head": head})
-            entry["users"].add(decode_user_id(uid))
-            kind_name = _type_of(kind, head)
-            if kind_name not in entry["types"]:
-                entry["types"].append(kind_name)
-            if (size or 0) >= entry["size"]:
-                entry["size"], entry["head"] = size or 0, head
-        return [
-            StoredKey("user", key, tuple(e["types"]), e["size"], _preview(e["head"], e["size"]), len(e["users"]))
-            for key, e in grouped.items()
-        ]
+        return per_user_keys((key, decode_user_id(uid), stored_type(kind, head), size or 0, head) for key, uid, kind, size, head in rows)
 
     def keys(self) -> list[StoredKey]:
         """Every key of both stores, global first."""

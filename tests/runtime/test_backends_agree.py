@@ -25,51 +25,10 @@ import cat
 from cat import request_context, store, user
 from cat.errors import DatabaseOpenError, StoreClosedError
 
+from postgres_support import BASE_URL, drop_database, new_database, run_admin
 from runtime_helpers import ROOT
 
 asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install './runtime[postgres]')")
-
-ADMIN_URL = os.environ.get("CAT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-BASE_URL = ADMIN_URL.rsplit("/", 1)[0]
-
-
-async def admin(sql: str, url: str = ADMIN_URL) -> None:
-    conn = await asyncpg.connect(url, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def run_admin(sql: str, url: str = ADMIN_URL) -> None:
-    """Run one administrator statement from anywhere, an async test included (in a thread of its own)."""
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            asyncio.run(admin(sql, url))
-        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the caller's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-
-
-def new_pg_database() -> str:
-    name = f"cat_devtools_test_{secrets.token_hex(5)}"
-    try:
-        run_admin(f"CREATE DATABASE {name}")
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-        pytest.skip(f"no PostgreSQL server at {ADMIN_URL} ({exc}); set CAT_TEST_POSTGRES to a server URL")
-    return name
-
-
-def drop_pg_database(name: str) -> None:
-    run_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
 
 @pytest.fixture
 def databases(request, tmp_path, monkeypatch):
@@ -81,14 +40,14 @@ def databases(request, tmp_path, monkeypatch):
     def make() -> str:
         if request.param == "sqlite":
             return f"sqlite:///{tmp_path / f'db{next(count)}' / 'core.db'}"
-        made.append(new_pg_database())
+        made.append(new_database())
         return f"{BASE_URL}/{made[-1]}"
 
     make.backend = request.param
     yield make
     cat.configure()
     for name in made:
-        drop_pg_database(name)
+        drop_database(name)
 
 
 both = pytest.mark.parametrize("databases", ["sqlite", "postgresql"], indirect=True)
@@ -285,7 +244,7 @@ async def test_dict_keys_that_collide_in_json_are_refused_and_nothing_is_written
 @pytest.fixture
 def restricted_role():
     """A PostgreSQL database whose public schema the test role may not create in."""
-    name = new_pg_database()
+    name = new_database()
     role = f"cat_app_{secrets.token_hex(4)}"
     url = f"{BASE_URL}/{name}"
     run_admin(f"CREATE ROLE {role} LOGIN")
@@ -296,7 +255,7 @@ def restricted_role():
         yield url, f"{scheme}://{role}@{host}/{name}", role
     finally:
         cat.configure()
-        drop_pg_database(name)
+        drop_database(name)
         run_admin(f"DROP ROLE IF EXISTS {role}")
 
 
@@ -305,7 +264,7 @@ async def test_a_role_without_create_uses_existing_tables(restricted_role):
     cat.configure(sql=admin_url)
     await store.save("made-by-admin", 1)  # the tables now exist, owned by the administrator
     await cat.close()
-    await admin(f"GRANT SELECT, INSERT, UPDATE, DELETE ON key_value_db, user_key_value_db TO {role}", admin_url)
+    run_admin(f"GRANT SELECT, INSERT, UPDATE, DELETE ON key_value_db, user_key_value_db TO {role}", admin_url)
 
     cat.configure(sql=role_url)
     assert await store.load("made-by-admin") == 1

@@ -66,7 +66,7 @@ class PostgresKeyReader:
             future = asyncio.run_coroutine_threadsafe(self._in_transaction(query), self._loop)
             try:
                 return future.result(CONNECT_TIMEOUT + QUERY_TIMEOUT)
-            except DatabaseUnavailable:
+            except (DatabaseUnavailable, _NoTables):
                 raise
             except Exception as exc:  # noqa: BLE001 - every driver failure becomes one message
                 self._drop_connection()

@@ -275,45 +275,99 @@ def test_reading_never_writes_while_the_cat_runs(project, capsys):
     assert run(capsys, "get", "theme")[1] == '{\n  "color": "light"\n}\n'
 
 
-# -- PostgreSQL -----------------------------------------------------------------------
-
-PG_URL = os.environ.get("CAT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+# -- PostgreSQL: the same commands, on a database of its own --------------------------
 
 
-def test_listing_postgresql_keys_is_refused_clearly(capsys):
-    status, out, err = run(capsys, "--sql", PG_URL, "keys")
-    assert (status, out) == (1, "")
-    assert err.startswith("cat-store: error: listing keys works on SQLite databases only")
-    assert "`cat-store get KEY`" in err
-
-
-def test_get_and_delete_on_postgresql_go_through_the_runtime(capsys, tmp_path):
-    pytest.importorskip("cat.database.postgres", reason="the runtime has no PostgreSQL backend yet")
+@pytest.fixture
+def pg_project(tmp_path):
+    """A project whose config.py names a new PostgreSQL database, filled through the runtime."""
     pytest.importorskip("asyncpg", reason="asyncpg (the postgres extra) is not installed")
-    import asyncio
+    from postgres_support import pg_database
 
-    from cat.errors import DatabaseOpenError
+    with pg_database() as url:
+        (tmp_path / "config.py").write_text(f"SQL = {url!r}\n", encoding="utf-8")
+        write_project(tmp_path, url)
+        yield tmp_path, url
+    cat.configure()
 
-    key = f"cli-test-{os.getpid()}"
 
-    async def save() -> None:
-        cat.configure(sql=PG_URL)
-        try:
-            await cat.store.save(key, {"n": 9.0})
-        finally:
-            await cat.close()
+def test_postgresql_keys_list_both_stores(pg_project, capsys, monkeypatch):
+    root, url = pg_project
+    monkeypatch.chdir(root)  # found through config.py, as the Cat finds it
+    status, out, err = run(capsys, "keys")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("database: postgresql://") and lines[0].endswith("(from config.py)")
+    assert "global store: 4 keys" in lines and "per-user store: 2 keys, 3 users" in lines
+    row = {line.split()[0]: line.split() for line in lines if line.startswith("  ")}
+    assert row["theme"][:2] == ["theme", "object"]
+    assert row["count"][1] == "integer" and row["ratio"][1] == "number"
+    assert row["todos"][1] == "array" and row["todos"][4] == "3"
+    status, out, _ = run(capsys, "keys", "--user", ALICE, "--json")
+    assert status == 0
+    assert {k["key"] for k in json.loads(out)} == {"todos", "score"}
 
+
+def test_postgresql_get_and_delete(pg_project, capsys):
+    _, url = pg_project
+    assert run(capsys, "--sql", url, "get", "ratio") == (0, "9.0\n", "")
+    assert run(capsys, "--sql", url, "get", "todos", "--user", "01") == (0, '[\n  "zero-one"\n]\n', "")
+    status, _, err = run(capsys, "--sql", url, "get", "thme")
+    assert status == 1 and "did you mean 'theme'?" in err
+    assert run(capsys, "--sql", url, "delete", "todos", "--user", "1")[0] == 0
+    assert run(capsys, "--sql", url, "get", "todos", "--user", "01")[0] == 0  # another user's row stays
+    status, _, err = run(capsys, "--sql", url, "get", "todos", "--user", "1")
+    assert status == 1 and "no keys stored for user '1'" in err  # that was their only key
+    assert run(capsys, "--sql", url, "delete", "theme")[0] == 0
+    status, _, err = run(capsys, "--sql", url, "get", "theme")
+    assert status == 1 and "no key 'theme' in the global store" in err
+
+
+def test_postgresql_reading_needs_only_select(pg_project, capsys):
+    """The tools read in read-only transactions: a role that may only SELECT is enough."""
+    import secrets
+
+    from postgres_support import run_admin
+
+    _, url = pg_project
+    role = f"cat_reader_{secrets.token_hex(4)}"
+    run_admin(f"CREATE ROLE {role} LOGIN")
     try:
-        asyncio.run(save())
-    except (OSError, DatabaseOpenError) as exc:
-        pytest.skip(f"no PostgreSQL at {PG_URL}: {exc}")
-    try:
-        assert run(capsys, "--sql", PG_URL, "get", key) == (0, '{\n  "n": 9.0\n}\n', "")
-        assert run(capsys, "--sql", PG_URL, "delete", key)[0] == 0
-        status, _, err = run(capsys, "--sql", PG_URL, "get", key)
-        assert status == 1 and f"no key '{key}' in the global store" in err
+        run_admin(f"GRANT SELECT ON key_value_db, user_key_value_db TO {role}", url)
+        scheme, rest = url.split("://", 1)
+        reader_url = f"{scheme}://{role}@{rest.split('@', 1)[-1]}"
+        status, out, err = run(capsys, "--sql", reader_url, "keys", "--json")
+        assert (status, err) == (0, "")
+        assert len(json.loads(out)) == 6
+        status, _, err = run(capsys, "--sql", reader_url, "delete", "count")
+        assert status == 1 and "permission denied" in err  # the one command that writes says why it cannot
     finally:
-        cat.configure()
+        run_admin(f"DROP OWNED BY {role}", url)
+        run_admin(f"DROP ROLE {role}")
+
+
+def test_postgresql_database_the_cat_never_wrote_to_has_no_keys(capsys):
+    pytest.importorskip("asyncpg", reason="asyncpg (the postgres extra) is not installed")
+    from postgres_support import pg_database
+
+    with pg_database() as url:
+        status, out, _ = run(capsys, "--sql", url, "keys")
+        assert status == 0 and "global store: 0 keys" in out
+        status, _, err = run(capsys, "--sql", url, "get", "anything")
+        assert status == 1 and "no key 'anything'" in err
+
+
+def test_postgresql_backup_says_how_to_use_pg_dump(capsys, tmp_path):
+    status, out, err = run(capsys, "--sql", "postgresql://cat:secret@db.example/cat", "backup", str(tmp_path / "b.db"))
+    assert (status, out) == (1, "")
+    assert "pg_dump --format=custom --table=key_value_db --table=user_key_value_db --file=DEST.dump 'postgresql://cat:***@db.example/cat'" in err
+    assert "secret" not in err
+
+
+def test_unreachable_postgresql_is_one_line(capsys):
+    status, out, err = run(capsys, "--sql", "postgresql://nobody@127.0.0.1:1/none", "keys")
+    assert (status, out) == (1, "")
+    assert err.startswith("cat-store: error: cannot read postgresql://nobody@127.0.0.1:1/none") and err.count("\n") == 1
 
 
 def test_odd_keys_are_shown_unambiguously_and_reachable(tmp_path, capsys):

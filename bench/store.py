@@ -23,6 +23,9 @@ The 64-task update rows also count lost increments: the runtime's atomic
 Targets (issue 2): one task within 3x of raw sqlite3; 64 concurrent savers at
 least as fast as raw sqlite3 committing each save; at least 5x the Cat's
 approach.
+
+Then the same work on PostgreSQL (``bench/store_postgres.py``), when the
+local server answers.
 """
 
 from __future__ import annotations
@@ -352,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     missed = report(results)
+    print()
+    print("== PostgreSQL " + "=" * 60)
+    from store_postgres import run as run_postgres
+
+    missed += run_postgres(args.seconds, args.rounds)
     print(f"\n{missed} target(s) missed; ran in {time.perf_counter() - started:.0f}s")
     return 0
 

@@ -62,6 +62,10 @@ _G_GET = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = $1"
 _G_EXISTS = f"SELECT 1 FROM {GLOBAL_TABLE} WHERE key = $1"
 _U_EXISTS = f"SELECT 1 FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 LIMIT 1"
 _G_PUT = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+_G_PUT_LOCKED = (
+    f"WITH lock AS (SELECT pg_advisory_xact_lock($1)) INSERT INTO {GLOBAL_TABLE} (key, value) "
+    "SELECT $2::varchar, $3::json FROM lock ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 _G_DELETE = f"DELETE FROM {GLOBAL_TABLE} WHERE key = $1"
 _U_GET = f"SELECT value FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 ORDER BY ctid DESC LIMIT 1"
 _U_ROWS = f"SELECT id FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 ORDER BY ctid DESC"
@@ -175,10 +179,25 @@ class PostgresBackend(Backend):
                 self._idle.set()
 
     async def _write(self, user_id: uuid.UUID | None, key: str, work: Any) -> Any:
+        """``work(connection)`` in one transaction that first takes the key's advisory lock.
+
+        ``BEGIN`` and the lock go in one round trip (two statements of the
+        simple query protocol; the lock id is our own integer, never text
+        from outside): a write costs a round trip fewer than with a
+        transaction block.  A failure rolls back; a connection cancelled in
+        the middle is rolled back by the pool when it takes it back.
+        """
+
         async def locked(conn: Any) -> Any:
-            async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", pg_key_lock(user_id, key))
-                return await work(conn)
+            await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(pg_key_lock(user_id, key))})")
+            try:
+                result = await work(conn)
+            except BaseException:
+                if not conn.is_closed():
+                    await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+            return result
 
         return await self._run(locked)
 
@@ -233,6 +252,12 @@ class PostgresBackend(Backend):
     async def put(self, user_id: str | None, key: str, encoded: str | bytes) -> None:
         uid = None if user_id is None else pg_user_id(user_id)
         text = _text(encoded)
+        if uid is None:
+            # One statement, one round trip: the lock, then the upsert, committed together.  The
+            # upsert reads nothing, so the snapshot taken before the lock is granted does not matter.
+            lock = pg_key_lock(None, key)
+            await self._run(lambda conn: conn.execute(_G_PUT_LOCKED, lock, key, text))
+            return
 
         async def write(conn: Any) -> None:
             await _store(conn, uid, key, text)

@@ -1,8 +1,9 @@
 """A PostgreSQL database of its own for each test that needs one, on the local server.
 
 The server is ``CAT_TEST_POSTGRES`` (default: the machine's local one).  Where
-no server answers, the test is skipped with that reason: CI's machines have
-one, so there every PostgreSQL test runs.  Usable from sync and async tests
+no server answers, the test is skipped with that reason, which ``make test``
+shows in its summary; with ``CAT_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) it
+fails instead, so CI never passes without having run them.  Usable from sync and async tests
 alike: the administrator's statements run in a thread of their own.
 """
 
@@ -54,8 +55,16 @@ def new_database() -> str:
     try:
         run_admin(f"CREATE DATABASE {name}")
     except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-        pytest.skip(f"no PostgreSQL server at {ADMIN_URL} ({exc}); set CAT_TEST_POSTGRES to a server URL")
+        unreachable(exc)
     return name
+
+
+def unreachable(exc: BaseException) -> None:
+    """Skip, with the reason; or fail, where PostgreSQL is required (CI)."""
+    reason = f"no PostgreSQL server at {ADMIN_URL} ({exc}); set CAT_TEST_POSTGRES to a server URL"
+    if os.environ.get("CAT_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"{reason} (CAT_REQUIRE_POSTGRES=1: the PostgreSQL tests must run here)")
+    pytest.skip(reason)
 
 
 def drop_database(name: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import subprocess
 import textwrap
 import uuid
@@ -14,35 +13,17 @@ import pytest
 import cat
 from cat import request_context, store, user
 
+from postgres_support import pg_database
 from runtime_helpers import PYTHON, subprocess_env
 from test_values import BAD, EXACT, same
 
 asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install 'cat-devtools[postgres]')")
 
-ADMIN_URL = os.environ.get("CAT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="module")
 def pg_url():
     """A fresh database for this module: created here, dropped at the end."""
-    name = f"cat_devtools_test_{secrets.token_hex(4)}"
-    try:
-        asyncio.run(_admin(f"CREATE DATABASE {name}"))
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-        pytest.skip(f"PostgreSQL server unreachable at {ADMIN_URL} ({exc}); set CAT_TEST_POSTGRES to a server URL")
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from test_values import BAD, EXACT, same
 
 asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install 'cat-devtools[postgres]')")
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pg_url():
-    """A fresh database for this module: created here, dropped at the end."""
+    """A database of this test's own: created here, dropped at the end."""
     with pg_database() as url:
         yield url
 
@@ -30,9 +30,8 @@ def pg_url():
 async def pg(pg_url, monkeypatch):
     monkeypatch.delenv("CAT_SQL", raising=False)
     cat.configure(sql=pg_url)
-    await store.save("__warm__", 0)  # creates the tables
+    await store.delete("__warm__")  # creates the tables
     conn = await asyncpg.connect(pg_url)
-    await conn.execute("TRUNCATE key_value_db, user_key_value_db")
     yield conn
     await conn.close()
     await cat.close()

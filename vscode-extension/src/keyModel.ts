@@ -35,7 +35,7 @@ export interface KeysResult {
 
 /** How the database location is decided, for the explanation in the view. */
 export const LOCATION_ORDER =
-  "The database is the cat.database setting, else the CAT_SQL environment variable, else SQL in the project's config.py, else database in [tool.cat-lint], else data/core/core.db in the project folder.";
+  "Where it is looked for: the cat.database setting, else database in [tool.cat-lint], else the CAT_SQL environment variable, else SQL in the project's config.py, else data/core/core.db in the project folder.";
 
 const ICONS: Record<string, string> = {
   object: "symbol-object",

@@ -69,7 +69,7 @@ test("the tooltip lists where the key is saved and read", () => {
 test("a missing database is explained with where it was looked for and how that is decided", () => {
   const text = explain({ database: null, reason: "no database at /p/data/core/core.db (from the default)", keys: [] });
   assert.match(text, /no database at \/p\/data\/core\/core\.db \(from the default\)/);
-  assert.match(text, /cat\.database setting, else the CAT_SQL/);
+  assert.match(text, /cat\.database setting, else database in \[tool\.cat-lint\], else the CAT_SQL/);
   assert.equal(explain({ database: "x", reason: null, keys: [entry({})] }), "");
 });
 

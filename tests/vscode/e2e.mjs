@@ -7,11 +7,11 @@
 // Environment (set by the pytest test):
 //   PORT, WORKSPACE, SCREENSHOTS, CHROMIUM, PLAYWRIGHT (path to playwright-core),
 //   PYTHON (a Python with the `cat` runtime, to save a key from another process),
-//   USER_SETTINGS (code-server's settings.json), EXPECT (JSON: what the steps check),
+//   EXPECT (JSON: what the steps check),
 //   README_SCREENSHOT (optional: where to save the key explorer screenshot).
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
@@ -70,7 +70,7 @@ async function step(name, body) {
     failed = true;
     const shot = join(env.SCREENSHOTS, `${name.replace(/[^a-z0-9]+/gi, "-")}.png`);
     await page.screenshot({ path: shot }).catch(() => undefined);
-    log(`FAIL ${name}: ${error.message}`);
+    log(`FAIL ${name}: ${error.message.split("Call log:")[0].trim()}`);
     log(`     screenshot: ${shot}`);
     throw error;
   }
@@ -263,17 +263,25 @@ try {
   });
 
   await step("9 a missing interpreter is reported", async () => {
-    const settings = JSON.parse(readFileSync(env.USER_SETTINGS, "utf-8"));
-    settings["cat.interpreter"] = expect.missingInterpreter;
-    writeFileSync(env.USER_SETTINGS, JSON.stringify(settings, null, 2));
+    // As a user would: the Settings editor, search, type the path.
+    await command("Preferences: Open User Settings");
+    const search = page.locator(".settings-editor .settings-header .monaco-editor textarea, .settings-editor .suggest-input-container textarea").first();
+    await search.waitFor();
+    await search.focus(); // the Settings editor focuses its search box; make sure of it
+    await page.keyboard.type("cat.interpreter");
+    const field = page.locator(".settings-editor .setting-item-contents", { hasText: "Interpreter" }).locator("input").first();
+    await field.waitFor();
+    await field.fill(expect.missingInterpreter);
+    await page.keyboard.press("Tab");
     const toast = page.locator(".notifications-toasts .notification-list-item", { hasText: expect.missingInterpreter }).first();
     await toast.waitFor({ timeout: STEP_TIMEOUT });
     const message = (await toast.textContent()) || "";
     if (!message.includes("was not found")) {
       throw new Error(`unexpected notification: ${message}`);
     }
-    await toast.locator(".monaco-button", { hasText: "Open Setting" }).first().click();
-    await page.locator(".settings-editor").waitFor();
+    if (!(await toast.locator(".monaco-button", { hasText: "Open Setting" }).count())) {
+      throw new Error(`the notification has no "Open Setting" button: ${message}`);
+    }
     log(`     notification: ${message.trim().slice(0, 160)}`);
   });
 } catch {

@@ -147,7 +147,7 @@ def test_extension_in_code_server(workspace: Path, tmp_path: Path):
         run_env = dict(env)
         run_env.update(
             PORT=str(port), WORKSPACE=str(workspace), SCREENSHOTS=str(screenshots), CHROMIUM=CHROMIUM,
-            PLAYWRIGHT=str(PLAYWRIGHT), PYTHON=sys.executable, USER_SETTINGS=str(settings), EXPECT=json.dumps(expect),
+            PLAYWRIGHT=str(PLAYWRIGHT), PYTHON=sys.executable, EXPECT=json.dumps(expect),
         )
         if os.environ.get("CAT_README_SCREENSHOT"):
             run_env["README_SCREENSHOT"] = os.environ["CAT_README_SCREENSHOT"]

@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/cat-lint --exit-zero --output-format concise examples/plugins
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP)
+test: $(STAMP) vscode-ready
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -53,7 +53,7 @@ VSIX := $(EXT)/cat-devtools-linux-x64-$(VERSION).vsix
 CAT_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cat-devtools
 export npm_config_cache ?= $(CAT_CACHE)/npm
 
-.PHONY: vsix vscode-ready vscode-bench
+.PHONY: vsix vscode-ready vscode-bench vscode-screenshot
 
 $(EXT)/node_modules/.installed: $(EXT)/package.json $(EXT)/package-lock.json
 	cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error
@@ -74,3 +74,11 @@ vsix: $(VSIX)
 
 vscode-ready: vsix
 	sh tests/vscode/install-editor.sh
+
+# The .vsix's size and the time to the first diagnostic in code-server (measured, not asserted).
+vscode-bench: vscode-ready
+	$(BIN)/python bench/vscode.py
+
+# The README's key explorer screenshot, taken by the end-to-end test.
+vscode-screenshot: vscode-ready
+	CAT_README_SCREENSHOT=$(CURDIR)/docs/images/vscode-key-explorer.png $(BIN)/python -m pytest -q tests/vscode/test_vscode_e2e.py

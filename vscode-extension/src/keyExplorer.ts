@@ -75,13 +75,9 @@ export class KeyExplorer implements vscode.TreeDataProvider<Node>, vscode.TextDo
     }
   }
 
-  /** "database: X" or "no database: why", for the status bar. */
-  databaseSummary(): string {
-    const first = [...this.results.values()][0];
-    if (!first) {
-      return "Database: not read yet.";
-    }
-    return first.reason ? `No database: ${first.reason}` : `Database: ${first.database}`;
+  /** The first project's answer, for the status bar (undefined before the first listing). */
+  firstResult(): KeysResult | undefined {
+    return [...this.results.values()][0];
   }
 
   private async fetch(folder: vscode.WorkspaceFolder | undefined): Promise<KeysResult> {

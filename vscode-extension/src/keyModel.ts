@@ -172,3 +172,15 @@ export function explain(result: KeysResult): string {
 export function prettyValue(value: unknown): string {
   return JSON.stringify(value, null, 2) + "\n";
 }
+
+/** The status bar's words for the database: its file name (or why none), and a longer line for the tooltip. */
+export function databaseStatus(result: KeysResult | undefined): { short: string; long: string } {
+  if (!result) {
+    return { short: "", long: "Database: not read yet." };
+  }
+  if (result.reason || !result.database) {
+    return { short: "no database", long: `No database: ${result.reason ?? "unknown"}` };
+  }
+  const path = result.database.replace(/ \(from [^)]*\)$/, "");
+  return { short: path.split(/[\\/]/).pop() || path, long: `Database: ${result.database}` };
+}

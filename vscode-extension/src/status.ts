@@ -6,6 +6,7 @@
 import * as vscode from "vscode";
 
 import type { KeyExplorer } from "./keyExplorer";
+import { databaseStatus } from "./keyModel";
 import type { CatServer } from "./server";
 
 export class StatusItem implements vscode.Disposable {
@@ -25,10 +26,10 @@ export class StatusItem implements vscode.Disposable {
 
   private update(): void {
     if (this.server.running) {
-      const database = this.explorer.databaseSummary();
-      this.item.text = "$(database) Cat";
+      const database = databaseStatus(this.explorer.firstResult());
+      this.item.text = database.short ? `$(database) Cat: ${database.short}` : "$(database) Cat";
       this.item.backgroundColor = undefined;
-      this.item.tooltip = `cat-lsp is running.\n${database}\nClick to show the output.`;
+      this.item.tooltip = `cat-lsp is running.\n${database.long}\nClick to show the output.`;
     } else if (this.server.problem) {
       this.item.text = "$(error) Cat";
       this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");

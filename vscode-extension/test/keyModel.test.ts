@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { KeyEntry, KeysResult, describeKey, explain, groupKeys, prettyValue } from "../src/keyModel";
+import { KeyEntry, KeysResult, databaseStatus, describeKey, explain, groupKeys, prettyValue } from "../src/keyModel";
 
 const entry = (over: Partial<KeyEntry>): KeyEntry => ({
   scope: "global",
@@ -75,4 +75,16 @@ test("a missing database is explained with where it was looked for and how that 
 
 test("values open pretty-printed", () => {
   assert.equal(prettyValue({ a: [1, 2] }), '{\n  "a": [\n    1,\n    2\n  ]\n}\n');
+});
+
+test("the status bar names the database file, or says there is none", () => {
+  assert.deepEqual(databaseStatus({ database: "/p/data/core/core.db (from config.py)", reason: null, keys: [] }), {
+    short: "core.db",
+    long: "Database: /p/data/core/core.db (from config.py)",
+  });
+  assert.deepEqual(databaseStatus({ database: null, reason: "no database at /p/x.db (from the default)", keys: [] }), {
+    short: "no database",
+    long: "No database: no database at /p/x.db (from the default)",
+  });
+  assert.equal(databaseStatus(undefined).short, "");
 });

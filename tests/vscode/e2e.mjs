@@ -141,6 +141,8 @@ try {
       const rows = await keyRows(pane);
       return expect.globalKeys.every((key) => rows.some((r) => r.startsWith(key)));
     });
+    // The status bar says which database the server reads.
+    await page.locator(".statusbar-item", { hasText: expect.statusText }).first().waitFor();
   });
 
   await step("7 a key's value opens as JSON", async () => {

@@ -59,6 +59,7 @@ def test_extension_in_code_server(workspace: Path, tmp_path: Path):
         "afterQuickFix": [["CAT004", 15]],
         "savedLines": ['previous = await user.load("mistakes_note")', 'await user.save("mistakes_note", text)'],
         "globalKeys": sorted(values),
+        "statusText": "Cat: core.db",
         "openKey": DATABASE_ONLY_KEY,
         "openValue": values[DATABASE_ONLY_KEY],
         "saveScript": SAVE_KEYS.replace("sys.argv[2]", repr(json.dumps({NEW_KEY: [1, 2, 3]}))),

@@ -145,18 +145,29 @@ try {
     await page.locator(".statusbar-item", { hasText: expect.statusText }).first().waitFor();
   });
 
-  await step("7 a key's value opens as JSON", async () => {
-    await pane.locator(".monaco-list-row", { hasText: expect.openKey }).first().click();
-    await page.locator(".tabs-container .tab.active", { hasText: `${expect.openKey}.json` }).waitFor();
-    const text = await until("the value document", async () => {
+  /** The active editor's text once it parses as `value`. */
+  const jsonShown = (value) =>
+    until(`the value ${JSON.stringify(value)}`, async () => {
       const now = await editorText(page);
       try {
-        return same(JSON.parse(now), expect.openValue) ? now : false;
+        return same(JSON.parse(now), value) ? now : false;
       } catch {
         return false;
       }
     });
+
+  await step("7 a key's value opens as JSON", async () => {
+    await pane.locator(".monaco-list-row", { hasText: expect.openKey }).first().click();
+    await page.locator(".tabs-container .tab.active", { hasText: `${expect.openKey}.json` }).waitFor();
+    const text = await jsonShown(expect.openValue);
     log(`     ${expect.openKey}.json: ${text.replace(/\n\s*/g, " ")}`);
+    // A per-user key asks whose value to open.
+    const { key, user, value } = expect.userKey;
+    await pane.locator(".monaco-list-row", { hasText: key }).first().click();
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: user }).first().click();
+    await page.locator(".tabs-container .tab.active", { hasText: `${key} (${user}).json` }).waitFor();
+    await jsonShown(value);
+    log(`     ${key} of ${user}: ${JSON.stringify(value)}`);
   });
 
   await step("8 a key saved by another process shows up without a reload", async () => {

@@ -28,6 +28,7 @@ PLUGIN = "plugins/mistakes_unawaited/wrong.py"
 COMPLETION_FILE = "plugins/welcome/probe_completion.py"
 DATABASE_ONLY_KEY = "db_only_theme"
 NEW_KEY = "saved_from_elsewhere"
+USER_KEY = "preferences"  # the demo saves it for one user
 
 
 @pytest.fixture
@@ -39,16 +40,19 @@ def workspace(tmp_path: Path) -> Path:
     return folder
 
 
-def stored_globals(workspace: Path) -> dict:
+def stored(workspace: Path) -> tuple[dict, dict]:
+    """The global keys' values, and one per-user key held by one user (key, user id, value)."""
     from cat_lint.project.location import resolve_database
     from cat_lint.project.reader import KeyReader
 
     with KeyReader(resolve_database(None, workspace)) as reader:
-        return {k.key: reader.get(k.key)[1] for k in reader.global_keys()}
+        values = {k.key: reader.get(k.key)[1] for k in reader.global_keys()}
+        (user,) = reader.user_ids(USER_KEY)
+        return values, {"key": USER_KEY, "user": user, "value": reader.get(USER_KEY, user)[1]}
 
 
 def test_extension_in_code_server(workspace: Path, tmp_path: Path):
-    values = stored_globals(workspace)
+    values, user_key = stored(workspace)
     expect = {
         "plugin": PLUGIN,
         "problems": [["CAT004", 14], ["CAT004", 15]],
@@ -62,6 +66,7 @@ def test_extension_in_code_server(workspace: Path, tmp_path: Path):
         "statusText": "Cat: core.db",
         "openKey": DATABASE_ONLY_KEY,
         "openValue": values[DATABASE_ONLY_KEY],
+        "userKey": user_key,
         "saveScript": SAVE_KEYS.replace("sys.argv[2]", repr(json.dumps({NEW_KEY: [1, 2, 3]}))),
         "newKey": NEW_KEY,
         "missingInterpreter": "/nonexistent/bin/python3",

@@ -9,7 +9,7 @@
 
 import * as vscode from "vscode";
 
-import { KeyEntry, KeyGroup, KeysResult, describeKey, explain, groupKeys, prettyValue } from "./keyModel";
+import { KeyEntry, KeyGroup, KeysResult, describeKey, explain, groupKeys, prettyValue, viewState } from "./keyModel";
 import type { CatServer } from "./server";
 
 export const VIEW_ID = "cat.keys";
@@ -32,6 +32,31 @@ export function valueUri(key: string, folder: vscode.WorkspaceFolder | undefined
   }
   const name = user !== undefined ? `${key} (${user})` : key;
   return vscode.Uri.from({ scheme: SCHEME, path: `/${name}.json`, query: `key=${encodeURIComponent(key)}&${query.toString()}` });
+}
+
+/**
+ * The workspace folders that are Cat projects (a `plugins/` folder or a
+ * `config.py`): one section each.  When none is, every folder is shown, so a
+ * plugin's own repository still gets its keys.
+ */
+async function catProjects(): Promise<readonly vscode.WorkspaceFolder[]> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length < 2) {
+    return folders;
+  }
+  const exists = async (uri: vscode.Uri) => {
+    try {
+      await vscode.workspace.fs.stat(uri);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const marks = await Promise.all(
+    folders.map(async (f) => (await exists(vscode.Uri.joinPath(f.uri, "plugins"))) || (await exists(vscode.Uri.joinPath(f.uri, "config.py")))),
+  );
+  const cat = folders.filter((_, i) => marks[i]);
+  return cat.length > 0 ? cat : folders;
 }
 
 export class KeyExplorer implements vscode.TreeDataProvider<Node>, vscode.TextDocumentContentProvider, vscode.Disposable {
@@ -110,21 +135,28 @@ export class KeyExplorer implements vscode.TreeDataProvider<Node>, vscode.TextDo
   }
 
   private async roots(): Promise<Node[]> {
-    const folders = vscode.workspace.workspaceFolders ?? [];
+    const folders = await catProjects();
     try {
       if (folders.length > 1) {
         const results = await Promise.all(folders.map((f) => this.fetch(f)));
         this.view.message = undefined;
+        this.setState(results);
         return folders.map((folder, i) => ({ kind: "project", folder, result: results[i] }));
       }
       const folder = folders[0];
       const result = await this.fetch(folder);
-      this.view.message = explain(result) || undefined;
+      this.view.message = this.server.running ? explain(result) || undefined : result.reason ?? undefined;
+      this.setState([result]);
       return this.projectChildren(folder, result);
     } catch (error) {
       this.view.message = `The keys could not be listed: ${error}`;
+      this.setState([]);
       return [];
     }
+  }
+
+  private setState(results: KeysResult[]): void {
+    void vscode.commands.executeCommand("setContext", "cat.keys.state", viewState(results, this.server.running));
   }
 
   private projectChildren(folder: vscode.WorkspaceFolder | undefined, result: KeysResult): Node[] {

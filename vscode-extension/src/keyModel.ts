@@ -184,3 +184,16 @@ export function databaseStatus(result: KeysResult | undefined): { short: string;
   const path = result.database.replace(/ \(from [^)]*\)$/, "");
   return { short: path.split(/[\\/]/).pop() || path, long: `Database: ${result.database}` };
 }
+
+/** Which welcome content the view shows when it has no rows (the `cat.keys.state` context key). */
+export type ViewState = "notRunning" | "noDatabase" | "empty" | "keys";
+
+export function viewState(results: KeysResult[], running: boolean): ViewState {
+  if (!running) {
+    return "notRunning";
+  }
+  if (results.some((r) => r.keys.length > 0)) {
+    return "keys";
+  }
+  return results.some((r) => r.reason) ? "noDatabase" : "empty";
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { KeyEntry, KeysResult, databaseStatus, describeKey, explain, groupKeys, prettyValue } from "../src/keyModel";
+import { KeyEntry, KeysResult, databaseStatus, describeKey, explain, groupKeys, prettyValue, viewState } from "../src/keyModel";
 
 const entry = (over: Partial<KeyEntry>): KeyEntry => ({
   scope: "global",
@@ -87,4 +87,14 @@ test("the status bar names the database file, or says there is none", () => {
     long: "No database: no database at /p/x.db (from the default)",
   });
   assert.equal(databaseStatus(undefined).short, "");
+});
+
+test("the view's welcome content: server down, no database, or nothing stored or saved yet", () => {
+  const none: KeysResult = { database: null, reason: "no database at /p/data/core/core.db (from the default)", keys: [] };
+  const empty: KeysResult = { database: "/p/core.db (from config.py)", reason: null, keys: [] };
+  assert.equal(viewState([none], false), "notRunning");
+  assert.equal(viewState([none], true), "noDatabase");
+  assert.equal(viewState([empty], true), "empty");
+  // Keys the code saves are listed even without a database: rows, not a welcome.
+  assert.equal(viewState([{ ...none, keys: [entry({ inDatabase: false })] }], true), "keys");
 });

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cat_lint.project.location import DatabaseLocation, DatabaseURLError, parse_url, project_dir, resolve_database
 from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey, open_reader
-from cat_lint.project.location import DatabaseLocation, DatabaseURLError, resolve_database
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +83,12 @@ class ProjectDatabase:
     Thread-safe: the server calls :meth:`snapshot` from worker threads.
     """
 
-    def __init__(self, project: str | os.PathLike[str], explicit_url: str | None = None) -> None:
+    def __init__(self, project: str | os.PathLike[str], explicit_url: str | None = None, explicit_origin: str | None = None) -> None:
         self.project = Path(project)
         self.explicit_url = explicit_url
+        # Where an explicit URL came from ("[tool.cat-lint] database", the
+        # editor's setting), for "no database at X (from Y)".
+        self.explicit_origin = explicit_origin
         self._lock = threading.RLock()
         self._reader: KeyReader | None = None
         self._location: DatabaseLocation | None = None
@@ -108,11 +111,12 @@ class ProjectDatabase:
             return "no database"
         return self._location.describe()
 
-    def invalidate(self, explicit_url: str | None | object = ...) -> None:
+    def invalidate(self, explicit_url: str | None | object = ..., origin: str | None = None) -> None:
         """Forget everything (``config.py`` or the settings changed): resolve again on next use."""
         with self._lock:
             if explicit_url is not ...:
                 self.explicit_url = explicit_url  # type: ignore[assignment]
+                self.explicit_origin = origin
             self._close()
             self._location = None
             self._stale = True
@@ -157,16 +161,27 @@ class ProjectDatabase:
         finally:
             self._lock.release()
 
-    def get(self, key: str) -> tuple[bool, Any]:
-        """A global key's full value (for hover), ``(False, None)`` when absent or unreadable."""
+    def get(self, key: str, user_id: str | None = None) -> tuple[bool, Any]:
+        """A key's full value (global, or one user's), ``(False, None)`` when absent or unreadable."""
         with self._lock:
             try:
                 reader = self._ensure_reader()
-                return reader.get(key) if reader is not None else (False, None)
+                return reader.get(key, user_id) if reader is not None else (False, None)
             except Exception as exc:
                 log.info("cannot read %r: %s", key, _reason(exc))
                 self._close()
                 return False, None
+
+    def user_ids(self, key: str | None = None, limit: int | None = None) -> list[str]:
+        """The users holding a per-user key, sorted (empty when the database is unreadable)."""
+        with self._lock:
+            try:
+                reader = self._ensure_reader()
+                return reader.user_ids(key, limit) if reader is not None else []
+            except Exception as exc:
+                log.info("cannot list the users of %r: %s", key, _reason(exc))
+                self._close()
+                return []
 
     def close(self) -> None:
         with self._lock:
@@ -175,7 +190,11 @@ class ProjectDatabase:
     # -- internals ------------------------------------------------------
     def _resolve(self) -> DatabaseLocation | None:
         if self._location is None:
-            self._location = resolve_database(self.explicit_url, self.project)
+            if self.explicit_url and self.explicit_origin:
+                # The same parsing as resolve_database's first step, named after its real source.
+                self._location = parse_url(self.explicit_url, project_dir(self.project), self.explicit_origin)
+            else:
+                self._location = resolve_database(self.explicit_url, self.project)
         return self._location
 
     def _ensure_reader(self) -> KeyReader | None:

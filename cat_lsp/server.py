@@ -13,7 +13,11 @@ Options the client may pass in ``initializationOptions``:
   unchanged before it is linted (push diagnostics);
 * ``databasePollInterval`` (seconds, default 1.0): how often the database
   is checked for new keys so that diagnostics follow a running Cat (0
-  disables the poll; completion and hover always check).
+  disables the poll; completion and hover always check); a change is also
+  sent to the client as a ``cat/databaseChanged`` notification;
+* ``folders``: the editor's ``cat.database``, ``cat.lint.select`` and
+  ``cat.lint.ignore`` per workspace folder (see ``editor_settings``), also
+  accepted later in ``workspace/didChangeConfiguration``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pygls.lsp.server import LanguageServer
 
 from cat_lsp import __version__
 from cat_lsp.diagnostics import DiagnosticsScheduler
+from cat_lsp.editor_settings import EditorSettingsTable
 from cat_lsp.workspace import Project, Workspace, iter_paths
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,8 @@ DEFAULT_POLL_SECONDS = 1.0
 # does not flash "never written" for keys saved in files not yet indexed).
 SCAN_WAIT_SECONDS = 10.0
 WATCHED = ("**/*.py", "**/pyproject.toml", "**/config.py")
+# Sent to the client when a project's database changed: ``{"uri": <the project folder's URI>}``.
+DATABASE_CHANGED = "cat/databaseChanged"
 
 
 class CatLanguageServer(LanguageServer):
@@ -141,6 +148,9 @@ class CatLanguageServer(LanguageServer):
         poll = options.get("databasePollInterval")
         if isinstance(poll, (int, float)) and poll >= 0:
             self.poll_interval = float(poll)
+        editor = EditorSettingsTable.parse(options)
+        if editor is not None:
+            self.projects.editor_settings = editor
         caps = params.capabilities
         text_caps = caps.text_document
         self.diagnostics.pull = bool(text_caps is not None and text_caps.diagnostic is not None)
@@ -202,7 +212,33 @@ class CatLanguageServer(LanguageServer):
                     log.debug("database poll failed", exc_info=True)
                     continue
                 if changed:
+                    self.notify_database_changed(project)
                     await self.diagnostics.recheck(self.open_uris_of(project))
+
+    def notify_database_changed(self, project: Project) -> None:
+        """Tell the client (its key explorer) to list the keys again: it never polls."""
+        try:
+            self.protocol.notify(DATABASE_CHANGED, {"uri": project.folder.as_uri()})
+        except Exception:
+            log.debug("could not send %s", DATABASE_CHANGED, exc_info=True)
+
+    async def on_configuration(self, params: types.DidChangeConfigurationParams) -> None:
+        """The editor's settings changed: apply them to every project, live."""
+        table = EditorSettingsTable.parse(params.settings)
+        if table is None:
+            return
+        self.projects.editor_settings = table
+        for project in self.projects.all():
+            changed = await self.run_query(project.set_editor_settings, table.for_folder(project.folder))
+            if not changed:
+                continue
+            if project.config_error:
+                self.warn(project.config_error)
+            log.info("settings of %s changed: re-indexing", project.folder)
+            self.notify_database_changed(project)
+            if not project.loose:
+                self.start_scan(project)
+            await self.diagnostics.recheck(self.open_uris_of(project), full=True)
 
     def open_uris_of(self, project: Project) -> list[str]:
         return [u for u in self.diagnostics.open_uris() if self.projects.project_for(self.path_of(u)) is project]
@@ -400,6 +436,10 @@ def create_server() -> CatLanguageServer:
     async def watched_files(ls: CatLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
         await ls.on_watched_files(params)
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def configuration_changed(ls: CatLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+        await ls.on_configuration(params)
+
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls: CatLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         ls.on_folders_changed(params)
@@ -440,6 +480,14 @@ def create_server() -> CatLanguageServer:
     @server.feature(keys_request.METHOD)
     async def cat_keys(ls: CatLanguageServer, params: Any):
         return await keys_request.list_keys(ls, params)
+
+    @server.feature(keys_request.VALUE_METHOD)
+    async def cat_key_value(ls: CatLanguageServer, params: Any):
+        return await keys_request.key_value(ls, params)
+
+    @server.feature(keys_request.USERS_METHOD)
+    async def cat_user_ids(ls: CatLanguageServer, params: Any):
+        return await keys_request.user_ids(ls, params)
 
     return server
 

@@ -28,6 +28,7 @@ from cat_lint.keys import DatabaseKeys, KeyIndex
 from cat_lint.settings import Settings
 
 from cat_lsp.database import ProjectDatabase, Snapshot, freeze_long_lived
+from cat_lsp.editor_settings import ORIGIN, EditorSettings, EditorSettingsTable
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class DocumentResult:
 class Project:
     """One workspace folder (or, for a file outside every folder, that file's project)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, editor: EditorSettings | None = None) -> None:
         self.folder = folder
         self.lock = threading.RLock()
         self.settings = Settings(project=str(folder))
@@ -53,6 +54,7 @@ class Project:
         self.config_source: Path | None = None
         self.config_error: str | None = None
         self.database = ProjectDatabase(folder)
+        self.editor = editor or EditorSettings()  # what the editor's settings say for this folder
         self._db_generation = -1
         self._db_keys: DatabaseKeys | None = None
         self._disk_uses: dict[str, list[KeyUse]] = {}
@@ -98,13 +100,21 @@ class Project:
                 settings, root, source, error = Settings(project=str(self.folder)), self.folder, None, str(exc)
             if settings.project is None:
                 settings = replace(settings, project=str(root))
+            configured_database = settings.database
+            settings, refused = self.editor.apply(settings, Path(settings.project or root))
+            if refused:
+                error = f"{error}; {refused}" if error else refused
             open_paths = [self.path_for(key) for key in self.open_keys]
             self.settings, self.root, self.config_source, self.config_error = settings, root, source, error
             self.open_keys = {self.key_for(path) for path in open_paths}  # keys are relative to the root
             changed = (settings, root) != before
             if changed:
                 self.database.project = Path(settings.project or root)
-                self.database.invalidate(settings.database)
+                if self.editor.database is not None and settings.database == self.editor.database:
+                    origin = ORIGIN
+                else:
+                    origin = "[tool.cat-lint] database" if configured_database else None
+                self.database.invalidate(settings.database, origin)
                 self._db_generation = -1
                 # Engine keys are relative to the root: re-key what we hold.
                 self._disk_uses = {}
@@ -112,6 +122,14 @@ class Project:
                 self.scanned = False
                 self._rebuild_index()
             return changed
+
+    def set_editor_settings(self, editor: EditorSettings) -> bool:
+        """New editor settings for this folder; returns whether the effective settings changed."""
+        with self.lock:
+            if editor == self.editor:
+                return False
+            self.editor = editor
+        return self.load_settings()
 
     # -- database ---------------------------------------------------------
     def snapshot(self, wait: bool = True, force_check: bool = False) -> Snapshot:
@@ -299,6 +317,20 @@ class Project:
         with self.lock:
             return self.index.written_keys(scope)
 
+    def uses_by_key(self, scope: str) -> dict[str, list[KeyUse]]:
+        """Every key use of one scope in the workspace, by key (one pass, for the key listing)."""
+        with self.lock:
+            files = [uses for key, uses in self._disk_uses.items() if key not in self.documents]
+            files += [doc.result.key_uses for doc in self.documents.values()]
+        out: dict[str, list[KeyUse]] = {}
+        for uses in files:
+            for use in uses:
+                if use.scope == scope:
+                    out.setdefault(use.key, []).append(use)
+        for uses in out.values():
+            uses.sort(key=lambda u: (u.path, u.span))
+        return out
+
     def uses(self, key: str, scope: str) -> list[KeyUse]:
         with self.lock:
             return sorted(self.index.uses(key, scope), key=lambda u: (u.path, u.span))
@@ -310,12 +342,13 @@ class Workspace:
     def __init__(self) -> None:
         self.projects: dict[Path, Project] = {}
         self._lock = threading.Lock()
+        self.editor_settings = EditorSettingsTable()
 
     def add_folder(self, folder: Path) -> Project:
         with self._lock:
             project = self.projects.get(folder)
             if project is None:
-                project = self.projects[folder] = Project(folder)
+                project = self.projects[folder] = Project(folder, self.editor_settings.for_folder(folder))
             return project
 
     def remove_folder(self, folder: Path) -> Project | None:

@@ -25,7 +25,8 @@ EXAMPLES = Path(__file__).resolve().parent
 sys.path.insert(0, str(EXAMPLES.parent / "runtime"))  # runs from a checkout even without `pip install -e`
 
 import cat  # noqa: E402
-from cat import cli, endpoints  # noqa: E402
+from cat import endpoints  # noqa: E402
+from cat_lint.project import cli  # noqa: E402  (cat-store, with the tools)
 from cat_lint.project.location import resolve_database  # noqa: E402
 
 ALICE = ("7d6c1f0e-5a44-4d2b-9a8e-1b5c1e2f3a40", "Alice", ("user",))

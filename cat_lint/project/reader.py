@@ -193,8 +193,11 @@ class KeyReader:
         """Every key of both stores, global first."""
         return self.global_keys() + self.user_keys()
 
-    def user_ids(self) -> list[str]:
-        return sorted({decode_user_id(row[0]) for row in self._query(f"SELECT DISTINCT user_id FROM {USER_TABLE}")})
+    def user_ids(self, key: str | None = None, limit: int | None = None) -> list[str]:
+        """The users holding ``key`` (any key when ``None``), sorted; at most ``limit`` of them."""
+        where, params = ("WHERE key = ?", (key,)) if key is not None else ("", ())
+        ids = sorted({decode_user_id(row[0]) for row in self._query(f"SELECT DISTINCT user_id FROM {USER_TABLE} {where}", params)})
+        return ids if limit is None else ids[:limit]
 
     def get(self, key: str, user_id: str | None = None) -> tuple[bool, Any]:
         """``(True, value)`` when the key is stored, else ``(False, None)``."""

@@ -69,11 +69,22 @@ def _check_parser(prog: str = "cat-lint") -> argparse.ArgumentParser:
                         help="comma-separated rule codes or prefixes to enable on top of the selection")
     parser.add_argument("--ignore", action="append", type=_codes, metavar="CODES",
                         help="comma-separated rule codes or prefixes to disable, added to the configured `ignore`")
-    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply safe fixes in place (reading standard input: print the fixed source)")
     parser.add_argument("--diff", action="store_true",
                         help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
     parser.add_argument("--statistics", action="store_true", help="show how many findings each rule has")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--extend-exclude", action="append", type=_codes, metavar="PATTERNS",
+                        help="comma-separated gitignore-style patterns to exclude on top of the configured ones")
+    parser.add_argument("--force-exclude", action="store_true", default=None,
+                        help="apply the excludes to paths named on the command line too (as the pre-commit hook does)")
+    parser.add_argument("--no-force-exclude", dest="force_exclude", action="store_false",
+                        help="lint every path named on the command line, even when excluded")
+    parser.add_argument("--stdin-filename", metavar="PATH",
+                        help="read the source from standard input and lint it as the file PATH "
+                             "(its project, configuration and per-file settings); `-` as the path "
+                             "reads standard input too")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="use this pyproject.toml (or cat-lint.toml) instead of searching for one")
@@ -181,49 +192,79 @@ def _rules_command(argv: Sequence[str]) -> int:
 def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     args = _check_parser(prog).parse_args(argv)
     from cat_lint.config import ConfigError, load_config, with_overrides
-    from cat_lint.discovery import DiscoveryError, common_folder, discover
+    from cat_lint.discovery import DiscoveryError, common_folder, discover, excluded
     from cat_lint.output import Report, get_formatter
+    from cat_lint.project.location import find_cat_project
     from cat_lint.runner import apply_run_fixes, lint_files
 
-    paths = args.paths or ["."]
-    missing = [p for p in paths if not os.path.exists(p)]
-    if missing:
-        raise UsageError("no such file or directory: " + ", ".join(missing))
+    paths = list(args.paths)
+    use_stdin = "-" in paths or (args.stdin_filename is not None and not paths)
+    if use_stdin and paths not in ([], ["-"]):
+        raise UsageError("`-` (read standard input) cannot be combined with other paths")
+    if use_stdin:
+        # The file the text stands for: it decides the configuration, the
+        # project and the per-file settings, and names the findings.
+        stdin_path = Path(os.path.abspath(args.stdin_filename or "-"))
+        paths = [str(stdin_path.parent)] if args.stdin_filename else []
+    else:
+        paths = paths or ["."]
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            raise UsageError("no such file or directory: " + ", ".join(missing))
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     try:
-        loaded = load_config(common_folder(paths), args.config)
+        loaded = load_config(common_folder(paths or ["."]), args.config)
         settings = with_overrides(loaded.settings, _flatten(args.select), _flatten(args.ignore),
                                   _flatten(args.extend_select))
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    from dataclasses import replace as _replace
+
+    if args.extend_exclude:
+        settings = _replace(settings, extend_exclude=settings.extend_exclude + tuple(_flatten(args.extend_exclude)))
+    if args.force_exclude is not None:
+        settings = _replace(settings, force_exclude=args.force_exclude)
+    # The Cat project the code belongs to: its database, and every file
+    # CAT006 must know about.  One resolver for every tool.
+    cat_project = find_cat_project(paths)
     if args.verbose:
         origin = loaded.source or "no configuration file (defaults)"
         sys.stderr.write(f"cat-lint: configuration: {origin}; project root: {loaded.root}\n")
+        sys.stderr.write(f"cat-lint: Cat project: {cat_project or 'none found, using ' + str(loaded.root)}\n")
         if settings.database is None:
             from cat_lint.project.location import resolve_database
 
-            from cat_lint.config import cat_project_dir as _cat_dir
-
-            where = _cat_dir(common_folder(paths), loaded.root)
             try:
-                described = resolve_database(discovered=where).describe()
+                described = resolve_database(discovered=cat_project or loaded.root).describe()
             except ValueError as exc:
                 described = f"unusable ({exc})"
             sys.stderr.write(f"cat-lint: database: {described}\n")
-    try:
-        files = discover(paths, settings)
-    except DiscoveryError as exc:
-        raise UsageError(str(exc)) from None
+    stdin: dict[Path, bytes] | None = None
+    if use_stdin:
+        data = sys.stdin.buffer.read()
+        if args.stdin_filename and settings.force_exclude and excluded(stdin_path, settings):
+            if args.fix:
+                sys.stdout.buffer.write(data)  # excluded: the text goes through unchanged
+            return EXIT_OK
+        files, stdin = [stdin_path], {stdin_path: data}
+    else:
+        try:
+            files = discover(paths, settings)
+        except DiscoveryError as exc:
+            raise UsageError(str(exc)) from None
     output_format = args.output_format or "full"
-    if not files:
+    if not files and not args.quiet:
         sys.stderr.write("cat-lint: warning: no Python files found under the given path(s)\n")
 
-    from cat_lint.config import cat_project_dir
-
-    cat_project = cat_project_dir(common_folder(paths), loaded.root)
+    scope = cat_project or loaded.root
+    covered = any(Path(p).resolve() == scope or Path(p).resolve() in scope.parents for p in paths
+                  if not use_stdin)
+    context = [] if covered or not files else discover([scope], settings)
     run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=args.jobs,
-                            cat_project=cat_project)
+                            cat_project=cat_project, context=context, stdin=stdin)
+    if use_stdin and args.fix:
+        return _fix_stdin(run, settings, index, loaded.root, output_format, args)
     if args.verbose:
         sys.stderr.write(f"cat-lint: {len(files)} files, {run.cache_hits} from the cache\n")
         phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in run.timings.items())
@@ -270,6 +311,31 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> int:
+    """``--fix`` on standard input: the fixed source to stdout, what remains to stderr (as Ruff)."""
+    from cat_lint.output import Report, get_formatter
+    from cat_lint.runner import apply_run_fixes
+
+    run = apply_run_fixes(run, settings, index, write=False)
+    (key, source), = run.sources.items()
+    if key in run.fixed_files:
+        data = run.fixed_files[key].encode(source.encoding)
+        if source.data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf"):
+            data = b"\xef\xbb\xbf" + data
+    else:
+        data = source.data
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    findings = run.all_findings()
+    text = run.fixed_files.get(key, source.text)
+    report = Report(findings, root, {key: text} if text is not None else {}, fixed=run.fixed, quiet=args.quiet)
+    sys.stderr.write(get_formatter(output_format)(report))
+    if run.crashes:
+        sys.stderr.write(f"cat-lint: internal error while linting {report.display(key)}: {run.crashes[0].error}\n")
+        return EXIT_ERROR
+    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
 def _decode_for_display(data: bytes) -> str:

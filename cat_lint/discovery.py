@@ -8,8 +8,10 @@ replaces them with ``exclude``, plus ``extend-exclude``.  Exclude patterns
 are gitignore-style patterns relative to the project root, so ``build``
 skips every folder of that name and ``plugins/legacy/`` just that one.
 
-A file named on the command line is always linted, even when excluded or
-ignored, because the author (or pre-commit) asked for it by name.  A path
+A file named on the command line is linted even when excluded or ignored,
+because the author asked for it by name, unless ``force-exclude`` (the
+setting or ``--force-exclude``, which the pre-commit hook passes) says the
+excludes apply to named paths too.  A path
 that does not exist is a usage error.
 """
 
@@ -148,14 +150,42 @@ def _walk(folder: str, ignores: _Ignores, out: list[Path]) -> None:
             out.append(Path(entry.path))
 
 
+def excluded(path: Path, settings: Settings) -> bool:
+    """Whether the excludes (``exclude`` or the defaults, plus ``extend-exclude``) cover ``path``.
+
+    ``path`` is matched, as are the folders between the project root and
+    it (``.venv/lib/x.py`` is excluded by ``.venv``); a path outside the
+    project is matched by its name and its folders' names only.
+    """
+    project = Path(settings.project or os.getcwd()).resolve()
+    patterns = list(settings.exclude or DEFAULT_EXCLUDE) + list(settings.extend_exclude)
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    try:
+        parts = path.resolve().relative_to(project).parts
+    except ValueError:
+        parts = (path.name,)
+    for depth in range(1, len(parts) + 1):
+        rel = "/".join(parts[:depth])
+        if spec.match_file(rel + ("/" if depth < len(parts) or path.is_dir() else "")):
+            return True
+    return False
+
+
 def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings) -> list[Path]:
-    """Absolute paths of the files to lint, sorted and without duplicates."""
+    """Absolute paths of the files to lint, sorted and without duplicates.
+
+    With ``force-exclude`` the excludes apply to the paths given too (as
+    Ruff's ``--force-exclude``): pre-commit names every staged file, and
+    an excluded one must stay excluded.
+    """
     found: list[Path] = []
     missing = [str(p) for p in paths if not os.path.exists(p)]
     if missing:
         raise DiscoveryError("no such file or directory: " + ", ".join(missing))
     for given in paths:
         path = Path(given).resolve()
+        if settings.force_exclude and excluded(path, settings):
+            continue
         if path.is_dir():
             _walk(str(path), _initial_ignores(path, settings), found)
         else:

@@ -151,10 +151,15 @@ def _check_chunk(items: list[tuple[str, str]], settings: Settings) -> list[FileR
     return [_check_text(key, text, settings) for key, text in items]
 
 
-def read_sources(files: Sequence[Path], root: Path) -> dict[str, Source]:
+def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | None = None) -> dict[str, Source]:
+    """Each file's bytes (from ``given`` when there, else from disk) and content hash."""
     sources: dict[str, Source] = {}
     for path in files:
         key = engine_key(path, root)
+        if given is not None and path in given:
+            data = given[path]
+            sources[key] = Source(key, path, data, content_hash(data))
+            continue
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -239,8 +244,17 @@ def database_keys(settings: Settings, cat_project: Path | None):
 
 
 def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cache: bool = True,
-               jobs: int | None = None, cat_project: Path | None = None) -> tuple[RunResult, "LazyIndex"]:
+               jobs: int | None = None, cat_project: Path | None = None,
+               context: Sequence[Path] = (), stdin: dict[Path, bytes] | None = None,
+               ) -> tuple[RunResult, "LazyIndex"]:
     """Both passes over ``files``; returns the run and the key index (built only if --fix asks).
+
+    ``context`` is the rest of the project when only some of its files are
+    linted (pre-commit's staged files, an editor's one file): their key
+    uses go into the index, so CAT006 knows every key saved anywhere, but
+    they are not reported on.  They go through the same per-file cache.
+    ``stdin`` gives the content of files read from standard input instead
+    of the disk.
 
     When the cache holds the project pass for exactly these file contents,
     settings and database keys, neither pass runs: a warm run of an
@@ -252,23 +266,29 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     timings: dict[str, float] = {}
     crashes: list[Crash] = []
     cache = Cache(root, settings, enabled=use_cache)
-    sources = read_sources(files, root)
+    sources = read_sources(files, root, stdin)
+    linted = set(files)
+    others = read_sources([p for p in context if p not in linted], root)
+    others = {k: s for k, s in others.items() if k not in sources and s.decode_error is None}
     db_keys = database_keys(settings, cat_project)
     timings["read"] = time.perf_counter() - clock
-    key = project_key(settings, ((k, s.digest) for k, s in sources.items()), db_keys)
+    key = project_key(settings, [*((k, s.digest) for k, s in sources.items()),
+                                 *((f"context:{k}", s.digest) for k, s in others.items())], db_keys)
     findings = cache.get_project(key)
     if findings is not None and not set(findings) - set(sources) and cache.has_all(
             (k, s.digest) for k, s in sources.items() if s.decode_error is None):
         results = _CachedResults(cache, sources)
+        context_results: dict[str, FileResult] | None = None
         cache.hits += len(sources)
     else:
         from cat_lint.engine import check_project
 
         clock = time.perf_counter()
         results = first_pass(sources, settings, cache, jobs or default_jobs(), crashes)
+        context_results = first_pass(others, settings, cache, jobs or default_jobs(), []) if others else {}
         timings["files"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        index = build_index(results.values(), settings, db_keys)
+        index = build_index([*context_results.values(), *results.values()], settings, db_keys)
         ordered = [results[k] for k in sources if k in results]
         findings = check_project(ordered, settings, index)
         findings = {k: list(findings.get(k, [])) for k in sources if findings.get(k)}
@@ -281,7 +301,14 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     run = RunResult(root, sources, results, findings, cache.hits, cache.misses, timings=timings)
     run.crashes = crashes
     run._cache = cache  # type: ignore[attr-defined]
-    return run, LazyIndex(lambda: build_index(run.results.values(), settings, db_keys))
+
+    def full_index():
+        nonlocal context_results
+        if context_results is None:
+            context_results = first_pass(others, settings, cache, 1, [])
+        return build_index([*context_results.values(), *run.results.values()], settings, db_keys)
+
+    return run, LazyIndex(full_index)
 
 
 class _CachedResults(dict):

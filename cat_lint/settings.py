@@ -27,6 +27,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
+    force_exclude: bool = False  # apply the excludes to files named explicitly too
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     bootstrap_hooks: tuple[str, ...] = BOOTSTRAP_HOOKS
     database: str | None = None

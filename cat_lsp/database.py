@@ -173,7 +173,7 @@ class ProjectDatabase:
     # -- internals ------------------------------------------------------
     def _resolve(self) -> DatabaseLocation | None:
         if self._location is None:
-            self._location = resolve_database(self.explicit_url, self.project)
+            self._location = resolve_database(self.explicit_url, discovered=self.project)
         return self._location
 
     def _ensure_reader(self) -> KeyReader | None:

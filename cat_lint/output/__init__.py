@@ -29,6 +29,7 @@ class Report:
     quiet: bool = False
     cwd: Path = field(default_factory=lambda: Path(os.getcwd()))
     show_fix_hint: bool = True
+    _repository: Path | None = field(default=None, repr=False)
 
     def absolute(self, key: str) -> Path:
         path = Path(key)
@@ -42,13 +43,25 @@ class Report:
         except ValueError:
             return os.path.relpath(path, self.cwd) if _same_drive(path, self.cwd) else str(path)
 
-    def relative(self, key: str) -> str:
-        """The path relative to the project root (SARIF's URIs, fingerprints)."""
+    def relative(self, key: str) -> str | None:
+        """The path relative to the repository root (SARIF's URIs, fingerprints); ``None`` outside it."""
         path = self.absolute(key)
         try:
-            return path.relative_to(self.root).as_posix()
+            return path.relative_to(self.repository).as_posix()
         except ValueError:
-            return path.as_posix()
+            return None
+
+    @property
+    def repository(self) -> Path:
+        """The repository root: git's top level above the working folder, else the working folder.
+
+        SARIF consumers (GitHub code scanning) resolve URIs against the
+        checkout, so they must not depend on which paths were linted.
+        """
+        if self._repository is None:
+            cwd = self.cwd.resolve()
+            self._repository = next((f for f in (cwd, *cwd.parents) if (f / ".git").exists()), cwd)
+        return self._repository
 
     def line(self, key: str, row: int) -> str | None:
         """Source line ``row`` (1-based) without its line ending, if known."""

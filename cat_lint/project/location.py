@@ -13,8 +13,11 @@ two overrides a host needs:
 
 Relative SQLite paths are relative to the project folder: ``project`` when
 given (``cat.configure(project=...)``, ``cat-store --project``), else
-``CAT_PROJECT_DIR``, else ``discovered`` (the Cat project a tool found from
-the code it looks at, as the linter does), else the working directory.
+``CAT_PROJECT_DIR``, else ``discovered`` (the Cat project a tool found with
+:func:`find_cat_project`), else the working directory.
+
+Which folder is the Cat project is decided here too, once, for every tool
+(cat-lint, cat-lsp, cat-store): :func:`find_cat_project`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import ast
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_SQL = "sqlite:///data/core/core.db"
@@ -55,6 +59,56 @@ class DatabaseLocation:
     def describe(self) -> str:
         where = str(self.path) if self.path is not None else _redact(self.url)
         return f"{where} (from {self.origin})"
+
+
+#: What makes a folder a Cat project: the Cat imports ``plugins/`` and reads ``config.py`` from it.
+PROJECT_MARKERS = ("plugins/", "config.py")
+
+
+def is_cat_project(folder: Path) -> bool:
+    """Whether ``folder`` holds a ``plugins/`` folder or a ``config.py`` file.
+
+    A ``config.py`` alone does not make a folder that lies inside a
+    ``plugins/`` folder a project: that is a plugin's own module (plugins
+    may well have one), and the project is further up.
+    """
+    try:
+        if (folder / "plugins").is_dir():
+            return True
+        return (folder / "config.py").is_file() and "plugins" not in folder.parts[:-1]
+    except OSError:  # an unreadable folder on the way up holds nothing we can use
+        return False
+
+
+def _walk_up(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if is_cat_project(folder):
+            return folder
+    return None
+
+
+def find_cat_project(
+    paths: Iterable[str | os.PathLike[str]] = (),
+    cwd: str | os.PathLike[str] | None = None,
+) -> Path | None:
+    """The Cat project that ``paths`` belong to: the one resolver of every tool.
+
+    It is the nearest folder at or above the paths (their common folder;
+    a file counts as its folder) that :func:`is_cat_project`; when the
+    paths are in none (or none are given: stdin, ``cat-store``), the nearest
+    at or above the working folder ``cwd``.  ``None`` when neither is inside
+    a Cat project.  ``--project`` and ``CAT_PROJECT_DIR`` are not looked at
+    here: :func:`resolve_database` ranks them above what this finds.
+    """
+    folders = []
+    for given in paths:
+        path = Path(given).resolve()
+        folders.append(path if path.is_dir() else path.parent)
+    if folders:
+        found = _walk_up(Path(os.path.commonpath([str(f) for f in folders])))
+        if found is not None:
+            return found
+    return _walk_up(Path(cwd if cwd is not None else os.getcwd()).resolve())
 
 
 def project_dir(project: str | os.PathLike[str] | None = None) -> Path:

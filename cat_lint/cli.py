@@ -320,11 +320,10 @@ def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> in
 
     run = apply_run_fixes(run, settings, index, write=False)
     (key, source), = run.sources.items()
-    if key in run.fixed_files:
-        data = run.fixed_files[key].encode(source.encoding)
-        if source.data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf"):
-            data = b"\xef\xbb\xbf" + data
-    else:
+    from cat_lint.runner import encode_text
+
+    data = encode_text(source, run.fixed_files[key]) if key in run.fixed_files else None
+    if data is None:
         data = source.data
     sys.stdout.buffer.write(data)
     sys.stdout.flush()

@@ -117,6 +117,11 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
     for option, value in table.items():
         if option in ("select", "ignore", "extend-select"):
             changes[option.replace("-", "_")] = check_selectors(_string_list(value, option, where), option, where)
+        elif option == "target-version":
+            if not isinstance(value, str) or value not in TARGET_VERSIONS:
+                raise ConfigError(f"{where}: `target-version` must be one of {', '.join(TARGET_VERSIONS)}, "
+                                  f"got {_describe(value)}")
+            changes["target_version"] = value
         elif option == "force-exclude":
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: `force-exclude` must be true or false, got {_describe(value)}")
@@ -162,7 +167,9 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
 
 
 OPTIONS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "force-exclude",
-           "per-file-ignores", "bootstrap-hooks", "database")
+           "per-file-ignores", "bootstrap-hooks", "database", "target-version")
+#: The Pythons a Cat can run on (2.x needs 3.11; 3.10 for older installations).
+TARGET_VERSIONS = ("py310", "py311", "py312", "py313", "py314")
 
 
 def read_table(path: Path, *, explicit: bool = False) -> dict[str, Any] | None:

@@ -13,7 +13,9 @@ import ast
 import fnmatch
 import gc
 import re
+import sys
 import threading
+import warnings
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import Iterable
@@ -36,16 +38,19 @@ MAX_SOURCE_CHARS = 5_000_000  # beyond this a file is not a plugin; report inste
 _AT = re.compile(r"error at (\d+):(\d+): ")
 
 
-def _parse_error(source: str, path: str, exc: BaseException | None, message: str | None = None) -> Finding:
-    """CAT000 at the error's position.
+def _parse_error(source: str, path: str, exc: BaseException | None, message: str | None = None,
+                 at: tuple[int, int] | None = None) -> Finding:
+    """CAT000 at the error's position (``at``: line, 0-based column, when known).
 
     libcst's native parser loses columns, so Python's own compiler is asked
     first: its position and wording ("expected ':'") are what authors know.
     """
-    line, col = 1, 0
+    line, col = at or (1, 0)
     if message is None:
         try:
-            compile(source, path or "<unknown>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compile(source, path or "<unknown>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
         except SyntaxError as syntax:
             line, col = syntax.lineno or 1, max(0, (syntax.offset or 1) - 1)
             message = f"the file does not parse: {syntax.msg}"
@@ -80,7 +85,59 @@ _LIMIT_ERRORS = ("too many nested parentheses", "too many levels of indentation"
 _ASSEMBLED: dict[int, list[int] | None] = {}
 
 
-def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Module | None, ast.Module | None, Finding | None]:
+#: The Python running cat-lint, and the oldest the Cat supports (cheshire-cat-ai 2.x: >=3.11).
+RUNNING = sys.version_info[:2]
+DEFAULT_TARGET = (3, 11)
+
+
+def target_of(settings: Settings) -> tuple[int, int]:
+    """``target-version`` ("py311") as a version tuple."""
+    value = getattr(settings, "target_version", None)
+    if not value:
+        return DEFAULT_TARGET
+    return (int(value[2]), int(value[3:]))
+
+
+def compile_error(tree: ast.Module, source: str, path: str, target: tuple[int, int]) -> Finding | None:
+    """CAT000 for what the Cat's Python refuses although it parses, else ``None``.
+
+    Python's compiler rejects, after parsing, ``await`` or ``return`` or
+    ``break`` in the wrong place, duplicate arguments, bad ``nonlocal`` and
+    ``global``, late ``__future__`` imports, async comprehensions outside
+    async functions, two starred targets...: the file would not import.
+    When the target Python is older than this one, the file is also parsed
+    with the target's grammar (``ast.parse(feature_version=...)``).
+    """
+    lines = source.splitlines()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(tree, path or "<unknown>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        line, col = exc.lineno or 1, max(0, (exc.offset or 1) - 1)
+        if 1 <= line <= len(lines) and not lines[line - 1].isascii():
+            # The compiler's offsets come from the AST: UTF-8 bytes, not characters.
+            col = len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+        return _parse_error(source, path, None, f"Python refuses to compile the file: {exc.msg}", at=(line, col))
+    except (RecursionError, MemoryError, OverflowError):
+        return _parse_error(source, path, None, _TOO_DEEP)
+    except ValueError:
+        return None
+    if target < RUNNING:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(source, path or "<unknown>", feature_version=target)
+        except SyntaxError as exc:
+            message = f"the file does not parse on Python {target[0]}.{target[1]} (target-version): {exc.msg}"
+            return _parse_error(source, path, None, message, at=(exc.lineno or 1, max(0, (exc.offset or 1) - 1)))
+        except (RecursionError, MemoryError, OverflowError, ValueError):
+            return None
+    return None
+
+
+def _parse(source: str, path: str, incremental: bool = False,
+           target: tuple[int, int] = DEFAULT_TARGET) -> tuple[cst.Module | None, ast.Module | None, Finding | None]:
     """Parse with libcst, after Python's own compiler has checked the file is safe to hand to it.
 
     Compiling to an AST costs a few percent of libcst's parse and guards it
@@ -110,7 +167,7 @@ def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Modul
         return None, None, Finding("CAT000", "the file does not parse: it is not valid UTF-8 text", path, Span(line, col, line, col))
     if incremental:
         # The chunks an edit left alone keep their places: only the edited region is compiled.
-        starts = starts_after_edit(path, source)
+        starts = starts_after_edit(path, source, target)
         if starts is not None:
             module, firsts = assemble(source, starts)
             if module is not None:
@@ -119,14 +176,23 @@ def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Modul
                 return module, None, None
     tree = None
     try:
-        tree = compile(source, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning and the like are not ours to print
+            tree = compile(source, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError, OverflowError):
         return None, None, _parse_error(source, path, None, _TOO_DEEP)
     except SyntaxError as exc:
-        if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS):
-            return None, None, _parse_error(source, path, None, f"the file does not parse: {exc.msg}")
+        newer = target > RUNNING and not str(exc.msg).startswith("(unicode error)")
+        if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS) or not newer:
+            return None, None, _parse_error(source, path, None)
+        # The target is a newer Python than this one: the syntax may be
+        # newer too (PEP 695, 3.12 f-strings); libcst knows it and decides.
     except (ValueError, UnicodeError):  # lone surrogates and the like: libcst decides
         pass
+    if tree is not None:
+        refused = compile_error(tree, source, path, target)
+        if refused is not None:
+            return None, None, refused
     starts = chunk_lines(tree) if tree is not None else None
     remember(path, source, starts)
     if incremental and starts:
@@ -235,7 +301,7 @@ def check_source(source: str, path: str, settings: Settings) -> FileResult:
 def _check_source(source: str, path: str, settings: Settings) -> FileResult:
     result = FileResult(path)
     result.noqa, result.file_noqa = parse_noqa(source)
-    module, tree, error = _parse(source, path, incremental=seen_before(path))
+    module, tree, error = _parse(source, path, incremental=seen_before(path), target=target_of(settings))
     if module is None:
         result.findings.append(error)
         return result

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
@@ -51,6 +52,10 @@ class Source:
     text: str | None = None
     encoding: str = "utf-8"
     decode_error: Finding | None = None
+    # Bytes Python tolerates but UTF-8 does not (in comments): their places in ``text``
+    # (where they stand as U+FFFD) and the text that keeps them (surrogate escapes).
+    undecodable: list[int] = field(default_factory=list)
+    raw_text: str = ""
 
 
 @dataclass
@@ -102,17 +107,92 @@ def decode(source: Source) -> Source:
         source.text = source.data.decode(encoding)
         if source.text.startswith("\ufeff"):
             source.text = source.text[1:]
-    except SyntaxError as exc:  # bad or unknown coding cookie
+    except SyntaxError as exc:  # bad or unknown coding cookie, or no UTF-8 in the first two lines
+        if "invalid or missing encoding declaration" in str(exc.msg):
+            if _tolerated(source):
+                return source
+            try:
+                source.data.decode("utf-8")
+            except UnicodeDecodeError as bad:  # at the first byte that is not UTF-8
+                _decode_failed(source, bad)
+                return source
         source.decode_error = _cat000(source.key, 1, 0, f"cannot decode the file: {exc.msg}")
-    except (UnicodeDecodeError, LookupError) as exc:
-        start = getattr(exc, "start", 0)
-        before = source.data[:start]
-        line = before.count(b"\n") + 1
-        col = len(before.rsplit(b"\n", 1)[-1].decode(source.encoding, errors="replace"))
-        reason = getattr(exc, "reason", str(exc))
-        source.decode_error = _cat000(
-            source.key, line, col, f"cannot decode the file as {source.encoding}: {reason}")
+    except UnicodeDecodeError as exc:
+        if not _tolerated(source):
+            _decode_failed(source, exc)
+    except LookupError as exc:
+        _decode_failed(source, exc)
     return source
+
+
+def _tolerated(source: Source) -> bool:
+    """Bytes that are not UTF-8 where Python does not mind them: decode them as placeholders.
+
+    Python checks UTF-8 only outside comments: a latin-1 byte in a comment
+    imports fine.  Each such byte stands as U+FFFD in the text the rules
+    see, and is put back when a fix is written (:func:`encode_text`).
+    """
+    if source.encoding not in ("utf-8", "utf-8-sig") or not _python_accepts_bytes(source.data):
+        return False
+    raw = source.data.decode(source.encoding, errors="surrogateescape")
+    if raw.startswith("\ufeff"):
+        raw = raw[1:]
+    source.undecodable = [i for i, ch in enumerate(raw) if "\udc80" <= ch <= "\udcff"]
+    source.raw_text = raw
+    source.text = _SURROGATES.sub("\ufffd", raw)
+    return True
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _python_accepts_bytes(data: bytes) -> bool:
+    """Whether Python's tokenizer takes these bytes (a syntax error elsewhere is the engine's to report)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "<source>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+    except SyntaxError as exc:
+        message = str(exc.msg)
+        return not ("decode" in message or "Non-UTF-8" in message or "unicode error" in message)
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
+def encode_text(source: Source, text: str) -> bytes | None:
+    """``text`` (the source after fixes) as the bytes to write: its encoding, its BOM, its odd bytes.
+
+    ``None`` when bytes that could not be decoded cannot be put back safely.
+    """
+    if source.undecodable:
+        marks = [i for i, ch in enumerate(source.text or "") if ch == "\ufffd"]
+        now = [i for i, ch in enumerate(text) if ch == "\ufffd"]
+        if len(marks) != len(now):
+            return None
+        odd = set(source.undecodable)
+        chars = list(text)
+        for before, after in zip(marks, now):
+            if before in odd:
+                chars[after] = source.raw_text[before]
+        data = "".join(chars).encode(source.encoding, errors="surrogateescape")
+    else:
+        data = text.encode(source.encoding)
+    if source.data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
+def _decode_failed(source: Source, exc: Exception) -> None:
+    start = getattr(exc, "start", 0)
+    before = source.data[:start]
+    line = before.count(b"\n") + 1
+    col = len(before.rsplit(b"\n", 1)[-1].decode(source.encoding, errors="replace"))
+    reason = getattr(exc, "reason", str(exc))
+    source.decode_error = _cat000(
+        source.key, line, col, f"cannot decode the file as {source.encoding}: {reason}")
 
 
 def _cat000(path: str, line: int, col: int, message: str) -> Finding:
@@ -404,9 +484,9 @@ def apply_run_fixes(run: RunResult, settings: Settings, index, *, write: bool) -
         else:
             run.findings.pop(key, None)
         if write:
-            data = new_text.encode(source.encoding)
-            if source.data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf"):
-                data = b"\xef\xbb\xbf" + data
+            data = encode_text(source, new_text)
+            if data is None:
+                continue
             write_atomic(source.path, data)
             cache: Cache | None = getattr(run, "_cache", None)
             if cache is not None:

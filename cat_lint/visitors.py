@@ -97,6 +97,7 @@ class UserRef:
     func: FunctionInfo | None  # innermost enclosing def (None: module or class level)
     place: ImportPlace | None  # set when the use runs at import time
     deferred: bool  # inside a lambda whose body runs later
+    accessed: bool = False  # an attribute of it is read (`user.id`, `user.save`): only that raises
 
 
 @dataclass(eq=False)
@@ -306,7 +307,9 @@ class Collector:
     # -- bindings -----------------------------------------------------------
     def bind(self, name: str, value: cst.BaseExpression | None = None, simple: bool = True) -> None:
         self.facts.bound_names.add(name)
-        if self.fast and name in self.cat_names:
+        if self.fast and name in self.cat_names and not (
+                value is not None and id(value) in self.table.alias_values and not self.scopes):
+            # (the module-level `ALIAS = user` that makes ALIAS an alias is the table's, not a rebinding)
             # A function's own binding (parameter, local) shadows the import in that function only:
             # the fast path handles it. Anything else (module or class level, comprehension
             # targets, global/nonlocal) is left to libcst's scope analysis.
@@ -463,6 +466,11 @@ class Collector:
         while isinstance(base, cst.Attribute):
             base = base.value
         if isinstance(base, cst.Name) and base.value in self.cat_names:
+            value = node.value
+            if (isinstance(value, cst.Name) or (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name))) \
+                    and self.resolve(value) == "cat.user":
+                self._user_ref(value, accessed=True)  # `user.id`, `cat.user.save`: this raises outside a request
+                return
             if isinstance(node.value, cst.Name) and self.resolve(node) == "cat.user":
                 self._user_ref(node)
                 return
@@ -472,9 +480,9 @@ class Collector:
         """Whether a cat name is not shadowed by an enclosing function seen so far (decorators only)."""
         return not self.fast or not any(base in scope for scope in self.scopes)
 
-    def _user_ref(self, node: cst.BaseExpression) -> None:
+    def _user_ref(self, node: cst.BaseExpression, accessed: bool = False) -> None:
         place = self.place if self.func is None and not self.lambda_depth else None
-        ref = UserRef(node, self.func, place, bool(self.lambda_depth))
+        ref = UserRef(node, self.func, place, bool(self.lambda_depth), accessed)
         self.facts.user_refs.append(ref)
         if self.fast and self.scopes:
             self.pending.append((ref, _base_name(node), tuple(self.scopes)))

@@ -61,6 +61,10 @@ class UserWithoutRequest(Rule):
         - module top level and class bodies, which run when the plugin is imported;
         - decorators and default argument values of functions defined there, evaluated at import time;
         - functions of the same module called from any of these places.
+
+        A use is reading an attribute of `user` (`user.id`, `await user.save(...)`), which is
+        what raises; `print(user)`, `f"{user}"` or `ALIAS = user` do not. A module-level alias
+        is followed: after `ALIAS = user`, `ALIAS.id` in a bootstrap hook is reported.
     """
     why = """
         `user` is the caller of the current request. Outside a request there is no caller, and
@@ -98,6 +102,10 @@ class UserWithoutRequest(Rule):
         "from cat import hook, user\n\nasync def remember():\n    await user.save('k', 1)\n\n@hook\nasync def before_agent_run(v):\n    await remember()\n    return v\n",
         # A lambda at module level runs later, in a request.
         "from cat import user\n\ncurrent_name = lambda: user.name\n",
+        # Only reading an attribute of `user` raises.
+        "from cat import user\n\nprint(user)\nTEXT = f'{user}'\nSHOWN = repr(user)\nALIAS = user\n",
+        # A match-statement capture named user is not cat.user (the comprehension forces scope analysis).
+        "from cat import hook, user\n\nnames = [user for user in range(3)]\n\n@hook\ndef after_cat_bootstrap(value):\n    match value:\n        case [*user]:\n            return user.id\n    return value\n",
     )
     INVALID = (
         Invalid(
@@ -131,6 +139,11 @@ class UserWithoutRequest(Rule):
             "`user` is used in `load_prefs()`, which is reached from the `after_plugins_reload` hook (through `setup()`), where no request is in flight: `user` raises NoRequestError there",
         ),
         Invalid(
+            "from cat import hook, user\n\nALIAS = user\n\n@hook\ndef after_cat_bootstrap(value):\n    return ALIAS.id\n",
+            7, 11,
+            "`user` is used in the `after_cat_bootstrap` hook, where no request is in flight: `user` raises NoRequestError there",
+        ),
+        Invalid(
             "from cat import hook, user\n\n@hook\nasync def my_startup(value):\n    return user.id\n",
             5, 11,
             "`user` is used in the `my_startup` hook, where no request is in flight: `user` raises NoRequestError there",
@@ -145,6 +158,8 @@ class UserWithoutRequest(Rule):
         hooks = frozenset(ctx.settings.bootstrap_hooks)
         called = None
         for ref in facts.user_refs:
+            if not ref.accessed:
+                continue  # `print(user)`, `ALIAS = user`: only reading an attribute raises
             if ref.place is not None:
                 yield Report(self.code, ref.node, f"`user` is used {ref.place.describe()} with no request in flight: {_RAISES}")
                 continue

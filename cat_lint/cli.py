@@ -88,7 +88,8 @@ def _check_parser(prog: str = "cat-lint") -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="use this pyproject.toml (or cat-lint.toml) instead of searching for one")
-    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: the CPUs available)")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N",
+                        help="worker processes, at most the CPUs available (default: the CPUs available)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="say which configuration and how many cached files were used; tracebacks on internal errors")
@@ -213,6 +214,10 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
             raise UsageError("no such file or directory: " + ", ".join(missing))
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    from cat_lint.runner import default_jobs
+
+    # More workers than CPUs only adds processes: capped, as Ruff caps its threads.
+    jobs = min(args.jobs, default_jobs()) if args.jobs is not None else None
     try:
         loaded = load_config(common_folder(paths or ["."]), args.config)
         settings = with_overrides(loaded.settings, _flatten(args.select), _flatten(args.ignore),
@@ -240,6 +245,12 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
             except ValueError as exc:
                 described = f"unusable ({exc})"
             sys.stderr.write(f"cat-lint: database: {described}\n")
+    from cat_lint.project.location import DatabaseURLError, resolve_database
+
+    try:
+        resolve_database(settings.database, discovered=cat_project or loaded.root)
+    except DatabaseURLError as exc:  # an unusable URL or config.py: said once, the code is still linted
+        sys.stderr.write(f"cat-lint: warning: {exc}; CAT006 relies on the code alone\n")
     stdin: dict[Path, bytes] | None = None
     if use_stdin:
         data = sys.stdin.buffer.read()
@@ -249,10 +260,13 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
             return EXIT_OK
         files, stdin = [stdin_path], {stdin_path: data}
     else:
+        problems: list[str] = []
         try:
-            files = discover(paths, settings)
+            files = discover(paths, settings, problems)
         except DiscoveryError as exc:
             raise UsageError(str(exc)) from None
+        for problem in problems:
+            sys.stderr.write(f"cat-lint: warning: {problem}\n")
     output_format = args.output_format or "full"
     if not files and not args.quiet:
         sys.stderr.write("cat-lint: warning: no Python files found under the given path(s)\n")
@@ -261,12 +275,13 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     covered = any(Path(p).resolve() == scope or Path(p).resolve() in scope.parents for p in paths
                   if not use_stdin)
     context = [] if covered or not files else discover([scope], settings)
-    run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=args.jobs,
+    run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=jobs,
                             cat_project=cat_project, context=context, stdin=stdin)
     if use_stdin and args.fix:
         return _fix_stdin(run, settings, index, loaded.root, output_format, args)
     if args.verbose:
-        sys.stderr.write(f"cat-lint: {len(files)} files, {run.cache_hits} from the cache\n")
+        sys.stderr.write(f"cat-lint: {len(files)} files, {run.cache_hits} from the cache, "
+                         f"at most {jobs or default_jobs()} worker processes\n")
         phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in run.timings.items())
         sys.stderr.write(f"cat-lint: time spent: {phases}\n")
 

@@ -202,7 +202,11 @@ def find_config(start: Path) -> Path | None:
     start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        try:
+            present = candidate.is_file()
+        except OSError as exc:  # a folder we may not look into: say which, not a traceback
+            raise ConfigError(f"cannot look for a configuration in {folder}: {exc.strerror or exc}") from None
+        if present:
             try:
                 if read_table(candidate) is not None:
                     return candidate
@@ -249,8 +253,11 @@ def project_root(start: Path) -> Path:
 
     start = start.resolve()
     for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
-            return folder
+        try:
+            if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+                return folder
+        except OSError:
+            continue  # a folder we may not look into holds nothing we can use
     return find_cat_project([start], cwd=start) or start
 
 

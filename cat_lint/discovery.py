@@ -131,11 +131,13 @@ def _initial_ignores(folder: Path, settings: Settings) -> _Ignores:
     return ignores
 
 
-def _walk(folder: str, ignores: _Ignores, out: list[Path]) -> None:
+def _walk(folder: str, ignores: _Ignores, out: list[Path], problems: list[str] | None = None) -> None:
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        if problems is not None:  # said, as Ruff says it: a folder silently skipped hides its files
+            problems.append(f"cannot read folder {folder}: {exc.strerror or exc}; its files are not linted")
         return
     for entry in entries:
         try:
@@ -145,7 +147,7 @@ def _walk(folder: str, ignores: _Ignores, out: list[Path]) -> None:
         if ignores.ignored(entry.path, entry.name, is_dir):
             continue
         if is_dir:
-            _walk(entry.path, ignores.child(entry.path), out)
+            _walk(entry.path, ignores.child(entry.path), out, problems)
         elif entry.name.endswith((".py", ".pyi")) and entry.is_file():
             out.append(Path(entry.path))
 
@@ -171,12 +173,15 @@ def excluded(path: Path, settings: Settings) -> bool:
     return False
 
 
-def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings) -> list[Path]:
+def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings,
+             problems: list[str] | None = None) -> list[Path]:
     """Absolute paths of the files to lint, sorted and without duplicates.
 
     With ``force-exclude`` the excludes apply to the paths given too (as
     Ruff's ``--force-exclude``): pre-commit names every staged file, and
-    an excluded one must stay excluded.
+    an excluded one must stay excluded.  Only regular files are read: a
+    FIFO named on the command line is skipped, and it and every folder
+    that cannot be read are added to ``problems`` (warnings to show).
     """
     found: list[Path] = []
     missing = [str(p) for p in paths if not os.path.exists(p)]
@@ -187,9 +192,11 @@ def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings) -> lis
         if settings.force_exclude and excluded(path, settings):
             continue
         if path.is_dir():
-            _walk(str(path), _initial_ignores(path, settings), found)
-        else:
+            _walk(str(path), _initial_ignores(path, settings), found, problems)
+        elif path.is_file():
             found.append(path)
+        elif problems is not None:  # a FIFO, a socket, a device: reading it could block forever
+            problems.append(f"skipping {given}: not a regular file")
     return sorted(dict.fromkeys(found))
 
 

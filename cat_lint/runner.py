@@ -33,6 +33,7 @@ from typing import Iterable, Sequence
 
 from cat_lint.cache import Cache, content_hash, write_atomic
 from cat_lint.findings import FileResult, Finding, Span
+from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
 
 #: Below this many files to check, workers are not worth starting.
@@ -241,7 +242,7 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
             sources[key] = Source(key, path, data, content_hash(data))
             continue
         try:
-            data = path.read_bytes()
+            data = read_regular(path)
         except OSError as exc:
             source = Source(key, path, b"", "")
             source.decode_error = _cat000(key, 1, 0, f"cannot read the file: {exc.strerror or exc}")

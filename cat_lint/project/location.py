@@ -128,9 +128,13 @@ def read_config_sql(project: Path) -> str | None:
     """
     config = project / "config.py"
     try:
-        tree = ast.parse(config.read_bytes(), filename=str(config))
+        if not config.is_file():  # a FIFO or a device would block the read: regular files only
+            return None
+        tree = ast.parse(read_regular(config), filename=str(config))
     except (OSError, SyntaxError, ValueError):
         return None
+    except (RecursionError, MemoryError):
+        raise DatabaseURLError(f"{config}: nests too deeply to read `SQL` from it") from None
     found: str | None = None
     for node in tree.body:
         if isinstance(node, ast.Assign):
@@ -143,6 +147,28 @@ def read_config_sql(project: Path) -> str | None:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 found = value.value
     return found
+
+
+class NotARegularFile(OSError):
+    """A path that is a FIFO, a socket or a device: reading it could block forever."""
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of a regular file; :class:`NotARegularFile` for anything else, without blocking.
+
+    The file is opened non-blocking and checked after opening, so a FIFO
+    swapped in between a check and the read cannot hang the caller.
+    """
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(f"{path} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read() if limit is None else handle.read(limit)
+    finally:
+        os.close(fd)
 
 
 def resolve_database(

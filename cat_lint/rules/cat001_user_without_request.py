@@ -20,29 +20,67 @@ def reachable(facts: ModuleFacts, hooks: frozenset[str]) -> dict[int, tuple[Func
     Maps ``id(function)`` to (function, the place that has no request, the
     chain of calls in between).  Calls are followed by plain name to
     functions defined at the top level of the same module, to any depth.
-    """
-    found: dict[int, tuple[FunctionInfo, str, tuple[str, ...]]] = {}
-    queue: list[tuple[FunctionInfo, str, tuple[str, ...]]] = []
 
-    def visit_calls(calls, where: str, via: tuple[str, ...]) -> None:
+    Linear in the size of the module: the calls made inside each function
+    (its nested functions included) are gathered once, the search visits
+    each function once, and a chain is kept as a link to the step before
+    (spelled out only for the functions that are reported).
+    """
+    from collections import deque
+
+    within: dict[int, list[tuple[str, object]]] = {}
+    for function in facts.functions:
+        for outer in function.chain():
+            within.setdefault(id(outer), []).extend(function.calls)
+    found: dict[int, tuple[FunctionInfo, str, int | None, str | None]] = {}  # id -> (fn, where, previous id, name)
+    queue: deque[FunctionInfo] = deque()
+
+    def visit_calls(calls, where: str, previous: int | None) -> None:
         for name, _call in calls:
             callee = facts.module_functions.get(name)
             if callee is None or id(callee) in found or callee.hook_name in hooks:
                 continue
-            found[id(callee)] = (callee, where, via)
-            queue.append((callee, where, via + (name,)))
+            found[id(callee)] = (callee, where, previous, name)
+            queue.append(callee)
 
     # Calls made while the module is imported (module level, class bodies, decorators, defaults).
     for name, call, place in facts.import_calls:
-        visit_calls([(name, call)], place.short(), ())
+        visit_calls([(name, call)], place.short(), None)
     for hook, where in _roots(facts, hooks):
-        calls = [c for f in facts.functions if any(a is hook for a in f.chain()) for c in f.calls]
-        visit_calls(calls, where, ())
+        visit_calls(within.get(id(hook), ()), where, None)
     while queue:
-        function, where, via = queue.pop(0)
-        calls = [c for f in facts.functions if any(a is function for a in f.chain()) for c in f.calls]
-        visit_calls(calls, where, via)
-    return found
+        function = queue.popleft()
+        visit_calls(within.get(id(function), ()), found[id(function)][1], id(function))
+    return _Chains(found)
+
+
+class _Chains(dict):
+    """``id(function) -> (function, where, via)``, each ``via`` spelled out when asked for."""
+
+    def __init__(self, found) -> None:
+        super().__init__()
+        self._found = found
+
+    def __contains__(self, key) -> bool:
+        return key in self._found
+
+    def __getitem__(self, key):
+        function, where, previous, _name = self._found[key]
+        via: list[str] = []
+        while previous is not None:
+            _fn, _where, previous_of_previous, name = self._found[previous]
+            via.append(name)
+            previous = previous_of_previous
+        return function, where, tuple(reversed(via))
+
+
+def _through(via: tuple[str, ...]) -> str:
+    """" (through `a()`)", or for a long chain its first and last steps: the message stays short."""
+    if not via:
+        return ""
+    if len(via) <= 3:
+        return f" (through {', '.join(f'`{name}()`' for name in via)})"
+    return f" (through `{via[0]}()`, `{via[1]}()`, ... `{via[-1]}()`: {len(via)} calls)"
 
 
 class UserWithoutRequest(Rule):
@@ -174,7 +212,7 @@ class UserWithoutRequest(Rule):
             hit = next((called[id(f)] for f in ref.func.chain() if id(f) in called), None)
             if hit is not None:
                 function, where, via = hit
-                through = f" (through {', '.join(f'`{name}()`' for name in via)})" if via else ""
+                through = _through(via)
                 yield Report(
                     self.code,
                     ref.node,

@@ -133,3 +133,30 @@ def test_fix_keeps_a_latin1_byte_of_a_comment(tmp_path):
     proc = run_cli(["--fix"], project)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (project / "a.py").read_bytes() == UNAWAITED.replace(b"    store.save", b"    await store.save")
+
+
+# --- large files (issue 9, section 5) ----------------------------------------------------
+
+def test_a_large_file_is_checked_statement_by_statement_with_exact_positions():
+    from cat_lint.engine import LARGE_SOURCE_CHARS
+
+    block = ("\n\nasync def remember_{i}(x):\n    # a comment\n    await store.save('notes_{i}', x)\n"
+             "    return {{'n': {i}, 'items': [1, 2, 3]}}\n")
+    parts = ["from cat import hook, store, user\n"]
+    i = 0
+    while sum(map(len, parts)) <= LARGE_SOURCE_CHARS:
+        parts.append(block.format(i=i))
+        i += 1
+    parts.append("\n\n@hook\ndef after_cat_bootstrap(v):\n    store.save('late', (1, 2))\n    return user.id\n")
+    source = "".join(parts)
+    last = source.count("\n")
+    found = [(f.code, f.span.start_line, f.span.start_col)
+             for f in check_source(source, "large.py", Settings()).findings]
+    assert found == [("CAT004", last - 1, 4), ("CAT003", last - 1, 23), ("CAT001", last, 11)], found
+
+
+def test_past_the_size_limit_a_file_gets_a_note_not_silence():
+    from cat_lint.engine import MAX_SOURCE_CHARS
+
+    found = cat000("x = 1\n" * (MAX_SOURCE_CHARS // 6 + 1))
+    assert len(found) == 1 and "too large to lint" in found[0][2] and "5,000,000" in found[0][2]

@@ -374,18 +374,36 @@ class Collector:
         if node.default is not None:
             self.walk(node.default)
 
+    def _give_role(self, value: cst.BaseExpression, role: tuple[str, str | None]) -> None:
+        """What happens to a statement's or an assignment's value happens to the calls that make it.
+
+        Both branches of ``a if c else b``, and the elements of a list, set
+        or dict comprehension: ``[store.save(k, 1) for k in ks]`` as a
+        statement drops every coroutine it creates.
+        """
+        if isinstance(value, cst.Call):
+            self.roles[id(value)] = role
+        elif isinstance(value, cst.IfExp):
+            self._give_role(value.body, role)
+            self._give_role(value.orelse, role)
+        elif isinstance(value, (cst.ListComp, cst.SetComp)):
+            self._give_role(value.elt, role)
+        elif isinstance(value, cst.DictComp):
+            self._give_role(value.key, role)
+            self._give_role(value.value, role)
+
     def _assign(self, node: cst.Assign) -> None:
         value = node.value
-        if isinstance(value, cst.Call) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self.roles[id(value)] = ("assign", node.targets[0].target.value)
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._give_role(value, ("assign", node.targets[0].target.value))
         self.walk(value)
         for target in node.targets:
             self.bind_target(target.target, value if len(node.targets) == 1 else None)
 
     def _ann_assign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            if isinstance(node.value, cst.Call) and isinstance(node.target, cst.Name):
-                self.roles[id(node.value)] = ("assign", node.target.value)
+            if isinstance(node.target, cst.Name):
+                self._give_role(node.value, ("assign", node.target.value))
             self.walk(node.value)
         if isinstance(node.target, cst.Name):
             self.bind(node.target.value, node.value)
@@ -433,8 +451,7 @@ class Collector:
             self.bind(node.target.value, None)
 
     def _expr(self, node: cst.Expr) -> None:
-        if isinstance(node.value, cst.Call):
-            self.roles[id(node.value)] = ("statement", None)
+        self._give_role(node.value, ("statement", None))
         self.walk(node.value)
 
     def _await(self, node: cst.Await) -> None:

@@ -100,6 +100,14 @@ def _blocks(stmt: cst.CSTNode) -> Iterable[cst.BaseSuite]:
         yield final.body
 
 
+def _catches_import_error(handler: cst.ExceptHandler) -> bool:
+    kinds = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for node in kinds:
+        if isinstance(node, cst.Name) and node.value in ("ImportError", "ModuleNotFoundError"):
+            return True
+    return False
+
+
 def _top_level_bindings(stmt: cst.CSTNode) -> Iterable[str]:
     """Names a top-level statement binds in the module, roughly (enough to tell "bound once")."""
     if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
@@ -170,8 +178,36 @@ class ImportTable:
         self.value_aliases: dict[str, str] = {}
         self.alias_values: set[int] = set()  # ids of those assignments' values
         self._find_value_aliases(module)
+        # The optional import: `try: from cat import user` / `except ImportError: user = None`.
+        # The fallback runs only where the Cat is absent, so the name is the Cat's `user`.
+        self.fallbacks: set[str] = set()
+        self.alias_values |= self._find_fallbacks(module)
         # Names whose meaning matters to the rules: the ones bound to the cat package.
         self.cat_names = {name for name, q in self.aliases.items() if q == "cat" or q.startswith("cat.")}
+
+    def _find_fallbacks(self, module: cst.Module) -> set[int]:
+        values: set[int] = set()
+        for stmt in module.body:
+            if not isinstance(stmt, cst.Try):
+                continue
+            imported = {bound for block in (stmt.body,) for line in block.body
+                        if isinstance(line, cst.SimpleStatementLine)
+                        for small in line.body if isinstance(small, (cst.Import, cst.ImportFrom))
+                        for bound, qualified, _a in import_bindings(small)
+                        if qualified == "cat" or qualified.startswith("cat.")}
+            for handler in stmt.handlers:
+                if not imported or not _catches_import_error(handler):
+                    continue
+                for line in handler.body.body:
+                    if not isinstance(line, cst.SimpleStatementLine):
+                        continue
+                    for small in line.body:
+                        if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                                and isinstance(small.targets[0].target, cst.Name) \
+                                and small.targets[0].target.value in imported:
+                            self.fallbacks.add(small.targets[0].target.value)
+                            values.add(id(small.value))
+        return values
 
     def _find_value_aliases(self, module: cst.Module) -> None:
         counts: dict[str, int] = {}
@@ -275,6 +311,13 @@ class ScopeResolver:
                 return self._table.resolve(node)
             return None
         if len(names) != 1:
+            imports = [n for n in names if n.source is self._import]
+            base = node
+            while isinstance(base, cst.Attribute):
+                base = base.value
+            if len(imports) == 1 and isinstance(base, cst.Name) and base.value in self._table.fallbacks \
+                    and all(n.name.split(".")[0] == base.value for n in names if n.source is not self._import):
+                return imports[0].name  # the optional import's fallback (`except ImportError: user = None`)
             return None  # bound several ways (an import and a local): not provably the Cat's
         (only,) = names
         if only.source is not self._import:

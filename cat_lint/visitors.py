@@ -517,7 +517,10 @@ class Collector:
                 self.func.calls.append((func.value, node))
             elif not self.lambda_depth and self.place is not None:
                 self.facts.import_calls.append((func.value, node, self.place))
-        self.walk(func)
+        if isinstance(func, cst.Lambda):
+            self._lambda(func, called=True)  # `(lambda: user.id)()` in a decorator runs at import time
+        else:
+            self.walk(func)
         if self.func is not None:
             last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if last in AWAITABLE_CONSUMERS:
@@ -540,7 +543,8 @@ class Collector:
         if self.fast and self.scopes:
             self.pending.append((call, _base_name(receiver), tuple(self.scopes)))
 
-    def _lambda(self, node: cst.Lambda) -> None:
+    def _lambda(self, node: cst.Lambda, called: bool = False) -> None:
+        """A lambda's body runs later, except when it is called where it stands: ``(lambda: ...)()``."""
         params = node.params
         for param in _all_params(params):
             if param.default is not None:
@@ -551,7 +555,14 @@ class Collector:
         try:
             for param in _all_params(params):
                 self.bind(param.name.value, None)
-            self.walk(node.body)
+            if called:
+                self.lambda_depth -= 1
+                try:
+                    self.walk(node.body)
+                finally:
+                    self.lambda_depth += 1
+            else:
+                self.walk(node.body)
         finally:
             self.lambda_depth -= 1
             self.scopes.pop()

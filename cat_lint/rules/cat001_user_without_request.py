@@ -97,12 +97,14 @@ class UserWithoutRequest(Rule):
           `bootstrap-hooks` setting; everything written inside such a hook counts, nested
           functions and lambdas included;
         - module top level and class bodies, which run when the plugin is imported;
-        - decorators and default argument values of functions defined there, evaluated at import time;
+        - decorators and default argument values of functions defined there, evaluated at import time
+          (a lambda called where it stands, `(lambda: user.id)()`, runs there too);
         - functions of the same module called from any of these places.
 
         A use is reading an attribute of `user` (`user.id`, `await user.save(...)`), which is
         what raises; `print(user)`, `f"{user}"` or `ALIAS = user` do not. A module-level alias
-        is followed: after `ALIAS = user`, `ALIAS.id` in a bootstrap hook is reported.
+        is followed: after `ALIAS = user`, `ALIAS.id` in a bootstrap hook is reported. So is the
+        optional import: `try: from cat import user` / `except ImportError: user = None`.
     """
     why = """
         `user` is the caller of the current request. Outside a request there is no caller, and
@@ -175,6 +177,16 @@ class UserWithoutRequest(Rule):
             "from cat import hook, user\n\nasync def load_prefs():\n    return await user.load('prefs')\n\nasync def setup():\n    return await load_prefs()\n\n@hook\nasync def after_plugins_reload(value):\n    await setup()\n    return value\n",
             4, 17,
             "`user` is used in `load_prefs()`, which is reached from the `after_plugins_reload` hook (through `setup()`), where no request is in flight: `user` raises NoRequestError there",
+        ),
+        Invalid(
+            "from cat import user\n\ndef register(name):\n    return lambda f: f\n\n@register((lambda: user.name)())\ndef greet():\n    pass\n",
+            6, 19,
+            "`user` is used in a decorator of `greet`, evaluated at import time with no request in flight: `user` raises NoRequestError there",
+        ),
+        Invalid(
+            "from cat import hook\ntry:\n    from cat import user\nexcept ImportError:\n    user = None\n\n@hook\ndef after_cat_bootstrap(value):\n    return user.id\n",
+            9, 11,
+            "`user` is used in the `after_cat_bootstrap` hook, where no request is in flight: `user` raises NoRequestError there",
         ),
         Invalid(
             "from cat import hook, user\n\nALIAS = user\n\n@hook\ndef after_cat_bootstrap(value):\n    return ALIAS.id\n",

@@ -114,3 +114,19 @@ def test_an_alias_in_a_request_hook_is_fine():
     source = ("from cat import hook, user\n\nALIAS = user\n\n"
               "@hook\nasync def before_agent_run(value):\n    await ALIAS.save('k', 1)\n    return value\n")
     assert codes(source) == []
+
+
+@pytest.mark.parametrize("source", [
+    "from cat import hook\ntry:\n    from cat import user\nexcept ImportError:\n    user = None\n\n"
+    "@hook\ndef after_cat_bootstrap(value):\n    return user.id\n",
+    "from cat import user\n\ndef deco(x):\n    return lambda f: f\n\n@deco((lambda: user.id)())\ndef g():\n    return (lambda: user.name)\n",
+    "from cat import user\n\nALIAS = user\n\ndef f():\n    return ALIAS.id\n",
+])
+def test_both_resolvers_agree_on_aliases_optional_imports_and_called_lambdas(source):
+    module = cst.parse_module(source)
+    fast = Collector(module, source).run()
+    assert not fast.used_scope
+    slow = Collector(module, source, ScopeResolver(module, ImportTable(module))).run()
+    assert [(id(r.node), r.accessed, r.deferred) for r in fast.user_refs] == \
+        [(id(r.node), r.accessed, r.deferred) for r in slow.user_refs]
+    assert fast.user_refs

@@ -224,6 +224,12 @@ def _edit(positions: Positions, spec) -> Edit:
         return Edit(Span(span.end_line, span.end_col, span.end_line, span.end_col), spec.text)
     if spec.kind == "replace_outer":
         return Edit(positions.outer_span(spec.node), spec.text)
+    if spec.kind == "outer_first":  # the opening bracket of a parenthesized node
+        span = positions.outer_span(spec.node)
+        return Edit(Span(span.start_line, span.start_col, span.start_line, span.start_col + 1), spec.text)
+    if spec.kind == "outer_last":  # its closing bracket
+        span = positions.outer_span(spec.node)
+        return Edit(Span(span.end_line, span.end_col - 1, span.end_line, span.end_col), spec.text)
     return Edit(positions.span(spec.node), spec.text)
 
 
@@ -298,9 +304,32 @@ def _no_cyclic_gc():
 
 
 def check_source(source: str, path: str, settings: Settings) -> FileResult:
-    """Every per-file finding (unfiltered) and the literal keys of one file."""
+    """Every per-file finding (unfiltered) and the literal keys of one file.
+
+    A leading U+FEFF (a byte-order mark an editor kept in its buffer) is
+    what Python skips in a file: it is linted without it, and positions on
+    the first line count it, so they stay those of the text given.
+    """
     with _no_cyclic_gc():
+        if source.startswith("\ufeff"):
+            return _shift_first_line(_check_source(source[1:], path, settings), 1)
         return _check_source(source, path, settings)
+
+
+def _shift_first_line(result: FileResult, by: int) -> FileResult:
+    from dataclasses import replace
+
+    def span(s: Span) -> Span:
+        return Span(s.start_line, s.start_col + (by if s.start_line == 1 else 0),
+                    s.end_line, s.end_col + (by if s.end_line == 1 else 0))
+
+    def fix(f: Fix | None) -> Fix | None:
+        return None if f is None else replace(f, edits=tuple(replace(e, span=span(e.span)) for e in f.edits))
+
+    result.findings = [replace(f, span=span(f.span), fix=fix(f.fix), suggestions=tuple(fix(x) for x in f.suggestions))
+                       for f in result.findings]
+    result.key_uses = [replace(u, span=span(u.span)) for u in result.key_uses]
+    return result
 
 
 def _check_source(source: str, path: str, settings: Settings) -> FileResult:
@@ -340,7 +369,7 @@ def _analyse(
     for report in reports:
         if report.fix is not None:
             for spec in report.fix.edits:
-                (outer if spec.kind == "replace_outer" else nodes).append(spec.node)
+                (outer if spec.kind in ("replace_outer", "outer_first", "outer_last") else nodes).append(spec.node)
     if not nodes and not outer:
         return
     positions = Positions(module, source, nodes, outer, facts.units, facts.tops, tree, memo=assembled, firsts=firsts)

@@ -27,7 +27,9 @@ DOCS_URL = "https://github.com/cat-devtools/cat-devtools/blob/main/docs/rules/{c
 
 @dataclass(frozen=True)
 class EditSpec:
-    """An edit expressed on a node: ``insert`` before it, ``replace`` it, or ``replace_outer`` (with its parentheses)."""
+    """An edit expressed on a node: ``insert`` before it, ``append`` after it, ``replace`` it,
+    ``replace_outer`` (with its parentheses), or replace its opening (``outer_first``) or
+    closing (``outer_last``) parenthesis alone."""
 
     kind: str
     node: cst.CSTNode

@@ -30,6 +30,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
+from cat_lint.findings import python_lines
 from cat_lint.output import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -289,8 +290,8 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         run = apply_run_fixes(run, settings, index, write=False)
         for key in sorted(run.fixed_files):
             source = run.sources[key]
-            before = (source.text or "").splitlines(keepends=True)
-            after = run.fixed_files[key].splitlines(keepends=True)
+            before = python_lines(source.text or "", keepends=True)
+            after = python_lines(run.fixed_files[key], keepends=True)
             name = Report([], loaded.root).display(key)
             sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
         if not args.quiet:

@@ -22,7 +22,7 @@ from typing import Iterable
 
 import libcst as cst
 
-from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
+from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
 from cat_lint.incremental import MEMO, ChunkMemo, assemble, chunk_lines, remember, seen_before, starts_after_edit
 from cat_lint.keys import KeyIndex
 from cat_lint.noqa import is_suppressed, parse_noqa
@@ -65,7 +65,7 @@ def _parse_error(source: str, path: str, exc: BaseException | None, message: str
             text = text[at.end():]
         text = text.replace("parser error: ", "")
         message = f"the file does not parse: {text}"
-    lines = source.splitlines()
+    lines = python_lines(source)
     if lines and line > len(lines):
         line, col = len(lines), len(lines[-1])
     elif lines:
@@ -109,7 +109,7 @@ def compile_error(tree: ast.Module, source: str, path: str, target: tuple[int, i
     When the target Python is older than this one, the file is also parsed
     with the target's grammar (``ast.parse(feature_version=...)``).
     """
-    lines = source.splitlines()
+    lines = python_lines(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from cat_lint.findings import Finding
+from cat_lint.findings import Finding, python_lines
 
 FORMATS = ("full", "concise", "json", "github", "sarif")
 
@@ -68,7 +68,7 @@ class Report:
         text = self.texts.get(key)
         if text is None:
             return None
-        lines = text.splitlines()
+        lines = python_lines(text)
         if 1 <= row <= len(lines):
             return lines[row - 1]
         return None

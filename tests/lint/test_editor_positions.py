@@ -54,3 +54,25 @@ def test_the_tuple_fix_through_a_name_and_in_double_parentheses(value, fixed):
     else:
         assert f'store.save("k", {fixed})' in result
     compile(result, "fixed.py", "exec")
+
+
+ODD_BREAKS = ('from cat import store\n# a comment with \u2028 and \x85 and \x1c in it\nNOTE = "text \u2028 more"\n\n\n'
+              'async def remember(x):\n    store.save("notes", x)\n')
+
+
+def test_full_snippet_and_diff_count_lines_as_python_does(tmp_path):
+    import re
+
+    from cli_support import make_project, run_cli
+
+    project = make_project(tmp_path, {"a.py": ODD_BREAKS})
+    proc = run_cli(["--output-format", "full", "--no-cache"], project)
+    assert "a.py:7:5: CAT004" in proc.stdout, proc.stdout
+    assert '7 |     store.save("notes", x)' in proc.stdout, proc.stdout
+    diff = run_cli(["--diff", "--no-cache"], project)
+    assert diff.returncode == 1, diff.stderr
+    hunk = re.search(r"^@@ -(\d+),(\d+) \+(\d+),(\d+) @@", diff.stdout, re.M)
+    assert hunk is not None, diff.stdout
+    start, length = int(hunk[1]), int(hunk[2])
+    assert start <= 7 < start + length and start + length - 1 == 7, diff.stdout
+    assert '-    store.save("notes", x)\n+    await store.save("notes", x)\n' in diff.stdout

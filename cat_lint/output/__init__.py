@@ -15,7 +15,7 @@ from typing import Callable
 
 from cat_lint.findings import Finding, python_lines
 
-FORMATS = ("full", "concise", "json", "github", "sarif")
+FORMATS = ("full", "concise", "json", "json-lines", "github", "gitlab", "junit", "sarif")
 
 
 @dataclass
@@ -109,7 +109,7 @@ def get_formatter(name: str) -> Callable[[Report], str]:
 
     if name not in FORMATS:
         raise ValueError(f"unknown output format {name!r} (choose from {', '.join(FORMATS)})")
-    return import_module(f"cat_lint.output.{name}").render
+    return import_module(f"cat_lint.output.{name.replace('-', '_')}").render
 
 
 def plural(count: int, word: str) -> str:

@@ -2,8 +2,11 @@
 
 ::
 
-    cat-lint [check] [PATH ...] [--output-format FMT] [--select ...] [--ignore ...]
-             [--fix | --diff] [--statistics] [--exit-zero] [--no-cache] [--config FILE]
+    cat-lint [check] [PATH ... | -] [--output-format FMT] [--select ...] [--ignore ...]
+             [--fix | --fix-only | --diff | --add-noqa] [--unsafe-fixes] [--exit-non-zero-on-fix]
+             [--statistics] [--exit-zero] [--no-cache] [--config FILE] [--output-file FILE]
+             [--force-exclude] [--extend-exclude ...] [--stdin-filename PATH]
+             [--show-files | --show-settings]
     cat-lint rule CAT001      # one rule's documentation
     cat-lint rules            # every rule: code, name, summary, fixable
 
@@ -72,6 +75,20 @@ def _check_parser(prog: str = "cat-lint") -> argparse.ArgumentParser:
                         help="comma-separated rule codes or prefixes to disable, added to the configured `ignore`")
     parser.add_argument("--fix", action="store_true",
                         help="apply safe fixes in place (reading standard input: print the fixed source)")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix, --fix-only or --diff: apply the fixes that are not safe too "
+                             "(they may change what the code does: read them)")
+    parser.add_argument("--fix-only", action="store_true",
+                        help="apply the fixes and report only how many; the findings that remain are not shown")
+    parser.add_argument("--exit-non-zero-on-fix", action="store_true",
+                        help="exit 1 when a fix was applied, even if no finding remains")
+    parser.add_argument("--add-noqa", action="store_true",
+                        help="add `# noqa: CODE` to every line with a finding, instead of reporting it")
+    parser.add_argument("--output-file", "-o", type=Path, metavar="FILE",
+                        help="write the report to FILE instead of standard output")
+    parser.add_argument("--show-files", action="store_true", help="list the files that would be linted, and exit")
+    parser.add_argument("--show-settings", action="store_true",
+                        help="show the settings in force (configuration, project, database, options), and exit")
     parser.add_argument("--diff", action="store_true",
                         help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
     parser.add_argument("--statistics", action="store_true", help="show how many findings each rule has")
@@ -269,8 +286,17 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         for problem in problems:
             sys.stderr.write(f"cat-lint: warning: {problem}\n")
     output_format = args.output_format or "full"
+    if args.show_files:
+        _write_report(args, "".join(f"{path}\n" for path in files))
+        return EXIT_OK
+    if args.show_settings:
+        _write_report(args, _settings_text(loaded, settings, cat_project))
+        return EXIT_OK
     if not files and not args.quiet:
         sys.stderr.write("cat-lint: warning: no Python files found under the given path(s)\n")
+    if args.add_noqa and use_stdin:
+        raise UsageError("--add-noqa changes files: it cannot read standard input")
+    args.fix = args.fix or args.fix_only
 
     scope = cat_project or loaded.root
     covered = any(Path(p).resolve() == scope or Path(p).resolve() in scope.parents for p in paths
@@ -286,8 +312,11 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in run.timings.items())
         sys.stderr.write(f"cat-lint: time spent: {phases}\n")
 
+    if args.add_noqa:
+        return _add_noqa(run, args)
+
     if args.diff:
-        run = apply_run_fixes(run, settings, index, write=False)
+        run = apply_run_fixes(run, settings, index, write=False, unsafe=args.unsafe_fixes)
         for key in sorted(run.fixed_files):
             source = run.sources[key]
             before = python_lines(source.text or "", keepends=True)
@@ -302,7 +331,14 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         return EXIT_FINDINGS if run.fixed and not args.exit_zero else EXIT_OK
 
     if args.fix:
-        run = apply_run_fixes(run, settings, index, write=True)
+        run = apply_run_fixes(run, settings, index, write=True, unsafe=args.unsafe_fixes)
+    fixed_exit = EXIT_FINDINGS if run.fixed and args.exit_non_zero_on_fix else EXIT_OK
+
+    if args.fix_only:
+        if not args.quiet:
+            sys.stderr.write(f"Fixed {run.fixed} error{'s' if run.fixed != 1 else ''}.\n" if run.fixed
+                             else "No errors fixed.\n")
+        return EXIT_ERROR if run.crashes else fixed_exit
 
     findings = run.all_findings()
     texts = {key: s.text if s.text is not None else _decode_for_display(s.data)
@@ -312,10 +348,9 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     if args.statistics:
         from cat_lint.output.statistics import render as render_statistics
 
-        sys.stdout.write(render_statistics(report, "json" if output_format == "json" else "text"))
+        _write_report(args, render_statistics(report, "json" if output_format == "json" else "text"))
     else:
-        sys.stdout.write(get_formatter(output_format)(report))
-    sys.stdout.flush()
+        _write_report(args, get_formatter(output_format)(report))
     if run.crashes:
         for crash in run.crashes:
             if args.verbose:
@@ -326,7 +361,75 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         return EXIT_ERROR
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
-    return EXIT_OK
+    return fixed_exit
+
+
+def _write_report(args, text: str) -> None:
+    """The report to ``--output-file`` (replaced atomically, folders created) or to standard output."""
+    if args.output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from cat_lint.cache import write_atomic
+
+    try:
+        args.output_file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(args.output_file, text.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {args.output_file}: {exc.strerror or exc}") from None
+
+
+def _settings_text(loaded, settings, cat_project) -> str:
+    from dataclasses import fields
+
+    from cat_lint.project.location import DatabaseURLError, resolve_database
+
+    try:
+        database = resolve_database(settings.database, discovered=cat_project or loaded.root).describe()
+    except DatabaseURLError as exc:
+        database = f"unusable ({exc})"
+    lines = [
+        f"configuration file: {loaded.source or 'none (defaults)'}",
+        f"project root: {loaded.root}",
+        f"Cat project: {cat_project or 'none found'}",
+        f"database: {database}",
+    ]
+    for field in fields(settings):
+        if field.name in ("extra", "project"):
+            continue
+        value = getattr(settings, field.name)
+        if field.name == "exclude" and not value:
+            from cat_lint.config import DEFAULT_EXCLUDE
+
+            value = DEFAULT_EXCLUDE
+        shown = ", ".join(f"{p} = [{', '.join(c)}]" for p, c in value) if field.name == "per_file_ignores" else (
+            ", ".join(value) if isinstance(value, tuple) else value)
+        lines.append(f"{field.name.replace('_', '-')}: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def _add_noqa(run, args) -> int:
+    """``--add-noqa``: every remaining finding gets a ``# noqa: CODE`` on its line; files are rewritten."""
+    from cat_lint.cache import write_atomic
+    from cat_lint.noqa import add_noqa
+    from cat_lint.runner import decode, encode_text
+
+    added = 0
+    for key, findings in sorted(run.findings.items()):
+        source = run.sources[key]
+        if source.text is None:
+            decode(source)
+        if source.text is None:
+            continue
+        new_text, count = add_noqa(source.text, findings)
+        data = encode_text(source, new_text) if count else None
+        if data is None:
+            continue
+        write_atomic(source.path, data)
+        added += count
+    if not args.quiet:
+        sys.stderr.write(f"Added {added} noqa directive{'s' if added != 1 else ''}.\n")
+    return EXIT_ERROR if run.crashes else EXIT_OK
 
 
 def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> int:
@@ -334,7 +437,7 @@ def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> in
     from cat_lint.output import Report, get_formatter
     from cat_lint.runner import apply_run_fixes
 
-    run = apply_run_fixes(run, settings, index, write=False)
+    run = apply_run_fixes(run, settings, index, write=False, unsafe=args.unsafe_fixes)
     (key, source), = run.sources.items()
     from cat_lint.runner import encode_text
 

@@ -435,8 +435,9 @@ class LazyIndex:
         return getattr(self._index, name)
 
 
-def fix_source(text: str, key: str, findings: list[Finding], settings: Settings, index) -> tuple[str, int, list[Finding]]:
-    """Apply safe fixes, re-linting until nothing more applies.
+def fix_source(text: str, key: str, findings: list[Finding], settings: Settings, index,
+               unsafe: bool = False) -> tuple[str, int, list[Finding]]:
+    """Apply safe fixes (and the unsafe ones too with ``unsafe``), re-linting until nothing more applies.
 
     Returns the new text, how many fixes were applied, and the findings
     that remain in the new text.
@@ -447,10 +448,10 @@ def fix_source(text: str, key: str, findings: list[Finding], settings: Settings,
     applied = 0
     current = findings
     for _ in range(MAX_FIX_ROUNDS):
-        fixable = [f for f in current if f.fix is not None and f.fix.safe]
+        fixable = [f for f in current if f.fix is not None and (f.fix.safe or unsafe)]
         if not fixable:
             break
-        new_text, count = apply_fixes(text, fixable, safe_only=True)
+        new_text, count = apply_fixes(text, fixable, safe_only=not unsafe)
         if count == 0 or new_text == text:
             break
         applied += count
@@ -461,21 +462,21 @@ def fix_source(text: str, key: str, findings: list[Finding], settings: Settings,
     return text, applied, current
 
 
-def apply_run_fixes(run: RunResult, settings: Settings, index, *, write: bool) -> RunResult:
+def apply_run_fixes(run: RunResult, settings: Settings, index, *, write: bool, unsafe: bool = False) -> RunResult:
     """--fix (``write=True``) or --diff: fix every file with a safe fix.
 
     Files are rewritten atomically in their own encoding; the run's
     findings become those that remain.
     """
     for key, findings in list(run.findings.items()):
-        if not any(f.fix is not None and f.fix.safe for f in findings):
+        if not any(f.fix is not None and (f.fix.safe or unsafe) for f in findings):
             continue
         source = run.sources[key]
         if source.text is None:
             decode(source)
         if source.text is None:
             continue
-        new_text, applied, remaining = fix_source(source.text, key, findings, settings, index)
+        new_text, applied, remaining = fix_source(source.text, key, findings, settings, index, unsafe)
         if not applied:
             continue
         run.fixed += applied

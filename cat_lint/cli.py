@@ -2,8 +2,11 @@
 
 ::
 
-    cat-lint [check] [PATH ...] [--output-format FMT] [--select ...] [--ignore ...]
-             [--fix | --diff] [--statistics] [--exit-zero] [--no-cache] [--config FILE]
+    cat-lint [check] [PATH ... | -] [--output-format FMT] [--select ...] [--ignore ...]
+             [--fix | --fix-only | --diff | --add-noqa] [--unsafe-fixes] [--exit-non-zero-on-fix]
+             [--statistics] [--exit-zero] [--no-cache] [--config FILE] [--output-file FILE]
+             [--force-exclude] [--extend-exclude ...] [--stdin-filename PATH]
+             [--show-files | --show-settings]
     cat-lint rule CAT001      # one rule's documentation
     cat-lint rules            # every rule: code, name, summary, fixable
 
@@ -30,6 +33,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
+from cat_lint.findings import python_lines
 from cat_lint.output import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -69,15 +73,41 @@ def _check_parser(prog: str = "cat-lint") -> argparse.ArgumentParser:
                         help="comma-separated rule codes or prefixes to enable on top of the selection")
     parser.add_argument("--ignore", action="append", type=_codes, metavar="CODES",
                         help="comma-separated rule codes or prefixes to disable, added to the configured `ignore`")
-    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply safe fixes in place (reading standard input: print the fixed source)")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix, --fix-only or --diff: apply the fixes that are not safe too "
+                             "(they may change what the code does: read them)")
+    parser.add_argument("--fix-only", action="store_true",
+                        help="apply the fixes and report only how many; the findings that remain are not shown")
+    parser.add_argument("--exit-non-zero-on-fix", action="store_true",
+                        help="exit 1 when a fix was applied, even if no finding remains")
+    parser.add_argument("--add-noqa", action="store_true",
+                        help="add `# noqa: CODE` to every line with a finding, instead of reporting it")
+    parser.add_argument("--output-file", "-o", type=Path, metavar="FILE",
+                        help="write the report to FILE instead of standard output")
+    parser.add_argument("--show-files", action="store_true", help="list the files that would be linted, and exit")
+    parser.add_argument("--show-settings", action="store_true",
+                        help="show the settings in force (configuration, project, database, options), and exit")
     parser.add_argument("--diff", action="store_true",
                         help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
     parser.add_argument("--statistics", action="store_true", help="show how many findings each rule has")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--extend-exclude", action="append", type=_codes, metavar="PATTERNS",
+                        help="comma-separated gitignore-style patterns to exclude on top of the configured ones")
+    parser.add_argument("--force-exclude", action="store_true", default=None,
+                        help="apply the excludes to paths named on the command line too (as the pre-commit hook does)")
+    parser.add_argument("--no-force-exclude", dest="force_exclude", action="store_false",
+                        help="lint every path named on the command line, even when excluded")
+    parser.add_argument("--stdin-filename", metavar="PATH",
+                        help="read the source from standard input and lint it as the file PATH "
+                             "(its project, configuration and per-file settings); `-` as the path "
+                             "reads standard input too")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="use this pyproject.toml (or cat-lint.toml) instead of searching for one")
-    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: the CPUs available)")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N",
+                        help="worker processes, at most the CPUs available (default: the CPUs available)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="say which configuration and how many cached files were used; tracebacks on internal errors")
@@ -181,60 +211,116 @@ def _rules_command(argv: Sequence[str]) -> int:
 def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     args = _check_parser(prog).parse_args(argv)
     from cat_lint.config import ConfigError, load_config, with_overrides
-    from cat_lint.discovery import DiscoveryError, common_folder, discover
+    from cat_lint.discovery import DiscoveryError, common_folder, discover, excluded
     from cat_lint.output import Report, get_formatter
+    from cat_lint.project.location import find_cat_project
     from cat_lint.runner import apply_run_fixes, lint_files
 
-    paths = args.paths or ["."]
-    missing = [p for p in paths if not os.path.exists(p)]
-    if missing:
-        raise UsageError("no such file or directory: " + ", ".join(missing))
+    paths = list(args.paths)
+    use_stdin = "-" in paths or (args.stdin_filename is not None and not paths)
+    if use_stdin and paths not in ([], ["-"]):
+        raise UsageError("`-` (read standard input) cannot be combined with other paths")
+    if use_stdin:
+        # The file the text stands for: it decides the configuration, the
+        # project and the per-file settings, and names the findings.
+        stdin_path = Path(os.path.abspath(args.stdin_filename or "-"))
+        paths = [str(stdin_path.parent)] if args.stdin_filename else []
+    else:
+        paths = paths or ["."]
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            raise UsageError("no such file or directory: " + ", ".join(missing))
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    from cat_lint.runner import default_jobs
+
+    # More workers than CPUs only adds processes: capped, as Ruff caps its threads.
+    jobs = min(args.jobs, default_jobs()) if args.jobs is not None else None
     try:
-        loaded = load_config(common_folder(paths), args.config)
+        loaded = load_config(common_folder(paths or ["."]), args.config)
         settings = with_overrides(loaded.settings, _flatten(args.select), _flatten(args.ignore),
                                   _flatten(args.extend_select))
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    from dataclasses import replace as _replace
+
+    if args.extend_exclude:
+        settings = _replace(settings, extend_exclude=settings.extend_exclude + tuple(_flatten(args.extend_exclude)))
+    if args.force_exclude is not None:
+        settings = _replace(settings, force_exclude=args.force_exclude)
+    # The Cat project the code belongs to: its database, and every file
+    # CAT006 must know about.  One resolver for every tool.
+    cat_project = find_cat_project(paths)
     if args.verbose:
         origin = loaded.source or "no configuration file (defaults)"
         sys.stderr.write(f"cat-lint: configuration: {origin}; project root: {loaded.root}\n")
+        sys.stderr.write(f"cat-lint: Cat project: {cat_project or 'none found, using ' + str(loaded.root)}\n")
         if settings.database is None:
             from cat_lint.project.location import resolve_database
 
-            from cat_lint.config import cat_project_dir as _cat_dir
-
-            where = _cat_dir(common_folder(paths), loaded.root)
             try:
-                described = resolve_database(discovered=where).describe()
+                described = resolve_database(discovered=cat_project or loaded.root).describe()
             except ValueError as exc:
                 described = f"unusable ({exc})"
             sys.stderr.write(f"cat-lint: database: {described}\n")
+    from cat_lint.project.location import DatabaseURLError, resolve_database
+
     try:
-        files = discover(paths, settings)
-    except DiscoveryError as exc:
-        raise UsageError(str(exc)) from None
+        resolve_database(settings.database, discovered=cat_project or loaded.root)
+    except DatabaseURLError as exc:  # an unusable URL or config.py: said once, the code is still linted
+        sys.stderr.write(f"cat-lint: warning: {exc}; CAT006 relies on the code alone\n")
+    stdin: dict[Path, bytes] | None = None
+    if use_stdin:
+        data = sys.stdin.buffer.read()
+        if args.stdin_filename and settings.force_exclude and excluded(stdin_path, settings):
+            if args.fix:
+                sys.stdout.buffer.write(data)  # excluded: the text goes through unchanged
+            return EXIT_OK
+        files, stdin = [stdin_path], {stdin_path: data}
+    else:
+        problems: list[str] = []
+        try:
+            files = discover(paths, settings, problems)
+        except DiscoveryError as exc:
+            raise UsageError(str(exc)) from None
+        for problem in problems:
+            sys.stderr.write(f"cat-lint: warning: {problem}\n")
     output_format = args.output_format or "full"
-    if not files:
+    if args.show_files:
+        _write_report(args, "".join(f"{path}\n" for path in files))
+        return EXIT_OK
+    if args.show_settings:
+        _write_report(args, _settings_text(loaded, settings, cat_project))
+        return EXIT_OK
+    if not files and not args.quiet:
         sys.stderr.write("cat-lint: warning: no Python files found under the given path(s)\n")
+    if args.add_noqa and use_stdin:
+        raise UsageError("--add-noqa changes files: it cannot read standard input")
+    args.fix = args.fix or args.fix_only
 
-    from cat_lint.config import cat_project_dir
-
-    cat_project = cat_project_dir(common_folder(paths), loaded.root)
-    run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=args.jobs,
-                            cat_project=cat_project)
+    scope = cat_project or loaded.root
+    covered = any(Path(p).resolve() == scope or Path(p).resolve() in scope.parents for p in paths
+                  if not use_stdin)
+    context = [] if covered or not files else discover([scope], settings)
+    run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=jobs,
+                            cat_project=cat_project, context=context, stdin=stdin)
+    if use_stdin and args.fix:
+        return _fix_stdin(run, settings, index, loaded.root, output_format, args)
     if args.verbose:
-        sys.stderr.write(f"cat-lint: {len(files)} files, {run.cache_hits} from the cache\n")
+        sys.stderr.write(f"cat-lint: {len(files)} files, {run.cache_hits} from the cache, "
+                         f"at most {jobs or default_jobs()} worker processes\n")
         phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in run.timings.items())
         sys.stderr.write(f"cat-lint: time spent: {phases}\n")
 
+    if args.add_noqa:
+        return _add_noqa(run, args)
+
     if args.diff:
-        run = apply_run_fixes(run, settings, index, write=False)
+        run = apply_run_fixes(run, settings, index, write=False, unsafe=args.unsafe_fixes)
         for key in sorted(run.fixed_files):
             source = run.sources[key]
-            before = (source.text or "").splitlines(keepends=True)
-            after = run.fixed_files[key].splitlines(keepends=True)
+            before = python_lines(source.text or "", keepends=True)
+            after = python_lines(run.fixed_files[key], keepends=True)
             name = Report([], loaded.root).display(key)
             sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
         if not args.quiet:
@@ -245,7 +331,14 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         return EXIT_FINDINGS if run.fixed and not args.exit_zero else EXIT_OK
 
     if args.fix:
-        run = apply_run_fixes(run, settings, index, write=True)
+        run = apply_run_fixes(run, settings, index, write=True, unsafe=args.unsafe_fixes)
+    fixed_exit = EXIT_FINDINGS if run.fixed and args.exit_non_zero_on_fix else EXIT_OK
+
+    if args.fix_only:
+        if not args.quiet:
+            sys.stderr.write(f"Fixed {run.fixed} error{'s' if run.fixed != 1 else ''}.\n" if run.fixed
+                             else "No errors fixed.\n")
+        return EXIT_ERROR if run.crashes else fixed_exit
 
     findings = run.all_findings()
     texts = {key: s.text if s.text is not None else _decode_for_display(s.data)
@@ -255,10 +348,9 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     if args.statistics:
         from cat_lint.output.statistics import render as render_statistics
 
-        sys.stdout.write(render_statistics(report, "json" if output_format == "json" else "text"))
+        _write_report(args, render_statistics(report, "json" if output_format == "json" else "text"))
     else:
-        sys.stdout.write(get_formatter(output_format)(report))
-    sys.stdout.flush()
+        _write_report(args, get_formatter(output_format)(report))
     if run.crashes:
         for crash in run.crashes:
             if args.verbose:
@@ -269,7 +361,99 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         return EXIT_ERROR
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
-    return EXIT_OK
+    return fixed_exit
+
+
+def _write_report(args, text: str) -> None:
+    """The report to ``--output-file`` (replaced atomically, folders created) or to standard output."""
+    if args.output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from cat_lint.cache import write_atomic
+
+    try:
+        args.output_file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(args.output_file, text.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {args.output_file}: {exc.strerror or exc}") from None
+
+
+def _settings_text(loaded, settings, cat_project) -> str:
+    from dataclasses import fields
+
+    from cat_lint.project.location import DatabaseURLError, resolve_database
+
+    try:
+        database = resolve_database(settings.database, discovered=cat_project or loaded.root).describe()
+    except DatabaseURLError as exc:
+        database = f"unusable ({exc})"
+    lines = [
+        f"configuration file: {loaded.source or 'none (defaults)'}",
+        f"project root: {loaded.root}",
+        f"Cat project: {cat_project or 'none found'}",
+        f"database: {database}",
+    ]
+    for field in fields(settings):
+        if field.name in ("extra", "project"):
+            continue
+        value = getattr(settings, field.name)
+        if field.name == "exclude" and not value:
+            from cat_lint.config import DEFAULT_EXCLUDE
+
+            value = DEFAULT_EXCLUDE
+        shown = ", ".join(f"{p} = [{', '.join(c)}]" for p, c in value) if field.name == "per_file_ignores" else (
+            ", ".join(value) if isinstance(value, tuple) else value)
+        lines.append(f"{field.name.replace('_', '-')}: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def _add_noqa(run, args) -> int:
+    """``--add-noqa``: every remaining finding gets a ``# noqa: CODE`` on its line; files are rewritten."""
+    from cat_lint.cache import write_atomic
+    from cat_lint.noqa import add_noqa
+    from cat_lint.runner import decode, encode_text
+
+    added = 0
+    for key, findings in sorted(run.findings.items()):
+        source = run.sources[key]
+        if source.text is None:
+            decode(source)
+        if source.text is None:
+            continue
+        new_text, count = add_noqa(source.text, findings)
+        data = encode_text(source, new_text) if count else None
+        if data is None:
+            continue
+        write_atomic(source.path, data)
+        added += count
+    if not args.quiet:
+        sys.stderr.write(f"Added {added} noqa directive{'s' if added != 1 else ''}.\n")
+    return EXIT_ERROR if run.crashes else EXIT_OK
+
+
+def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> int:
+    """``--fix`` on standard input: the fixed source to stdout, what remains to stderr (as Ruff)."""
+    from cat_lint.output import Report, get_formatter
+    from cat_lint.runner import apply_run_fixes
+
+    run = apply_run_fixes(run, settings, index, write=False, unsafe=args.unsafe_fixes)
+    (key, source), = run.sources.items()
+    from cat_lint.runner import encode_text
+
+    data = encode_text(source, run.fixed_files[key]) if key in run.fixed_files else None
+    if data is None:
+        data = source.data
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    findings = run.all_findings()
+    text = run.fixed_files.get(key, source.text)
+    report = Report(findings, root, {key: text} if text is not None else {}, fixed=run.fixed, quiet=args.quiet)
+    sys.stderr.write(get_formatter(output_format)(report))
+    if run.crashes:
+        sys.stderr.write(f"cat-lint: internal error while linting {report.display(key)}: {run.crashes[0].error}\n")
+        return EXIT_ERROR
+    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
 def _decode_for_display(data: bytes) -> str:

@@ -115,8 +115,17 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
     settings = Settings(project=str(root))
     changes: dict[str, Any] = {}
     for option, value in table.items():
-        if option in ("select", "ignore"):
-            changes[option] = check_selectors(_string_list(value, option, where), option, where)
+        if option in ("select", "ignore", "extend-select"):
+            changes[option.replace("-", "_")] = check_selectors(_string_list(value, option, where), option, where)
+        elif option == "target-version":
+            if not isinstance(value, str) or value not in TARGET_VERSIONS:
+                raise ConfigError(f"{where}: `target-version` must be one of {', '.join(TARGET_VERSIONS)}, "
+                                  f"got {_describe(value)}")
+            changes["target_version"] = value
+        elif option == "force-exclude":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: `force-exclude` must be true or false, got {_describe(value)}")
+            changes["force_exclude"] = value
         elif option in ("exclude", "extend-exclude"):
             changes[option.replace("-", "_")] = _string_list(value, option, where)
         elif option == "per-file-ignores":
@@ -151,11 +160,16 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
         else:
             allowed = ", ".join(sorted(OPTIONS))
             raise ConfigError(f"{where}: unknown option `{option}` (known options: {allowed})")
+    extend = changes.pop("extend_select", ())
+    if extend:  # added to the selection, whether configured or the default
+        changes["select"] = changes.get("select", settings.select) + extend
     return replace(settings, **changes)
 
 
-OPTIONS = ("select", "ignore", "exclude", "extend-exclude", "per-file-ignores",
-           "bootstrap-hooks", "database")
+OPTIONS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "force-exclude",
+           "per-file-ignores", "bootstrap-hooks", "database", "target-version")
+#: The Pythons a Cat can run on (2.x needs 3.11; 3.10 for older installations).
+TARGET_VERSIONS = ("py310", "py311", "py312", "py313", "py314")
 
 
 def read_table(path: Path, *, explicit: bool = False) -> dict[str, Any] | None:
@@ -188,7 +202,11 @@ def find_config(start: Path) -> Path | None:
     start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        try:
+            present = candidate.is_file()
+        except OSError as exc:  # a folder we may not look into: say which, not a traceback
+            raise ConfigError(f"cannot look for a configuration in {folder}: {exc.strerror or exc}") from None
+        if present:
             try:
                 if read_table(candidate) is not None:
                     return candidate
@@ -223,29 +241,24 @@ def load_config(start: Path, explicit: Path | None = None) -> LoadedConfig:
 
 
 def project_root(start: Path) -> Path:
+    """The root of a run without configuration file.
+
+    The nearest folder at or above ``start`` holding a ``pyproject.toml``
+    or ``.git``; else the Cat project ``start`` belongs to (so that
+    ``cat-lint plugins/`` in a bare Cat project names files
+    ``plugins/...`` and keeps its cache beside ``plugins/``); else
+    ``start``.
+    """
+    from cat_lint.project.location import find_cat_project
+
     start = start.resolve()
     for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
-            return folder
-    return start
-
-
-def cat_project_dir(start: Path, root: Path) -> Path:
-    """The Cat project the linted code belongs to: where its database is resolved from.
-
-    A Cat project is a folder holding ``plugins/`` or ``config.py`` (the Cat
-    reads ``SQL`` from there).  It is looked for from ``start`` up to the
-    configuration's ``root``; the repository that keeps its example project
-    in ``examples/`` thus lints ``examples/plugins`` against
-    ``examples/config.py``.  Without one, ``root`` it is.
-    """
-    start, root = start.resolve(), root.resolve()
-    for folder in (start, *start.parents):
-        if (folder / "config.py").is_file() or (folder / "plugins").is_dir():
-            return folder
-        if folder == root:
-            break
-    return root
+        try:
+            if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+                return folder
+        except OSError:
+            continue  # a folder we may not look into holds nothing we can use
+    return find_cat_project([start], cwd=start) or start
 
 
 def with_overrides(settings: Settings, select: Iterable[str] | None = None,

@@ -8,8 +8,10 @@ replaces them with ``exclude``, plus ``extend-exclude``.  Exclude patterns
 are gitignore-style patterns relative to the project root, so ``build``
 skips every folder of that name and ``plugins/legacy/`` just that one.
 
-A file named on the command line is always linted, even when excluded or
-ignored, because the author (or pre-commit) asked for it by name.  A path
+A file named on the command line is linted even when excluded or ignored,
+because the author asked for it by name, unless ``force-exclude`` (the
+setting or ``--force-exclude``, which the pre-commit hook passes) says the
+excludes apply to named paths too.  A path
 that does not exist is a usage error.
 """
 
@@ -129,11 +131,13 @@ def _initial_ignores(folder: Path, settings: Settings) -> _Ignores:
     return ignores
 
 
-def _walk(folder: str, ignores: _Ignores, out: list[Path]) -> None:
+def _walk(folder: str, ignores: _Ignores, out: list[Path], problems: list[str] | None = None) -> None:
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
+        if problems is not None:  # said, as Ruff says it: a folder silently skipped hides its files
+            problems.append(f"cannot read folder {folder}: {exc.strerror or exc}; its files are not linted")
         return
     for entry in entries:
         try:
@@ -143,23 +147,56 @@ def _walk(folder: str, ignores: _Ignores, out: list[Path]) -> None:
         if ignores.ignored(entry.path, entry.name, is_dir):
             continue
         if is_dir:
-            _walk(entry.path, ignores.child(entry.path), out)
+            _walk(entry.path, ignores.child(entry.path), out, problems)
         elif entry.name.endswith((".py", ".pyi")) and entry.is_file():
             out.append(Path(entry.path))
 
 
-def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings) -> list[Path]:
-    """Absolute paths of the files to lint, sorted and without duplicates."""
+def excluded(path: Path, settings: Settings) -> bool:
+    """Whether the excludes (``exclude`` or the defaults, plus ``extend-exclude``) cover ``path``.
+
+    ``path`` is matched, as are the folders between the project root and
+    it (``.venv/lib/x.py`` is excluded by ``.venv``); a path outside the
+    project is matched by its name and its folders' names only.
+    """
+    project = Path(settings.project or os.getcwd()).resolve()
+    patterns = list(settings.exclude or DEFAULT_EXCLUDE) + list(settings.extend_exclude)
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    try:
+        parts = path.resolve().relative_to(project).parts
+    except ValueError:
+        parts = (path.name,)
+    for depth in range(1, len(parts) + 1):
+        rel = "/".join(parts[:depth])
+        if spec.match_file(rel + ("/" if depth < len(parts) or path.is_dir() else "")):
+            return True
+    return False
+
+
+def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings,
+             problems: list[str] | None = None) -> list[Path]:
+    """Absolute paths of the files to lint, sorted and without duplicates.
+
+    With ``force-exclude`` the excludes apply to the paths given too (as
+    Ruff's ``--force-exclude``): pre-commit names every staged file, and
+    an excluded one must stay excluded.  Only regular files are read: a
+    FIFO named on the command line is skipped, and it and every folder
+    that cannot be read are added to ``problems`` (warnings to show).
+    """
     found: list[Path] = []
     missing = [str(p) for p in paths if not os.path.exists(p)]
     if missing:
         raise DiscoveryError("no such file or directory: " + ", ".join(missing))
     for given in paths:
         path = Path(given).resolve()
+        if settings.force_exclude and excluded(path, settings):
+            continue
         if path.is_dir():
-            _walk(str(path), _initial_ignores(path, settings), found)
-        else:
+            _walk(str(path), _initial_ignores(path, settings), found, problems)
+        elif path.is_file():
             found.append(path)
+        elif problems is not None:  # a FIFO, a socket, a device: reading it could block forever
+            problems.append(f"skipping {given}: not a regular file")
     return sorted(dict.fromkeys(found))
 
 

@@ -13,15 +13,17 @@ import ast
 import fnmatch
 import gc
 import re
+import sys
 import threading
+import warnings
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import Iterable
 
 import libcst as cst
 
-from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
-from cat_lint.incremental import assemble, chunk_lines, remember, seen_before, starts_after_edit
+from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
+from cat_lint.incremental import MEMO, ChunkMemo, assemble, chunk_lines, remember, seen_before, starts_after_edit
 from cat_lint.keys import KeyIndex
 from cat_lint.noqa import is_suppressed, parse_noqa
 from cat_lint.positions import Positions
@@ -31,21 +33,25 @@ from cat_lint.settings import Settings
 from cat_lint.visitors import collect
 
 MAX_SOURCE_CHARS = 5_000_000  # beyond this a file is not a plugin; report instead of parsing for minutes
+LARGE_SOURCE_CHARS = 200_000  # from this size on a file is parsed statement by statement
 
 
 _AT = re.compile(r"error at (\d+):(\d+): ")
 
 
-def _parse_error(source: str, path: str, exc: BaseException | None, message: str | None = None) -> Finding:
-    """CAT000 at the error's position.
+def _parse_error(source: str, path: str, exc: BaseException | None, message: str | None = None,
+                 at: tuple[int, int] | None = None) -> Finding:
+    """CAT000 at the error's position (``at``: line, 0-based column, when known).
 
     libcst's native parser loses columns, so Python's own compiler is asked
     first: its position and wording ("expected ':'") are what authors know.
     """
-    line, col = 1, 0
+    line, col = at or (1, 0)
     if message is None:
         try:
-            compile(source, path or "<unknown>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compile(source, path or "<unknown>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
         except SyntaxError as syntax:
             line, col = syntax.lineno or 1, max(0, (syntax.offset or 1) - 1)
             message = f"the file does not parse: {syntax.msg}"
@@ -59,7 +65,7 @@ def _parse_error(source: str, path: str, exc: BaseException | None, message: str
             text = text[at.end():]
         text = text.replace("parser error: ", "")
         message = f"the file does not parse: {text}"
-    lines = source.splitlines()
+    lines = python_lines(source)
     if lines and line > len(lines):
         line, col = len(lines), len(lines[-1])
     elif lines:
@@ -80,7 +86,59 @@ _LIMIT_ERRORS = ("too many nested parentheses", "too many levels of indentation"
 _ASSEMBLED: dict[int, list[int] | None] = {}
 
 
-def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Module | None, ast.Module | None, Finding | None]:
+#: The Python running cat-lint, and the oldest the Cat supports (cheshire-cat-ai 2.x: >=3.11).
+RUNNING = sys.version_info[:2]
+DEFAULT_TARGET = (3, 11)
+
+
+def target_of(settings: Settings) -> tuple[int, int]:
+    """``target-version`` ("py311") as a version tuple."""
+    value = getattr(settings, "target_version", None)
+    if not value:
+        return DEFAULT_TARGET
+    return (int(value[2]), int(value[3:]))
+
+
+def compile_error(tree: ast.Module, source: str, path: str, target: tuple[int, int]) -> Finding | None:
+    """CAT000 for what the Cat's Python refuses although it parses, else ``None``.
+
+    Python's compiler rejects, after parsing, ``await`` or ``return`` or
+    ``break`` in the wrong place, duplicate arguments, bad ``nonlocal`` and
+    ``global``, late ``__future__`` imports, async comprehensions outside
+    async functions, two starred targets...: the file would not import.
+    When the target Python is older than this one, the file is also parsed
+    with the target's grammar (``ast.parse(feature_version=...)``).
+    """
+    lines = python_lines(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(tree, path or "<unknown>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        line, col = exc.lineno or 1, max(0, (exc.offset or 1) - 1)
+        if 1 <= line <= len(lines) and not lines[line - 1].isascii():
+            # The compiler's offsets come from the AST: UTF-8 bytes, not characters.
+            col = len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+        return _parse_error(source, path, None, f"Python refuses to compile the file: {exc.msg}", at=(line, col))
+    except (RecursionError, MemoryError, OverflowError):
+        return _parse_error(source, path, None, _TOO_DEEP)
+    except ValueError:
+        return None
+    if target < RUNNING:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(source, path or "<unknown>", feature_version=target)
+        except SyntaxError as exc:
+            message = f"the file does not parse on Python {target[0]}.{target[1]} (target-version): {exc.msg}"
+            return _parse_error(source, path, None, message, at=(exc.lineno or 1, max(0, (exc.offset or 1) - 1)))
+        except (RecursionError, MemoryError, OverflowError, ValueError):
+            return None
+    return None
+
+
+def _parse(source: str, path: str, incremental: bool = False,
+           target: tuple[int, int] = DEFAULT_TARGET) -> tuple[cst.Module | None, ast.Module | None, Finding | None]:
     """Parse with libcst, after Python's own compiler has checked the file is safe to hand to it.
 
     Compiling to an AST costs a few percent of libcst's parse and guards it
@@ -95,7 +153,8 @@ def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Modul
     source exactly (see ``cat_lint.incremental``); otherwise parsed whole.
     """
     if len(source) > MAX_SOURCE_CHARS:
-        return None, None, _parse_error(source, path, None, f"the file is too large to lint ({len(source):,} characters)")
+        return None, None, _parse_error(source, path, None, f"the file is too large to lint: {len(source):,} characters, past cat-lint's limit of "
+                                                  f"{MAX_SOURCE_CHARS:,}; nothing in it was checked")
     if "\x00" in source:
         at = source.index("\x00")
         line = source.count("\n", 0, at) + 1
@@ -110,7 +169,7 @@ def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Modul
         return None, None, Finding("CAT000", "the file does not parse: it is not valid UTF-8 text", path, Span(line, col, line, col))
     if incremental:
         # The chunks an edit left alone keep their places: only the edited region is compiled.
-        starts = starts_after_edit(path, source)
+        starts = starts_after_edit(path, source, target)
         if starts is not None:
             module, firsts = assemble(source, starts)
             if module is not None:
@@ -119,18 +178,30 @@ def _parse(source: str, path: str, incremental: bool = False) -> tuple[cst.Modul
                 return module, None, None
     tree = None
     try:
-        tree = compile(source, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning and the like are not ours to print
+            tree = compile(source, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError, OverflowError):
         return None, None, _parse_error(source, path, None, _TOO_DEEP)
     except SyntaxError as exc:
-        if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS):
-            return None, None, _parse_error(source, path, None, f"the file does not parse: {exc.msg}")
+        newer = target > RUNNING and not str(exc.msg).startswith("(unicode error)")
+        if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS) or not newer:
+            return None, None, _parse_error(source, path, None)
+        # The target is a newer Python than this one: the syntax may be
+        # newer too (PEP 695, 3.12 f-strings); libcst knows it and decides.
     except (ValueError, UnicodeError):  # lone surrogates and the like: libcst decides
         pass
+    if tree is not None:
+        refused = compile_error(tree, source, path, target)
+        if refused is not None:
+            return None, None, refused
     starts = chunk_lines(tree) if tree is not None else None
     remember(path, source, starts)
-    if incremental and starts:
-        module, _firsts = assemble(source, starts)
+    large = len(source) > LARGE_SOURCE_CHARS
+    if (incremental or large) and starts:
+        # A large file is parsed statement by statement and assembled: libcst's parse of
+        # one 3 MB module takes three times as long and peaks at ten times the memory.
+        module, _firsts = assemble(source, starts, MEMO if incremental else ChunkMemo(max_chars=0))
         if module is not None:
             _ASSEMBLED[id(module)] = None  # positions use the tree
             return module, tree, None
@@ -153,6 +224,12 @@ def _edit(positions: Positions, spec) -> Edit:
         return Edit(Span(span.end_line, span.end_col, span.end_line, span.end_col), spec.text)
     if spec.kind == "replace_outer":
         return Edit(positions.outer_span(spec.node), spec.text)
+    if spec.kind == "outer_first":  # the opening bracket of a parenthesized node
+        span = positions.outer_span(spec.node)
+        return Edit(Span(span.start_line, span.start_col, span.start_line, span.start_col + 1), spec.text)
+    if spec.kind == "outer_last":  # its closing bracket
+        span = positions.outer_span(spec.node)
+        return Edit(Span(span.end_line, span.end_col - 1, span.end_line, span.end_col), spec.text)
     return Edit(positions.span(spec.node), spec.text)
 
 
@@ -227,15 +304,38 @@ def _no_cyclic_gc():
 
 
 def check_source(source: str, path: str, settings: Settings) -> FileResult:
-    """Every per-file finding (unfiltered) and the literal keys of one file."""
+    """Every per-file finding (unfiltered) and the literal keys of one file.
+
+    A leading U+FEFF (a byte-order mark an editor kept in its buffer) is
+    what Python skips in a file: it is linted without it, and positions on
+    the first line count it, so they stay those of the text given.
+    """
     with _no_cyclic_gc():
+        if source.startswith("\ufeff"):
+            return _shift_first_line(_check_source(source[1:], path, settings), 1)
         return _check_source(source, path, settings)
+
+
+def _shift_first_line(result: FileResult, by: int) -> FileResult:
+    from dataclasses import replace
+
+    def span(s: Span) -> Span:
+        return Span(s.start_line, s.start_col + (by if s.start_line == 1 else 0),
+                    s.end_line, s.end_col + (by if s.end_line == 1 else 0))
+
+    def fix(f: Fix | None) -> Fix | None:
+        return None if f is None else replace(f, edits=tuple(replace(e, span=span(e.span)) for e in f.edits))
+
+    result.findings = [replace(f, span=span(f.span), fix=fix(f.fix), suggestions=tuple(fix(x) for x in f.suggestions))
+                       for f in result.findings]
+    result.key_uses = [replace(u, span=span(u.span)) for u in result.key_uses]
+    return result
 
 
 def _check_source(source: str, path: str, settings: Settings) -> FileResult:
     result = FileResult(path)
     result.noqa, result.file_noqa = parse_noqa(source)
-    module, tree, error = _parse(source, path, incremental=seen_before(path))
+    module, tree, error = _parse(source, path, incremental=seen_before(path), target=target_of(settings))
     if module is None:
         result.findings.append(error)
         return result
@@ -269,7 +369,7 @@ def _analyse(
     for report in reports:
         if report.fix is not None:
             for spec in report.fix.edits:
-                (outer if spec.kind == "replace_outer" else nodes).append(spec.node)
+                (outer if spec.kind in ("replace_outer", "outer_first", "outer_last") else nodes).append(spec.node)
     if not nodes and not outer:
         return
     positions = Positions(module, source, nodes, outer, facts.units, facts.tops, tree, memo=assembled, firsts=firsts)

@@ -7,6 +7,7 @@ UTF-16) converts at its own edge, never here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -88,3 +89,21 @@ class FileResult:
     key_uses: list[KeyUse] = field(default_factory=list)
     noqa: dict[int, frozenset[str]] = field(default_factory=dict)
     file_noqa: bool = False
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def python_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of source text as Python counts them: broken at ``\\n``, ``\\r\\n`` and ``\\r`` only.
+
+    ``str.splitlines`` also breaks at U+2028, U+0085, ``\\x1c``... which may
+    stand in a comment or a string; rows would then disagree with Python's.
+    """
+    lines, start = [], 0
+    for match in _LINE_BREAK.finditer(text):
+        lines.append(text[start:match.end() if keepends else match.start()])
+        start = match.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines

@@ -47,7 +47,9 @@ import ast
 import bisect
 import gc
 import re
+import sys
 import threading
+import warnings
 from collections import OrderedDict
 
 import libcst as cst
@@ -236,7 +238,7 @@ def _line_offsets(source: str) -> list[int]:
     return offsets
 
 
-def starts_after_edit(path: str, source: str) -> list[int] | None:
+def starts_after_edit(path: str, source: str, target: tuple[int, int] | None = None) -> list[int] | None:
     """The chunk lines of ``source`` from those of the path's last lint, compiling only the edited chunks.
 
     The edited region runs from the chunk before the first changed character
@@ -269,8 +271,17 @@ def starts_after_edit(path: str, source: str) -> list[int] | None:
     if region_end < region_start:
         return None
     region = source[region_start:region_end]
+    if "__future__" in region:
+        return None  # where a __future__ import may stand depends on the whole file
     try:
-        tree = compile(region, "<edit>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = compile(region, "<edit>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            # What the compiler refuses after parsing (`await` outside async...) and,
+            # for an older target Python, its grammar: the whole file reports it.
+            compile(tree, "<edit>", "exec", dont_inherit=True)
+            if target is not None and target < sys.version_info[:2]:
+                ast.parse(region, "<edit>", feature_version=target)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
     inner = chunk_lines(tree)

@@ -100,6 +100,46 @@ def _blocks(stmt: cst.CSTNode) -> Iterable[cst.BaseSuite]:
         yield final.body
 
 
+def _catches_import_error(handler: cst.ExceptHandler) -> bool:
+    kinds = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for node in kinds:
+        if isinstance(node, cst.Name) and node.value in ("ImportError", "ModuleNotFoundError"):
+            return True
+    return False
+
+
+def _top_level_bindings(stmt: cst.CSTNode) -> Iterable[str]:
+    """Names a top-level statement binds in the module, roughly (enough to tell "bound once")."""
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        yield stmt.name.value
+        return
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                for target in small.targets:
+                    yield from _names_in_target(target.target)
+            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                yield from _names_in_target(small.target)
+            elif isinstance(small, (cst.Import, cst.ImportFrom)):
+                for bound, _q, _a in import_bindings(small):
+                    yield bound
+        return
+    # compound statements (if, for, with, try, match...): every name they may bind counts twice
+    for node in _nodes_of(stmt, (cst.Name,)):
+        yield node.value
+        yield node.value
+
+
+def _names_in_target(target: cst.BaseExpression) -> Iterable[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _names_in_target(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _names_in_target(target.value)
+
+
 def _top_level_imports(body: Iterable[cst.CSTNode]) -> Iterable[cst.Import | cst.ImportFrom]:
     """Imports run at import time: the module body and the blocks of its if/try/with statements."""
     for stmt in body:
@@ -133,8 +173,61 @@ class ImportTable:
             for bound, qualified, alias in import_bindings(stmt):
                 self.aliases[bound] = qualified
                 self.import_nodes.add(id(alias))
+        # `ALIAS = user` at module level, ALIAS bound nowhere else at module level: ALIAS is `user`
+        # wherever it is read (the assignment itself does not raise; `ALIAS.id` in a hook does).
+        self.value_aliases: dict[str, str] = {}
+        self.alias_values: set[int] = set()  # ids of those assignments' values
+        self._find_value_aliases(module)
+        # The optional import: `try: from cat import user` / `except ImportError: user = None`.
+        # The fallback runs only where the Cat is absent, so the name is the Cat's `user`.
+        self.fallbacks: set[str] = set()
+        self.alias_values |= self._find_fallbacks(module)
         # Names whose meaning matters to the rules: the ones bound to the cat package.
         self.cat_names = {name for name, q in self.aliases.items() if q == "cat" or q.startswith("cat.")}
+
+    def _find_fallbacks(self, module: cst.Module) -> set[int]:
+        values: set[int] = set()
+        for stmt in module.body:
+            if not isinstance(stmt, cst.Try):
+                continue
+            imported = {bound for block in (stmt.body,) for line in block.body
+                        if isinstance(line, cst.SimpleStatementLine)
+                        for small in line.body if isinstance(small, (cst.Import, cst.ImportFrom))
+                        for bound, qualified, _a in import_bindings(small)
+                        if qualified == "cat" or qualified.startswith("cat.")}
+            for handler in stmt.handlers:
+                if not imported or not _catches_import_error(handler):
+                    continue
+                for line in handler.body.body:
+                    if not isinstance(line, cst.SimpleStatementLine):
+                        continue
+                    for small in line.body:
+                        if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                                and isinstance(small.targets[0].target, cst.Name) \
+                                and small.targets[0].target.value in imported:
+                            self.fallbacks.add(small.targets[0].target.value)
+                            values.add(id(small.value))
+        return values
+
+    def _find_value_aliases(self, module: cst.Module) -> None:
+        counts: dict[str, int] = {}
+        candidates: dict[str, cst.BaseExpression] = {}
+        for stmt in module.body:
+            for bound in _top_level_bindings(stmt):
+                counts[bound] = counts.get(bound, 0) + 1
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                            and isinstance(small.targets[0].target, cst.Name):
+                        candidates[small.targets[0].target.value] = small.value
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None \
+                            and isinstance(small.target, cst.Name):
+                        candidates[small.target.value] = small.value
+        for name, value in candidates.items():
+            if counts.get(name) == 1 and name not in self.aliases and self.resolve(value) == "cat.user":
+                self.value_aliases[name] = "cat.user"
+                self.alias_values.add(id(value))
+        self.aliases.update(self.value_aliases)
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Name):
@@ -167,9 +260,43 @@ class ScopeResolver:
                         if qualified == "cat" or qualified.startswith("cat."):
                             self.cat_names.add(bound)
 
+        # libcst's scope analysis does not see the names that match-statement
+        # patterns capture (`case [*user]:`, `case {"k": user}`, `case str() as user`):
+        # they are collected here, per scope, and hide the import as any binding would.
+        self._captured: dict[object, set[str]] = {}
+        kinds = tuple(getattr(cst, n) for n in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(cst, n))
+        if kinds:
+            for capture in _nodes_of(module, kinds):
+                for attr in ("name", "rest"):
+                    target = getattr(capture, attr, None)
+                    if isinstance(target, cst.Name) and target.value in self.cat_names:
+                        self._captured.setdefault(self._scopes.get(capture), set()).add(target.value)
+
+    def _captured_in_scope(self, node: cst.BaseExpression, scope) -> bool:
+        """Whether the name under ``node`` is a pattern capture of the scope that resolves it."""
+        base = node
+        while isinstance(base, cst.Attribute):
+            base = base.value
+        if not isinstance(base, cst.Name):
+            return False
+        from libcst.metadata import ClassScope
+
+        current, first = scope, True
+        while current is not None:
+            if not (isinstance(current, ClassScope) and not first):  # methods do not see class names
+                if base.value in self._captured.get(current, ()):
+                    return True
+                if current.assignments[base.value]:
+                    return False  # bound here another way: the scope analysis decides
+            parent = getattr(current, "parent", None)
+            current, first = (None if parent is current else parent), False
+        return False
+
     def resolve(self, node: cst.BaseExpression) -> str | None:
         scope = self._scopes.get(node)
         if scope is None:
+            return None
+        if self._captured and self._captured_in_scope(node, scope):
             return None
         try:
             names = scope.get_qualified_names_for(node)
@@ -184,9 +311,32 @@ class ScopeResolver:
                 return self._table.resolve(node)
             return None
         if len(names) != 1:
+            imports = [n for n in names if n.source is self._import]
+            base = node
+            while isinstance(base, cst.Attribute):
+                base = base.value
+            if len(imports) == 1 and isinstance(base, cst.Name) and base.value in self._table.fallbacks \
+                    and all(n.name.split(".")[0] == base.value for n in names if n.source is not self._import):
+                return imports[0].name  # the optional import's fallback (`except ImportError: user = None`)
             return None  # bound several ways (an import and a local): not provably the Cat's
         (only,) = names
-        return only.name if only.source is self._import else None
+        if only.source is not self._import:
+            return self._table.value_aliases.get(only.name)  # `ALIAS = user` at module level
+        return only.name
+
+
+def _nodes_of(module: cst.CSTNode, kinds: tuple[type, ...]) -> list[cst.CSTNode]:
+    """Every node of the given types, in document order."""
+    found: list[cst.CSTNode] = []
+
+    class _Finder(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, kinds):
+                found.append(node)
+            return True
+
+    module.visit(_Finder())
+    return found
 
 
 # --- the cursor in a key argument (language server) -----------------------

@@ -162,3 +162,54 @@ def is_suppressed(code: str, lines: tuple[int, ...], noqa: dict[int, frozenset[s
         if codes is not None and (not codes or code in codes):
             return True
     return False
+
+
+_EXISTING = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*)", re.IGNORECASE)
+
+
+def add_noqa(source: str, findings) -> tuple[str, int]:
+    """``source`` with ``# noqa: CODES`` on each line that has findings; and how many lines changed.
+
+    The comment goes on the finding's first line when that line ends outside
+    a string (else on its last line); codes join an existing ``# noqa:``
+    comment there.  CAT000 cannot be suppressed, and a file that does not
+    tokenize is left alone.
+    """
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return source, 0
+    ends = {tok.start[0] for tok in tokens if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT)}
+    wanted: dict[int, set[str]] = {}
+    for finding in findings:
+        if finding.code == "CAT000":
+            continue
+        line = next((n for n in (finding.span.start_line, finding.span.end_line) if n in ends), None)
+        if line is not None:
+            wanted.setdefault(line, set()).add(finding.code)
+    if not wanted:
+        return source, 0
+    lines = _python_lines(source)
+    changed = 0
+    for number, codes in sorted(wanted.items()):
+        if number > len(lines):
+            continue
+        text = lines[number - 1]
+        body = text.rstrip("\r\n")
+        ending = text[len(body):]
+        existing = _EXISTING.search(body)
+        if existing is not None:
+            merged = sorted(set(_codes(existing.group("codes"))) | codes)
+            body = body[:existing.start("codes")] + ", ".join(merged) + body[existing.end("codes"):]
+        else:
+            body = f"{body.rstrip()}  # noqa: {', '.join(sorted(codes))}"
+        if body + ending != text:
+            lines[number - 1] = body + ending
+            changed += 1
+    return "".join(lines), changed
+
+
+def _python_lines(source: str) -> list[str]:
+    from cat_lint.findings import python_lines
+
+    return python_lines(source, keepends=True)

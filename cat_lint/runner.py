@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 import tokenize
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +33,7 @@ from typing import Iterable, Sequence
 
 from cat_lint.cache import Cache, content_hash, write_atomic
 from cat_lint.findings import FileResult, Finding, Span
+from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
 
 #: Below this many files to check, workers are not worth starting.
@@ -51,6 +53,10 @@ class Source:
     text: str | None = None
     encoding: str = "utf-8"
     decode_error: Finding | None = None
+    # Bytes Python tolerates but UTF-8 does not (in comments): their places in ``text``
+    # (where they stand as U+FFFD) and the text that keeps them (surrogate escapes).
+    undecodable: list[int] = field(default_factory=list)
+    raw_text: str = ""
 
 
 @dataclass
@@ -102,17 +108,92 @@ def decode(source: Source) -> Source:
         source.text = source.data.decode(encoding)
         if source.text.startswith("\ufeff"):
             source.text = source.text[1:]
-    except SyntaxError as exc:  # bad or unknown coding cookie
+    except SyntaxError as exc:  # bad or unknown coding cookie, or no UTF-8 in the first two lines
+        if "invalid or missing encoding declaration" in str(exc.msg):
+            if _tolerated(source):
+                return source
+            try:
+                source.data.decode("utf-8")
+            except UnicodeDecodeError as bad:  # at the first byte that is not UTF-8
+                _decode_failed(source, bad)
+                return source
         source.decode_error = _cat000(source.key, 1, 0, f"cannot decode the file: {exc.msg}")
-    except (UnicodeDecodeError, LookupError) as exc:
-        start = getattr(exc, "start", 0)
-        before = source.data[:start]
-        line = before.count(b"\n") + 1
-        col = len(before.rsplit(b"\n", 1)[-1].decode(source.encoding, errors="replace"))
-        reason = getattr(exc, "reason", str(exc))
-        source.decode_error = _cat000(
-            source.key, line, col, f"cannot decode the file as {source.encoding}: {reason}")
+    except UnicodeDecodeError as exc:
+        if not _tolerated(source):
+            _decode_failed(source, exc)
+    except LookupError as exc:
+        _decode_failed(source, exc)
     return source
+
+
+def _tolerated(source: Source) -> bool:
+    """Bytes that are not UTF-8 where Python does not mind them: decode them as placeholders.
+
+    Python checks UTF-8 only outside comments: a latin-1 byte in a comment
+    imports fine.  Each such byte stands as U+FFFD in the text the rules
+    see, and is put back when a fix is written (:func:`encode_text`).
+    """
+    if source.encoding not in ("utf-8", "utf-8-sig") or not _python_accepts_bytes(source.data):
+        return False
+    raw = source.data.decode(source.encoding, errors="surrogateescape")
+    if raw.startswith("\ufeff"):
+        raw = raw[1:]
+    source.undecodable = [i for i, ch in enumerate(raw) if "\udc80" <= ch <= "\udcff"]
+    source.raw_text = raw
+    source.text = _SURROGATES.sub("\ufffd", raw)
+    return True
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _python_accepts_bytes(data: bytes) -> bool:
+    """Whether Python's tokenizer takes these bytes (a syntax error elsewhere is the engine's to report)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "<source>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+    except SyntaxError as exc:
+        message = str(exc.msg)
+        return not ("decode" in message or "Non-UTF-8" in message or "unicode error" in message)
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
+def encode_text(source: Source, text: str) -> bytes | None:
+    """``text`` (the source after fixes) as the bytes to write: its encoding, its BOM, its odd bytes.
+
+    ``None`` when bytes that could not be decoded cannot be put back safely.
+    """
+    if source.undecodable:
+        marks = [i for i, ch in enumerate(source.text or "") if ch == "\ufffd"]
+        now = [i for i, ch in enumerate(text) if ch == "\ufffd"]
+        if len(marks) != len(now):
+            return None
+        odd = set(source.undecodable)
+        chars = list(text)
+        for before, after in zip(marks, now):
+            if before in odd:
+                chars[after] = source.raw_text[before]
+        data = "".join(chars).encode(source.encoding, errors="surrogateescape")
+    else:
+        data = text.encode(source.encoding)
+    if source.data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
+def _decode_failed(source: Source, exc: Exception) -> None:
+    start = getattr(exc, "start", 0)
+    before = source.data[:start]
+    line = before.count(b"\n") + 1
+    col = len(before.rsplit(b"\n", 1)[-1].decode(source.encoding, errors="replace"))
+    reason = getattr(exc, "reason", str(exc))
+    source.decode_error = _cat000(
+        source.key, line, col, f"cannot decode the file as {source.encoding}: {reason}")
 
 
 def _cat000(path: str, line: int, col: int, message: str) -> Finding:
@@ -151,12 +232,17 @@ def _check_chunk(items: list[tuple[str, str]], settings: Settings) -> list[FileR
     return [_check_text(key, text, settings) for key, text in items]
 
 
-def read_sources(files: Sequence[Path], root: Path) -> dict[str, Source]:
+def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | None = None) -> dict[str, Source]:
+    """Each file's bytes (from ``given`` when there, else from disk) and content hash."""
     sources: dict[str, Source] = {}
     for path in files:
         key = engine_key(path, root)
+        if given is not None and path in given:
+            data = given[path]
+            sources[key] = Source(key, path, data, content_hash(data))
+            continue
         try:
-            data = path.read_bytes()
+            data = read_regular(path)
         except OSError as exc:
             source = Source(key, path, b"", "")
             source.decode_error = _cat000(key, 1, 0, f"cannot read the file: {exc.strerror or exc}")
@@ -239,8 +325,17 @@ def database_keys(settings: Settings, cat_project: Path | None):
 
 
 def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cache: bool = True,
-               jobs: int | None = None, cat_project: Path | None = None) -> tuple[RunResult, "LazyIndex"]:
+               jobs: int | None = None, cat_project: Path | None = None,
+               context: Sequence[Path] = (), stdin: dict[Path, bytes] | None = None,
+               ) -> tuple[RunResult, "LazyIndex"]:
     """Both passes over ``files``; returns the run and the key index (built only if --fix asks).
+
+    ``context`` is the rest of the project when only some of its files are
+    linted (pre-commit's staged files, an editor's one file): their key
+    uses go into the index, so CAT006 knows every key saved anywhere, but
+    they are not reported on.  They go through the same per-file cache.
+    ``stdin`` gives the content of files read from standard input instead
+    of the disk.
 
     When the cache holds the project pass for exactly these file contents,
     settings and database keys, neither pass runs: a warm run of an
@@ -252,23 +347,29 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     timings: dict[str, float] = {}
     crashes: list[Crash] = []
     cache = Cache(root, settings, enabled=use_cache)
-    sources = read_sources(files, root)
+    sources = read_sources(files, root, stdin)
+    linted = set(files)
+    others = read_sources([p for p in context if p not in linted], root)
+    others = {k: s for k, s in others.items() if k not in sources and s.decode_error is None}
     db_keys = database_keys(settings, cat_project)
     timings["read"] = time.perf_counter() - clock
-    key = project_key(settings, ((k, s.digest) for k, s in sources.items()), db_keys)
+    key = project_key(settings, [*((k, s.digest) for k, s in sources.items()),
+                                 *((f"context:{k}", s.digest) for k, s in others.items())], db_keys)
     findings = cache.get_project(key)
     if findings is not None and not set(findings) - set(sources) and cache.has_all(
             (k, s.digest) for k, s in sources.items() if s.decode_error is None):
         results = _CachedResults(cache, sources)
+        context_results: dict[str, FileResult] | None = None
         cache.hits += len(sources)
     else:
         from cat_lint.engine import check_project
 
         clock = time.perf_counter()
         results = first_pass(sources, settings, cache, jobs or default_jobs(), crashes)
+        context_results = first_pass(others, settings, cache, jobs or default_jobs(), []) if others else {}
         timings["files"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        index = build_index(results.values(), settings, db_keys)
+        index = build_index([*context_results.values(), *results.values()], settings, db_keys)
         ordered = [results[k] for k in sources if k in results]
         findings = check_project(ordered, settings, index)
         findings = {k: list(findings.get(k, [])) for k in sources if findings.get(k)}
@@ -281,7 +382,14 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     run = RunResult(root, sources, results, findings, cache.hits, cache.misses, timings=timings)
     run.crashes = crashes
     run._cache = cache  # type: ignore[attr-defined]
-    return run, LazyIndex(lambda: build_index(run.results.values(), settings, db_keys))
+
+    def full_index():
+        nonlocal context_results
+        if context_results is None:
+            context_results = first_pass(others, settings, cache, 1, [])
+        return build_index([*context_results.values(), *run.results.values()], settings, db_keys)
+
+    return run, LazyIndex(full_index)
 
 
 class _CachedResults(dict):
@@ -327,8 +435,9 @@ class LazyIndex:
         return getattr(self._index, name)
 
 
-def fix_source(text: str, key: str, findings: list[Finding], settings: Settings, index) -> tuple[str, int, list[Finding]]:
-    """Apply safe fixes, re-linting until nothing more applies.
+def fix_source(text: str, key: str, findings: list[Finding], settings: Settings, index,
+               unsafe: bool = False) -> tuple[str, int, list[Finding]]:
+    """Apply safe fixes (and the unsafe ones too with ``unsafe``), re-linting until nothing more applies.
 
     Returns the new text, how many fixes were applied, and the findings
     that remain in the new text.
@@ -339,10 +448,10 @@ def fix_source(text: str, key: str, findings: list[Finding], settings: Settings,
     applied = 0
     current = findings
     for _ in range(MAX_FIX_ROUNDS):
-        fixable = [f for f in current if f.fix is not None and f.fix.safe]
+        fixable = [f for f in current if f.fix is not None and (f.fix.safe or unsafe)]
         if not fixable:
             break
-        new_text, count = apply_fixes(text, fixable, safe_only=True)
+        new_text, count = apply_fixes(text, fixable, safe_only=not unsafe)
         if count == 0 or new_text == text:
             break
         applied += count
@@ -353,21 +462,21 @@ def fix_source(text: str, key: str, findings: list[Finding], settings: Settings,
     return text, applied, current
 
 
-def apply_run_fixes(run: RunResult, settings: Settings, index, *, write: bool) -> RunResult:
+def apply_run_fixes(run: RunResult, settings: Settings, index, *, write: bool, unsafe: bool = False) -> RunResult:
     """--fix (``write=True``) or --diff: fix every file with a safe fix.
 
     Files are rewritten atomically in their own encoding; the run's
     findings become those that remain.
     """
     for key, findings in list(run.findings.items()):
-        if not any(f.fix is not None and f.fix.safe for f in findings):
+        if not any(f.fix is not None and (f.fix.safe or unsafe) for f in findings):
             continue
         source = run.sources[key]
         if source.text is None:
             decode(source)
         if source.text is None:
             continue
-        new_text, applied, remaining = fix_source(source.text, key, findings, settings, index)
+        new_text, applied, remaining = fix_source(source.text, key, findings, settings, index, unsafe)
         if not applied:
             continue
         run.fixed += applied
@@ -377,9 +486,9 @@ def apply_run_fixes(run: RunResult, settings: Settings, index, *, write: bool) -
         else:
             run.findings.pop(key, None)
         if write:
-            data = new_text.encode(source.encoding)
-            if source.data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf"):
-                data = b"\xef\xbb\xbf" + data
+            data = encode_text(source, new_text)
+            if data is None:
+                continue
             write_atomic(source.path, data)
             cache: Cache | None = getattr(run, "_cache", None)
             if cache is not None:

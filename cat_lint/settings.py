@@ -27,6 +27,8 @@ class Settings:
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
+    force_exclude: bool = False  # apply the excludes to files named explicitly too
+    target_version: str = "py311"  # the Python the Cat runs on: cheshire-cat-ai 2.x needs 3.11 or newer
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     bootstrap_hooks: tuple[str, ...] = BOOTSTRAP_HOOKS
     database: str | None = None

@@ -97,6 +97,7 @@ class UserRef:
     func: FunctionInfo | None  # innermost enclosing def (None: module or class level)
     place: ImportPlace | None  # set when the use runs at import time
     deferred: bool  # inside a lambda whose body runs later
+    accessed: bool = False  # an attribute of it is read (`user.id`, `user.save`): only that raises
 
 
 @dataclass(eq=False)
@@ -306,7 +307,9 @@ class Collector:
     # -- bindings -----------------------------------------------------------
     def bind(self, name: str, value: cst.BaseExpression | None = None, simple: bool = True) -> None:
         self.facts.bound_names.add(name)
-        if self.fast and name in self.cat_names:
+        if self.fast and name in self.cat_names and not (
+                value is not None and id(value) in self.table.alias_values and not self.scopes):
+            # (the module-level `ALIAS = user` that makes ALIAS an alias is the table's, not a rebinding)
             # A function's own binding (parameter, local) shadows the import in that function only:
             # the fast path handles it. Anything else (module or class level, comprehension
             # targets, global/nonlocal) is left to libcst's scope analysis.
@@ -371,18 +374,36 @@ class Collector:
         if node.default is not None:
             self.walk(node.default)
 
+    def _give_role(self, value: cst.BaseExpression, role: tuple[str, str | None]) -> None:
+        """What happens to a statement's or an assignment's value happens to the calls that make it.
+
+        Both branches of ``a if c else b``, and the elements of a list, set
+        or dict comprehension: ``[store.save(k, 1) for k in ks]`` as a
+        statement drops every coroutine it creates.
+        """
+        if isinstance(value, cst.Call):
+            self.roles[id(value)] = role
+        elif isinstance(value, cst.IfExp):
+            self._give_role(value.body, role)
+            self._give_role(value.orelse, role)
+        elif isinstance(value, (cst.ListComp, cst.SetComp)):
+            self._give_role(value.elt, role)
+        elif isinstance(value, cst.DictComp):
+            self._give_role(value.key, role)
+            self._give_role(value.value, role)
+
     def _assign(self, node: cst.Assign) -> None:
         value = node.value
-        if isinstance(value, cst.Call) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self.roles[id(value)] = ("assign", node.targets[0].target.value)
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._give_role(value, ("assign", node.targets[0].target.value))
         self.walk(value)
         for target in node.targets:
             self.bind_target(target.target, value if len(node.targets) == 1 else None)
 
     def _ann_assign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            if isinstance(node.value, cst.Call) and isinstance(node.target, cst.Name):
-                self.roles[id(node.value)] = ("assign", node.target.value)
+            if isinstance(node.target, cst.Name):
+                self._give_role(node.value, ("assign", node.target.value))
             self.walk(node.value)
         if isinstance(node.target, cst.Name):
             self.bind(node.target.value, node.value)
@@ -430,8 +451,7 @@ class Collector:
             self.bind(node.target.value, None)
 
     def _expr(self, node: cst.Expr) -> None:
-        if isinstance(node.value, cst.Call):
-            self.roles[id(node.value)] = ("statement", None)
+        self._give_role(node.value, ("statement", None))
         self.walk(node.value)
 
     def _await(self, node: cst.Await) -> None:
@@ -463,6 +483,11 @@ class Collector:
         while isinstance(base, cst.Attribute):
             base = base.value
         if isinstance(base, cst.Name) and base.value in self.cat_names:
+            value = node.value
+            if (isinstance(value, cst.Name) or (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name))) \
+                    and self.resolve(value) == "cat.user":
+                self._user_ref(value, accessed=True)  # `user.id`, `cat.user.save`: this raises outside a request
+                return
             if isinstance(node.value, cst.Name) and self.resolve(node) == "cat.user":
                 self._user_ref(node)
                 return
@@ -472,9 +497,9 @@ class Collector:
         """Whether a cat name is not shadowed by an enclosing function seen so far (decorators only)."""
         return not self.fast or not any(base in scope for scope in self.scopes)
 
-    def _user_ref(self, node: cst.BaseExpression) -> None:
+    def _user_ref(self, node: cst.BaseExpression, accessed: bool = False) -> None:
         place = self.place if self.func is None and not self.lambda_depth else None
-        ref = UserRef(node, self.func, place, bool(self.lambda_depth))
+        ref = UserRef(node, self.func, place, bool(self.lambda_depth), accessed)
         self.facts.user_refs.append(ref)
         if self.fast and self.scopes:
             self.pending.append((ref, _base_name(node), tuple(self.scopes)))
@@ -492,7 +517,10 @@ class Collector:
                 self.func.calls.append((func.value, node))
             elif not self.lambda_depth and self.place is not None:
                 self.facts.import_calls.append((func.value, node, self.place))
-        self.walk(func)
+        if isinstance(func, cst.Lambda):
+            self._lambda(func, called=True)  # `(lambda: user.id)()` in a decorator runs at import time
+        else:
+            self.walk(func)
         if self.func is not None:
             last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if last in AWAITABLE_CONSUMERS:
@@ -515,7 +543,8 @@ class Collector:
         if self.fast and self.scopes:
             self.pending.append((call, _base_name(receiver), tuple(self.scopes)))
 
-    def _lambda(self, node: cst.Lambda) -> None:
+    def _lambda(self, node: cst.Lambda, called: bool = False) -> None:
+        """A lambda's body runs later, except when it is called where it stands: ``(lambda: ...)()``."""
         params = node.params
         for param in _all_params(params):
             if param.default is not None:
@@ -526,7 +555,14 @@ class Collector:
         try:
             for param in _all_params(params):
                 self.bind(param.name.value, None)
-            self.walk(node.body)
+            if called:
+                self.lambda_depth -= 1
+                try:
+                    self.walk(node.body)
+                finally:
+                    self.lambda_depth += 1
+            else:
+                self.walk(node.body)
         finally:
             self.lambda_depth -= 1
             self.scopes.pop()

@@ -194,7 +194,7 @@ class ProjectDatabase:
                 # The same parsing as resolve_database's first step, named after its real source.
                 self._location = parse_url(self.explicit_url, project_dir(self.project), self.explicit_origin)
             else:
-                self._location = resolve_database(self.explicit_url, self.project)
+                self._location = resolve_database(self.explicit_url, discovered=self.project)
         return self._location
 
     def _ensure_reader(self) -> KeyReader | None:

@@ -84,7 +84,7 @@ def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None) -> ty
     fixes = []
     if finding.fix is not None:
         fixes.append(fix_json(finding.fix, lines))
-    fixes.extend(fix_json(s, lines) for s in finding.suggestions)
+    fixes.extend(fix_json(s, lines) for s in finding.suggestions if s != finding.fix)  # each offered once
     return types.Diagnostic(
         range=lines.range(finding.span),
         message=finding.message,

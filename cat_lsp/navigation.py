@@ -51,7 +51,10 @@ def key_at(ls: CatLanguageServer, uri: str, text: str, version: int | None, posi
         for use in latest.result.key_uses:
             if _contains(use.span, line, col):
                 return KeyAtCursor(use.key, use.scope, use.span), project
-        return None
+        if not any(f.code == "CAT000" for f in latest.result.findings):
+            return None
+        # The buffer does not parse (a half-typed line somewhere): read the statement
+        # under the cursor from the text, as completion does, rather than answer nothing.
     from cat_lint.names import store_call_at
 
     try:

@@ -53,7 +53,7 @@ class Project:
         self.root = folder
         self.config_source: Path | None = None
         self.config_error: str | None = None
-        self.database = ProjectDatabase(folder)
+        self.database = ProjectDatabase(cat_project_of(folder, folder))
         self.editor = editor or EditorSettings()  # what the editor's settings say for this folder
         self._db_generation = -1
         self._db_keys: DatabaseKeys | None = None
@@ -109,7 +109,7 @@ class Project:
             self.open_keys = {self.key_for(path) for path in open_paths}  # keys are relative to the root
             changed = (settings, root) != before
             if changed:
-                self.database.project = Path(settings.project or root)
+                self.database.project = cat_project_of(self.folder, root)
                 if self.editor.database is not None and settings.database == self.editor.database:
                     origin = ORIGIN
                 else:
@@ -443,6 +443,16 @@ def _first_pass(sources: dict, settings: Settings, cache) -> dict[str, FileResul
             if item[0] not in results:
                 results[item[0]] = _check_text(item, settings)
     return results
+
+
+def cat_project_of(folder: Path, root: Path) -> Path:
+    """The Cat project of a workspace folder, found as cat-lint and cat-store find it; else ``root``."""
+    from cat_lint.project.location import find_cat_project
+
+    try:
+        return find_cat_project([folder], cwd=folder) or root
+    except OSError:
+        return root
 
 
 def _loose_root(path: Path) -> Path:

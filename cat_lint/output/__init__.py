@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from cat_lint.findings import Finding
+from cat_lint.findings import Finding, python_lines
 
-FORMATS = ("full", "concise", "json", "github", "sarif")
+FORMATS = ("full", "concise", "json", "json-lines", "github", "gitlab", "junit", "sarif")
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Report:
     quiet: bool = False
     cwd: Path = field(default_factory=lambda: Path(os.getcwd()))
     show_fix_hint: bool = True
+    _repository: Path | None = field(default=None, repr=False)
 
     def absolute(self, key: str) -> Path:
         path = Path(key)
@@ -42,20 +43,32 @@ class Report:
         except ValueError:
             return os.path.relpath(path, self.cwd) if _same_drive(path, self.cwd) else str(path)
 
-    def relative(self, key: str) -> str:
-        """The path relative to the project root (SARIF's URIs, fingerprints)."""
+    def relative(self, key: str) -> str | None:
+        """The path relative to the repository root (SARIF's URIs, fingerprints); ``None`` outside it."""
         path = self.absolute(key)
         try:
-            return path.relative_to(self.root).as_posix()
+            return path.relative_to(self.repository).as_posix()
         except ValueError:
-            return path.as_posix()
+            return None
+
+    @property
+    def repository(self) -> Path:
+        """The repository root: git's top level above the working folder, else the working folder.
+
+        SARIF consumers (GitHub code scanning) resolve URIs against the
+        checkout, so they must not depend on which paths were linted.
+        """
+        if self._repository is None:
+            cwd = self.cwd.resolve()
+            self._repository = next((f for f in (cwd, *cwd.parents) if (f / ".git").exists()), cwd)
+        return self._repository
 
     def line(self, key: str, row: int) -> str | None:
         """Source line ``row`` (1-based) without its line ending, if known."""
         text = self.texts.get(key)
         if text is None:
             return None
-        lines = text.splitlines()
+        lines = python_lines(text)
         if 1 <= row <= len(lines):
             return lines[row - 1]
         return None
@@ -96,7 +109,7 @@ def get_formatter(name: str) -> Callable[[Report], str]:
 
     if name not in FORMATS:
         raise ValueError(f"unknown output format {name!r} (choose from {', '.join(FORMATS)})")
-    return import_module(f"cat_lint.output.{name}").render
+    return import_module(f"cat_lint.output.{name.replace('-', '_')}").render
 
 
 def plural(count: int, word: str) -> str:

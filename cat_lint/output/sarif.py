@@ -1,7 +1,9 @@
 """``--output-format sarif``: SARIF 2.1.0, as GitHub code scanning accepts it.
 
 One run whose driver lists every rule (id, name, descriptions, help link),
-results with relative URIs against ``%SRCROOT%`` (the project root), and
+results with relative URIs against ``%SRCROOT%`` (the repository root:
+git's top level above the working folder, else the working folder, whatever
+paths were linted), and
 ``partialFingerprints`` that survive unrelated edits: a hash of the rule,
 the file, the text of the flagged line (stripped) and which occurrence of
 that same triple it is, so moving code down a few lines keeps an alert's
@@ -85,6 +87,10 @@ def render(report: Report) -> str:
     results = []
     for f in report.findings:
         rel = report.relative(f.path)
+        # Inside the repository: relative to %SRCROOT%; outside it, an absolute file URI.
+        artifact = ({"uri": rel, "uriBaseId": "%SRCROOT%"} if rel is not None
+                    else {"uri": report.absolute(f.path).as_uri()})
+        rel = rel if rel is not None else report.absolute(f.path).as_posix()
         line_text = report.line(f.path, f.span.start_line) or ""
         triple = (f.code, rel, line_text.strip())
         occurrence = seen[triple]
@@ -96,7 +102,7 @@ def render(report: Report) -> str:
             "message": {"text": f.message},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": rel, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": dict(artifact),
                     "region": {
                         "startLine": f.span.start_line,
                         "startColumn": f.span.start_col + 1,
@@ -111,7 +117,7 @@ def render(report: Report) -> str:
             result["fixes"] = [{
                 "description": {"text": f.fix.title},
                 "artifactChanges": [{
-                    "artifactLocation": {"uri": rel, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": dict(artifact),
                     "replacements": [{
                         "deletedRegion": {
                             "startLine": e.span.start_line,
@@ -124,7 +130,7 @@ def render(report: Report) -> str:
                 }],
             }]
         results.append(result)
-    root_uri = report.root.as_uri().rstrip("/") + "/"
+    root_uri = report.repository.as_uri().rstrip("/") + "/"
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",

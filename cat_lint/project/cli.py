@@ -19,13 +19,21 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
 from typing import Any, Sequence
 
 from cat_lint.project.backup import BackupError, backup_database
-from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey, open_reader
-from cat_lint.project.location import DatabaseLocation, DatabaseURLError, parse_url, project_dir, resolve_database
+from cat_lint.project.location import (
+    DatabaseLocation,
+    DatabaseURLError,
+    find_cat_project,
+    parse_url,
+    project_dir,
+    resolve_database,
+)
 from cat_lint.project.one_key import delete_key
+from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey, open_reader
 
 PROG = "cat-store"
 NOT_FOUND = 1
@@ -81,7 +89,8 @@ def _add_location_options(parser: argparse.ArgumentParser, default: Any) -> None
     )
     parser.add_argument(
         "--project", metavar="DIR", default=default,
-        help="project folder (default: CAT_PROJECT_DIR, else the current folder)",
+        help="project folder (default: CAT_PROJECT_DIR, else the Cat project around the current "
+             "folder: the nearest one holding plugins/ or config.py, else the current folder)",
     )
 
 
@@ -258,10 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         try:
+            # --project, else CAT_PROJECT_DIR, else the Cat project around the
+            # working folder (found as cat-lint and cat-lsp find it), else the working folder.
+            found = find_cat_project()
             if args.sql:  # named after the option, so an error says where the URL came from
-                location = parse_url(args.sql, project_dir(args.project), "--sql")
+                named = args.project if args.project is not None else os.environ.get("CAT_PROJECT_DIR") or found
+                location = parse_url(args.sql, project_dir(named), "--sql")
             else:
-                location = resolve_database(project=args.project)
+                location = resolve_database(project=args.project, discovered=found)
         except DatabaseURLError as exc:
             raise CliError(str(exc), USAGE) from None
         COMMANDS[args.command](location, args)

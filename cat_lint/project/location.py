@@ -13,8 +13,11 @@ two overrides a host needs:
 
 Relative SQLite paths are relative to the project folder: ``project`` when
 given (``cat.configure(project=...)``, ``cat-store --project``), else
-``CAT_PROJECT_DIR``, else ``discovered`` (the Cat project a tool found from
-the code it looks at, as the linter does), else the working directory.
+``CAT_PROJECT_DIR``, else ``discovered`` (the Cat project a tool found with
+:func:`find_cat_project`), else the working directory.
+
+Which folder is the Cat project is decided here too, once, for every tool
+(cat-lint, cat-lsp, cat-store): :func:`find_cat_project`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import ast
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_SQL = "sqlite:///data/core/core.db"
@@ -62,6 +66,56 @@ class DatabaseLocation:
         return f"{where} (from {self.origin})"
 
 
+#: What makes a folder a Cat project: the Cat imports ``plugins/`` and reads ``config.py`` from it.
+PROJECT_MARKERS = ("plugins/", "config.py")
+
+
+def is_cat_project(folder: Path) -> bool:
+    """Whether ``folder`` holds a ``plugins/`` folder or a ``config.py`` file.
+
+    A ``config.py`` alone does not make a folder that lies inside a
+    ``plugins/`` folder a project: that is a plugin's own module (plugins
+    may well have one), and the project is further up.
+    """
+    try:
+        if (folder / "plugins").is_dir():
+            return True
+        return (folder / "config.py").is_file() and "plugins" not in folder.parts[:-1]
+    except OSError:  # an unreadable folder on the way up holds nothing we can use
+        return False
+
+
+def _walk_up(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if is_cat_project(folder):
+            return folder
+    return None
+
+
+def find_cat_project(
+    paths: Iterable[str | os.PathLike[str]] = (),
+    cwd: str | os.PathLike[str] | None = None,
+) -> Path | None:
+    """The Cat project that ``paths`` belong to: the one resolver of every tool.
+
+    It is the nearest folder at or above the paths (their common folder;
+    a file counts as its folder) that :func:`is_cat_project`; when the
+    paths are in none (or none are given: stdin, ``cat-store``), the nearest
+    at or above the working folder ``cwd``.  ``None`` when neither is inside
+    a Cat project.  ``--project`` and ``CAT_PROJECT_DIR`` are not looked at
+    here: :func:`resolve_database` ranks them above what this finds.
+    """
+    folders = []
+    for given in paths:
+        path = Path(given).resolve()
+        folders.append(path if path.is_dir() else path.parent)
+    if folders:
+        found = _walk_up(Path(os.path.commonpath([str(f) for f in folders])))
+        if found is not None:
+            return found
+    return _walk_up(Path(cwd if cwd is not None else os.getcwd()).resolve())
+
+
 def project_dir(project: str | os.PathLike[str] | None = None) -> Path:
     """The project folder: ``project``, else ``CAT_PROJECT_DIR``, else the cwd."""
     if project is None:
@@ -79,9 +133,13 @@ def read_config_sql(project: Path) -> str | None:
     """
     config = project / "config.py"
     try:
-        tree = ast.parse(config.read_bytes(), filename=str(config))
+        if not config.is_file():  # a FIFO or a device would block the read: regular files only
+            return None
+        tree = ast.parse(read_regular(config), filename=str(config))
     except (OSError, SyntaxError, ValueError):
         return None
+    except (RecursionError, MemoryError):
+        raise DatabaseURLError(f"{config}: nests too deeply to read `SQL` from it") from None
     found: str | None = None
     for node in tree.body:
         if isinstance(node, ast.Assign):
@@ -94,6 +152,28 @@ def read_config_sql(project: Path) -> str | None:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 found = value.value
     return found
+
+
+class NotARegularFile(OSError):
+    """A path that is a FIFO, a socket or a device: reading it could block forever."""
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of a regular file; :class:`NotARegularFile` for anything else, without blocking.
+
+    The file is opened non-blocking and checked after opening, so a FIFO
+    swapped in between a check and the read cannot hang the caller.
+    """
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(f"{path} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read() if limit is None else handle.read(limit)
+    finally:
+        os.close(fd)
 
 
 def resolve_database(

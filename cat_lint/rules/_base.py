@@ -11,6 +11,8 @@ at once, only when there are some.
 
 from __future__ import annotations
 
+import ast
+
 import textwrap
 from dataclasses import dataclass
 from typing import Iterable
@@ -25,7 +27,9 @@ DOCS_URL = "https://github.com/cat-devtools/cat-devtools/blob/main/docs/rules/{c
 
 @dataclass(frozen=True)
 class EditSpec:
-    """An edit expressed on a node: ``insert`` before it, ``replace`` it, or ``replace_outer`` (with its parentheses)."""
+    """An edit expressed on a node: ``insert`` before it, ``append`` after it, ``replace`` it,
+    ``replace_outer`` (with its parentheses), or replace its opening (``outer_first``) or
+    closing (``outer_last``) parenthesis alone."""
 
     kind: str
     node: cst.CSTNode
@@ -139,6 +143,41 @@ def literal_text(node: cst.BaseExpression) -> str | None:
         _LITERAL_CACHE.clear()
     _LITERAL_CACHE[node] = text
     return text
+
+
+def literal_prefix(node: cst.BaseExpression) -> str | None:
+    """The text a computed string surely starts with: ``f"settings_{n}"``, ``"settings_" + n``,
+    ``"settings_%s" % n`` and ``"settings_{}".format(n)`` all start with ``settings_``."""
+    text = literal_text(node)
+    if text is not None:
+        return text
+    if isinstance(node, cst.FormattedString):
+        if "b" in node.prefix.lower():
+            return None
+        raw = []
+        for part in node.parts:
+            if not isinstance(part, cst.FormattedStringText):
+                break
+            raw.append(part.value.replace("{{", "{").replace("}}", "}"))
+        quote = node.start[len(node.prefix):]
+        try:
+            value = ast.literal_eval(node.prefix.lower().replace("f", "") + quote + "".join(raw) + quote)
+        except (SyntaxError, ValueError):
+            return None
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        return literal_prefix(node.left)
+    if isinstance(node, cst.BinaryOperation):
+        if isinstance(node.operator, cst.Add):
+            return literal_prefix(node.left)
+        left = literal_text(node.left)
+        if isinstance(node.operator, cst.Modulo) and left is not None:
+            return left.split("%", 1)[0]
+        return None
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
+        template = literal_text(node.func.value)
+        return template.split("{", 1)[0] if template is not None else None
+    return None
 
 
 def call_text(scope_receiver: str, verb: str, key: cst.BaseExpression | None) -> str:

@@ -109,6 +109,20 @@ def _call_problem(node: cst.Call, facts: ModuleFacts) -> str | None:
     return None
 
 
+#: Deeper than Python's parser lets brackets nest (200), so every value it accepts is inspected whole.
+MAX_DEPTH = 250
+
+
+def _infinite(node: cst.BaseExpression, facts: ModuleFacts) -> bool:
+    """``math.inf`` and friends, or a float literal too large to be finite (``1e999``)."""
+    if isinstance(node, cst.Float):
+        try:
+            return float(node.value.replace("_", "")) == float("inf")
+        except ValueError:
+            return False
+    return isinstance(node, cst.Attribute) and _MATH.get(facts.table.resolve(node) or "") == "infinite"
+
+
 def _what(description: str) -> str:
     return f"is {description}"
 
@@ -121,7 +135,7 @@ def inspect_value(
     through: str | None = None,
     depth: int = 0,
 ) -> Iterator[Problem]:
-    if depth > 20:
+    if depth > MAX_DEPTH:
         return
     if isinstance(node, (cst.Set, cst.SetComp)):
         yield Problem(node, where, "not-json", "is a set", through)
@@ -132,6 +146,12 @@ def inspect_value(
             prefix = left.prefix if isinstance(left, cst.SimpleString) else ""
         if "b" in prefix.lower():
             yield Problem(node, where, "not-json", "is bytes", through)
+    elif isinstance(node, cst.Float) and _infinite(node, facts):
+        yield Problem(node, where, "not-json", "is Infinity", through)
+    elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)) \
+            and _infinite(node.expression, facts):
+        sign = "-" if isinstance(node.operator, cst.Minus) else ""
+        yield Problem(node, where, "not-json", f"is {sign}Infinity", through)
     elif isinstance(node, cst.Imaginary):
         yield Problem(node, where, "not-json", "is a complex number", through)
     elif isinstance(node, cst.Lambda):

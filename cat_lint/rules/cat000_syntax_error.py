@@ -1,4 +1,4 @@
-"""CAT000: the file does not parse."""
+"""CAT000: the file does not compile, so the Cat cannot import it."""
 
 from __future__ import annotations
 
@@ -8,24 +8,57 @@ from cat_lint.rules._base import Invalid, Rule
 class SyntaxErrorRule(Rule):
     code = "CAT000"
     name = "syntax-error"
-    summary = "The file does not parse, so no other rule can look at it."
+    summary = "The file does not compile on the Cat's Python, so no other rule can look at it."
     what = """
-        Reports a file that libcst cannot parse, at the position of the error.
-        The engine raises this itself: no other rule runs on such a file.
+        Reports a file that the Cat's Python refuses to compile, at the position
+        Python gives: syntax errors, and what the compiler rejects after parsing
+        (`await` outside an async function, `return` or `break` in the wrong
+        place, a duplicate argument, a bad `nonlocal` or `global`, a late
+        `__future__` import, a bad `\\N{...}` escape, an async comprehension
+        outside an async function, two starred targets), plus a file that
+        cannot be read or decoded.  The engine raises this itself: no other
+        rule runs on such a file.
+
+        The Python judged is the `target-version` setting (default `py311`,
+        the oldest the Cat 2.x runs on): syntax newer than the target is an
+        error even when the Python running cat-lint knows it, and syntax newer
+        than that Python but not than the target (3.12 f-strings, PEP 695
+        type parameters) is accepted.  Encodings follow Python too: a byte
+        that is not UTF-8 inside a comment is accepted, as Python accepts it.
+        A file larger than 5,000,000 characters is not linted and gets this
+        finding, saying so.
     """
     why = """
         The Cat imports every `.py` file under a plugin folder; one that does not
-        parse stops the plugin from loading at all.
+        compile stops the plugin from loading at all.
     """
     example = """
         from cat import store
 
-        async def remember(value)
-            await store.save("last", value)
+        def remember(value):
+            await store.save("last", value)  # `await` outside an async function
     """
-    fix_text = "Correct the syntax at the reported position."
-    VALID = ("x = 1\n",)
+    fix_text = "Correct the code at the reported position."
+    VALID = (
+        "x = 1\n",
+        "async def f(store):\n    await store.save('k', 1)\n",
+        "# caf\u00e9 in a comment\nx = 1\n",
+    )
     INVALID = (
         Invalid("def f(:\n    pass\n", 1, 6),
         Invalid("x = 1\nif x\n    pass\n", 2, 4, "the file does not parse: expected ':'"),
+        Invalid("def f(store):\n    await store.save('k', 1)\n", 2, 4,
+                "Python refuses to compile the file: 'await' outside async function"),
+        Invalid("return 1\n", 1, 0, "Python refuses to compile the file: 'return' outside function"),
+        Invalid("def f(a, a):\n    pass\n", 1, 9,
+                "Python refuses to compile the file: duplicate argument 'a' in function definition"),
+        Invalid("for x in y:\n    pass\nbreak\n", 3, 0, "Python refuses to compile the file: 'break' outside loop"),
+        Invalid("def f():\n    nonlocal x\n", 2, 4, "Python refuses to compile the file: no binding for nonlocal 'x' found"),
+        Invalid("def f(x):\n    global x\n", 2, 4, "Python refuses to compile the file: name 'x' is parameter and global"),
+        Invalid("import os\nfrom __future__ import annotations\n", 2, 0,
+                "Python refuses to compile the file: from __future__ imports must occur at the beginning of the file"),
+        Invalid("x = [y async for y in z]\n", 1, 4,
+                "Python refuses to compile the file: asynchronous comprehension outside of an asynchronous function"),
+        Invalid("*a, *b = [1, 2]\n", 1, 0, "Python refuses to compile the file: multiple starred expressions in assignment"),
+        Invalid('x = "caf\u00e9"; await f()\n', 1, 12, "Python refuses to compile the file: 'await' outside function"),
     )

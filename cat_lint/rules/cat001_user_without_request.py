@@ -20,29 +20,67 @@ def reachable(facts: ModuleFacts, hooks: frozenset[str]) -> dict[int, tuple[Func
     Maps ``id(function)`` to (function, the place that has no request, the
     chain of calls in between).  Calls are followed by plain name to
     functions defined at the top level of the same module, to any depth.
-    """
-    found: dict[int, tuple[FunctionInfo, str, tuple[str, ...]]] = {}
-    queue: list[tuple[FunctionInfo, str, tuple[str, ...]]] = []
 
-    def visit_calls(calls, where: str, via: tuple[str, ...]) -> None:
+    Linear in the size of the module: the calls made inside each function
+    (its nested functions included) are gathered once, the search visits
+    each function once, and a chain is kept as a link to the step before
+    (spelled out only for the functions that are reported).
+    """
+    from collections import deque
+
+    within: dict[int, list[tuple[str, object]]] = {}
+    for function in facts.functions:
+        for outer in function.chain():
+            within.setdefault(id(outer), []).extend(function.calls)
+    found: dict[int, tuple[FunctionInfo, str, int | None, str | None]] = {}  # id -> (fn, where, previous id, name)
+    queue: deque[FunctionInfo] = deque()
+
+    def visit_calls(calls, where: str, previous: int | None) -> None:
         for name, _call in calls:
             callee = facts.module_functions.get(name)
             if callee is None or id(callee) in found or callee.hook_name in hooks:
                 continue
-            found[id(callee)] = (callee, where, via)
-            queue.append((callee, where, via + (name,)))
+            found[id(callee)] = (callee, where, previous, name)
+            queue.append(callee)
 
     # Calls made while the module is imported (module level, class bodies, decorators, defaults).
     for name, call, place in facts.import_calls:
-        visit_calls([(name, call)], place.short(), ())
+        visit_calls([(name, call)], place.short(), None)
     for hook, where in _roots(facts, hooks):
-        calls = [c for f in facts.functions if any(a is hook for a in f.chain()) for c in f.calls]
-        visit_calls(calls, where, ())
+        visit_calls(within.get(id(hook), ()), where, None)
     while queue:
-        function, where, via = queue.pop(0)
-        calls = [c for f in facts.functions if any(a is function for a in f.chain()) for c in f.calls]
-        visit_calls(calls, where, via)
-    return found
+        function = queue.popleft()
+        visit_calls(within.get(id(function), ()), found[id(function)][1], id(function))
+    return _Chains(found)
+
+
+class _Chains(dict):
+    """``id(function) -> (function, where, via)``, each ``via`` spelled out when asked for."""
+
+    def __init__(self, found) -> None:
+        super().__init__()
+        self._found = found
+
+    def __contains__(self, key) -> bool:
+        return key in self._found
+
+    def __getitem__(self, key):
+        function, where, previous, _name = self._found[key]
+        via: list[str] = []
+        while previous is not None:
+            _fn, _where, previous_of_previous, name = self._found[previous]
+            via.append(name)
+            previous = previous_of_previous
+        return function, where, tuple(reversed(via))
+
+
+def _through(via: tuple[str, ...]) -> str:
+    """" (through `a()`)", or for a long chain its first and last steps: the message stays short."""
+    if not via:
+        return ""
+    if len(via) <= 3:
+        return f" (through {', '.join(f'`{name}()`' for name in via)})"
+    return f" (through `{via[0]}()`, `{via[1]}()`, ... `{via[-1]}()`: {len(via)} calls)"
 
 
 class UserWithoutRequest(Rule):
@@ -59,8 +97,14 @@ class UserWithoutRequest(Rule):
           `bootstrap-hooks` setting; everything written inside such a hook counts, nested
           functions and lambdas included;
         - module top level and class bodies, which run when the plugin is imported;
-        - decorators and default argument values of functions defined there, evaluated at import time;
+        - decorators and default argument values of functions defined there, evaluated at import time
+          (a lambda called where it stands, `(lambda: user.id)()`, runs there too);
         - functions of the same module called from any of these places.
+
+        A use is reading an attribute of `user` (`user.id`, `await user.save(...)`), which is
+        what raises; `print(user)`, `f"{user}"` or `ALIAS = user` do not. A module-level alias
+        is followed: after `ALIAS = user`, `ALIAS.id` in a bootstrap hook is reported. So is the
+        optional import: `try: from cat import user` / `except ImportError: user = None`.
     """
     why = """
         `user` is the caller of the current request. Outside a request there is no caller, and
@@ -98,6 +142,10 @@ class UserWithoutRequest(Rule):
         "from cat import hook, user\n\nasync def remember():\n    await user.save('k', 1)\n\n@hook\nasync def before_agent_run(v):\n    await remember()\n    return v\n",
         # A lambda at module level runs later, in a request.
         "from cat import user\n\ncurrent_name = lambda: user.name\n",
+        # Only reading an attribute of `user` raises.
+        "from cat import user\n\nprint(user)\nTEXT = f'{user}'\nSHOWN = repr(user)\nALIAS = user\n",
+        # A match-statement capture named user is not cat.user (the comprehension forces scope analysis).
+        "from cat import hook, user\n\nnames = [user for user in range(3)]\n\n@hook\ndef after_cat_bootstrap(value):\n    match value:\n        case [*user]:\n            return user.id\n    return value\n",
     )
     INVALID = (
         Invalid(
@@ -131,6 +179,21 @@ class UserWithoutRequest(Rule):
             "`user` is used in `load_prefs()`, which is reached from the `after_plugins_reload` hook (through `setup()`), where no request is in flight: `user` raises NoRequestError there",
         ),
         Invalid(
+            "from cat import user\n\ndef register(name):\n    return lambda f: f\n\n@register((lambda: user.name)())\ndef greet():\n    pass\n",
+            6, 19,
+            "`user` is used in a decorator of `greet`, evaluated at import time with no request in flight: `user` raises NoRequestError there",
+        ),
+        Invalid(
+            "from cat import hook\ntry:\n    from cat import user\nexcept ImportError:\n    user = None\n\n@hook\ndef after_cat_bootstrap(value):\n    return user.id\n",
+            9, 11,
+            "`user` is used in the `after_cat_bootstrap` hook, where no request is in flight: `user` raises NoRequestError there",
+        ),
+        Invalid(
+            "from cat import hook, user\n\nALIAS = user\n\n@hook\ndef after_cat_bootstrap(value):\n    return ALIAS.id\n",
+            7, 11,
+            "`user` is used in the `after_cat_bootstrap` hook, where no request is in flight: `user` raises NoRequestError there",
+        ),
+        Invalid(
             "from cat import hook, user\n\n@hook\nasync def my_startup(value):\n    return user.id\n",
             5, 11,
             "`user` is used in the `my_startup` hook, where no request is in flight: `user` raises NoRequestError there",
@@ -145,6 +208,8 @@ class UserWithoutRequest(Rule):
         hooks = frozenset(ctx.settings.bootstrap_hooks)
         called = None
         for ref in facts.user_refs:
+            if not ref.accessed:
+                continue  # `print(user)`, `ALIAS = user`: only reading an attribute raises
             if ref.place is not None:
                 yield Report(self.code, ref.node, f"`user` is used {ref.place.describe()} with no request in flight: {_RAISES}")
                 continue
@@ -159,7 +224,7 @@ class UserWithoutRequest(Rule):
             hit = next((called[id(f)] for f in ref.func.chain() if id(f) in called), None)
             if hit is not None:
                 function, where, via = hit
-                through = f" (through {', '.join(f'`{name}()`' for name in via)})" if via else ""
+                through = _through(via)
                 yield Report(
                     self.code,
                     ref.node,

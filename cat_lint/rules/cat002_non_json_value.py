@@ -81,6 +81,14 @@ class NonJsonValue(Rule):
             "from decimal import Decimal\nfrom pathlib import Path\nfrom cat import store\n\nasync def f():\n    await store.update('p', lambda old: {'price': Decimal('1.5'), 'dir': Path.cwd()})\n",
             6, 50, count=2,
         ),
+        Invalid(
+            "import math\nfrom cat import store\n\nasync def f():\n    await store.save('limits', [-math.inf, 1e999])\n",
+            5, 32, '`value[0]` is -Infinity, which is not JSON: `store.save("limits", ...)` raises', count=2,
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.save('deep', " + "[" * 30 + "{1}" + "]" * 30 + ")\n",
+            4, 59, '`value' + "[0]" * 30 + '` is a set, which is not JSON: `store.save("deep", ...)` raises',
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:

@@ -73,6 +73,11 @@ class LossyValue(Rule):
             '`value` is a tuple (returned by the update lambda): it loads back as a list after `store.update("pair", ...)`',
             fixed="from cat import store\n\nasync def f():\n    await store.update('pair', lambda old: [old, 1])\n",
         ),
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.save('sizes', (\n        640,  # width\n        480,\n    ))\n",
+            4, 30,
+            fixed="from cat import store\n\nasync def f():\n    await store.save('sizes', [\n        640,  # width\n        480,\n    ])\n",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
@@ -84,9 +89,16 @@ class LossyValue(Rule):
             shown = call_text(call.receiver, call.verb, call.key)
             if problem.what == "is a tuple":
                 fix = None
-                if isinstance(problem.node, cst.Tuple):
-                    text = facts.module.code_for_node(cst.List(elements=problem.node.elements))
-                    fix = FixSpec("Save a list instead of a tuple", (EditSpec("replace_outer", problem.node, text),), safe=problem.through is None)
+                node = problem.node
+                if isinstance(node, cst.Tuple):
+                    # Only the brackets change: the elements keep their layout and comments.
+                    if len(node.lpar) == 1:
+                        edits = (EditSpec("outer_first", node, "["), EditSpec("outer_last", node, "]"))
+                    elif not node.lpar:
+                        edits = (EditSpec("insert", node, "["), EditSpec("append", node, "]"))
+                    else:  # ((1, 2)): the list replaces every pair of parentheses
+                        edits = (EditSpec("replace_outer", node, facts.module.code_for_node(cst.List(elements=node.elements))),)
+                    fix = FixSpec("Save a list instead of a tuple", edits, safe=problem.through is None)
                 yield Report(self.code, problem.node, f"`{problem.where}` is a tuple{origin(how)}{through}: it loads back as a list after `{shown}`", fix)
             else:
                 key_source = problem.what.rsplit(" ", 1)[-1]

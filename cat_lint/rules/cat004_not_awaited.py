@@ -23,7 +23,10 @@ class NotAwaited(Rule):
     what = """
         Reports a call to `save`, `load`, `exists`, `delete` or `update` of `store` or `user`
         that is written as a statement without `await`, or assigned to a name that the function
-        never awaits (nor passes on, returns or hands to `asyncio.gather`/`create_task`).
+        never awaits (nor passes on, returns or hands to `asyncio.gather`/`create_task`); in
+        functions and at module level alike.  The calls that make up such a value count too:
+        both branches of a conditional expression (`store.save(k, v) if x else None`) and the
+        elements of a list, set or dict comprehension (`[store.save(k, 1) for k in ks]`).
     """
     why = """
         The store's methods are coroutines. Without `await` the call only creates a coroutine
@@ -46,6 +49,9 @@ class NotAwaited(Rule):
         "import asyncio\nfrom cat import store\n\nasync def f():\n    await asyncio.gather(store.save('a', 1), store.save('b', 2))\n",
         "from cat import store\n\nasync def f():\n    pending = store.save('k', 1)\n    await pending\n",
         "from cat import store\n\ndef later():\n    return store.load('k')\n",
+        "import asyncio\nfrom cat import store\n\nasync def f(ks):\n    await asyncio.gather(*[store.save(k, 1) for k in ks])\n",
+        "import asyncio\nfrom cat import store\n\nasync def f(ks):\n    coros = [store.save(k, 1) for k in ks]\n    await asyncio.gather(*coros)\n",
+        "from cat import store\n\nasync def f(x):\n    return await (store.load('k') if x else store.load('j'))\n",
     )
     INVALID = (
         Invalid(
@@ -61,6 +67,23 @@ class NotAwaited(Rule):
             fixed="from cat import user\n\nasync def f():\n    todos = await user.load('todos', [])\n    return len(todos)\n",
         ),
         Invalid(
+            "from cat import store\n\nasync def f(ks):\n    [store.save(k, 1) for k in ks]\n",
+            4, 5,
+            '`store.save(..., ...)` is never awaited: the write never happens',
+            fixed="from cat import store\n\nasync def f(ks):\n    [await store.save(k, 1) for k in ks]\n",
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f(x):\n    store.save('k', 1) if x else None\n",
+            4, 4,
+            '`store.save("k", ...)` is never awaited: the write never happens',
+            fixed="from cat import store\n\nasync def f(x):\n    await store.save('k', 1) if x else None\n",
+        ),
+        Invalid(
+            "from cat import store\n\nTHEME = store.load('theme')\n",
+            3, 8,
+            '`store.load("theme")` is never awaited: the code gets a coroutine, not the value',
+        ),
+        Invalid(
             "from cat import store\n\ndef f():\n    store.delete('old')\n",
             4, 4,
             '`store.delete("old")` is never awaited: nothing is deleted; make `f` async and await the call',
@@ -68,12 +91,21 @@ class NotAwaited(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
+        module_used: set[str] | None = None
         for call in ctx.facts.store_calls:
             if call.role == "statement":
                 pass
             elif call.role == "assign" and call.func is not None and not call.deferred:
                 name = call.assigned_name
                 if name in call.func.awaited_names or name in call.func.handed_names:
+                    continue
+            elif call.role == "assign" and call.func is None and not call.deferred:
+                # At module level nothing can await it, unless a function does, by that name.
+                if module_used is None:
+                    module_used = set()
+                    for function in ctx.facts.functions:
+                        module_used |= function.awaited_names | function.handed_names
+                if call.assigned_name in module_used:
                     continue
             else:
                 continue

@@ -82,4 +82,4 @@ class UnknownKey(Rule):
             if suggestion is not None:
                 message += f"; did you mean {json.dumps(suggestion, ensure_ascii=False)}?"
                 fix = Fix(f"Replace with {json.dumps(suggestion, ensure_ascii=False)}", (_replacement(use, suggestion),), safe=False)
-            yield Finding(self.code, message, use.path, use.span, fix, (fix,) if fix else ())
+            yield Finding(self.code, message, use.path, use.span, fix)

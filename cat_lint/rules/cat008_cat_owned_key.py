@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cat_lint.keys import is_cat_owned
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, call_text, literal_text
+from cat_lint.keys import CAT_OWNED_PREFIXES, is_cat_owned
+from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, call_text, literal_prefix, literal_text
 
 _WRITES = {"save": "overwrites", "update": "overwrites", "delete": "deletes"}
 
@@ -16,7 +16,9 @@ class CatOwnedKey(Rule):
     summary = "A plugin writes or deletes a key the Cat itself keeps in the global store."
     what = """
         Reports `store.save`, `store.update` and `store.delete` on `active_plugins`,
-        `installation_info` or any `settings_*` key, in the global `store`. Reading them is
+        `installation_info` or any `settings_*` key, in the global `store`, also when the key
+        is computed but surely starts with `settings_` (`f"settings_{name}"`,
+        `"settings_" + name`, `"settings_%s" % name`, `"settings_{}".format(name)`). Reading them is
         fine, and the same names in a user's own store (`user.save("settings_x", ...)`) are
         fine too.
     """
@@ -40,6 +42,8 @@ class CatOwnedKey(Rule):
         "from cat import store\n\nasync def f():\n    return await store.load('active_plugins', [])\n",
         "from cat import user\n\nasync def f():\n    await user.save('settings_theme', 'dark')\n",
         "from cat import store\n\nasync def f():\n    await store.save('my_plugin_settings', {})\n",
+        "from cat import store\n\nasync def f(n):\n    await store.save(f'my_settings_{n}', {})\n",
+        "from cat import user\n\nasync def f(n):\n    await user.save(f'settings_{n}', {})\n",
     )
     INVALID = (
         Invalid(
@@ -52,6 +56,14 @@ class CatOwnedKey(Rule):
             4, 10,
             '`cat.store.save("settings_core_config_core", ...)` overwrites a key the Cat itself keeps: it breaks the installation; plugins keep their state under keys of their own',
         ),
+        Invalid(
+            "from cat import store\n\nasync def f(n):\n    await store.save(f'settings_{n}', {})\n",
+            4, 10,
+            '`store.save(..., ...)` overwrites a key the Cat itself keeps: it breaks the installation; plugins keep their state under keys of their own',
+        ),
+        Invalid("from cat import store\n\nasync def f(n):\n    await store.delete('settings_' + n)\n", 4, 10),
+        Invalid("from cat import store\n\nasync def f(n):\n    await store.delete('settings_%s' % n)\n", 4, 10),
+        Invalid("from cat import store\n\nasync def f(n):\n    await store.update('settings_{}'.format(n), dict)\n", 4, 10),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:
@@ -59,7 +71,12 @@ class CatOwnedKey(Rule):
             if call.scope != "store" or call.verb not in _WRITES or call.key is None:
                 continue
             key = literal_text(call.key)
-            if key is None or not is_cat_owned(key):
+            if key is None:
+                # A key computed from a Cat-owned prefix (f"settings_{name}", "settings_" + name).
+                prefix = literal_prefix(call.key)
+                if not prefix or not prefix.startswith(CAT_OWNED_PREFIXES):
+                    continue
+            elif not is_cat_owned(key):
                 continue
             yield Report(
                 self.code,

@@ -178,13 +178,18 @@ def test_a_folder_named_explicitly_is_linted_even_when_ignored(tmp_path):
     assert rel(discover([tmp_path / "build"], settings), tmp_path) == ["build/d.py"]
 
 
-def test_cat_project_folder_is_found_between_the_code_and_the_configuration(tmp_path):
-    from cat_lint.config import cat_project_dir
+def test_cat_project_folder_is_the_nearest_one_above_the_code(tmp_path):
+    from cat_lint.project.location import find_cat_project
 
     write(tmp_path / "pyproject.toml", "[tool.cat-lint]\n")
     write(tmp_path / "examples" / "config.py", 'SQL = "sqlite:///x.db"\n')
-    tree(tmp_path, ["examples/plugins/a/a.py", "tools/t.py"])
-    assert cat_project_dir(tmp_path / "examples" / "plugins" / "a", tmp_path) == tmp_path / "examples"
-    assert cat_project_dir(tmp_path / "tools", tmp_path) == tmp_path
-    # never above the configuration's folder
-    assert cat_project_dir(tmp_path / "tools", tmp_path / "tools") == tmp_path / "tools"
+    tree(tmp_path, ["examples/plugins/a/a.py", "tools/t.py", "bare/plugins/p/p.py"])
+    write(tmp_path / "examples" / "plugins" / "a" / "config.py", "X = 1\n")  # a plugin's own module
+    assert find_cat_project([tmp_path / "examples" / "plugins" / "a"], cwd=tmp_path) == tmp_path / "examples"
+    assert find_cat_project([tmp_path / "examples/plugins/a/a.py"], cwd=tmp_path) == tmp_path / "examples"
+    # a project with only plugins/ (no config.py, no pyproject.toml), linted as `plugins/`
+    assert find_cat_project([tmp_path / "bare" / "plugins"], cwd=tmp_path) == tmp_path / "bare"
+    # code outside every Cat project: the working folder's project, else none
+    assert find_cat_project([tmp_path / "tools"], cwd=tmp_path / "bare" / "plugins") == tmp_path / "bare"
+    assert find_cat_project([tmp_path / "tools"], cwd=tmp_path) is None
+    assert find_cat_project([], cwd=tmp_path / "examples" / "plugins") == tmp_path / "examples"

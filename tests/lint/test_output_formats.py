@@ -155,3 +155,76 @@ def test_sarif_schema_rejects_a_broken_document(tmp_path):
     document = json.loads(get_formatter("sarif")(report(tmp_path)))
     del document["runs"][0]["results"][0]["message"]
     assert list(sarif_validator().iter_errors(document))
+
+
+# --- the other CI systems' formats (issue 9, section 7) ------------------------------------
+
+# GitLab's Code Quality report, as its documentation describes the fields the widget reads
+# (https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format).
+GITLAB_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["description", "check_name", "fingerprint", "severity", "location"],
+        "properties": {
+            "description": {"type": "string", "minLength": 1},
+            "check_name": {"type": "string", "minLength": 1},
+            "fingerprint": {"type": "string", "minLength": 1},
+            "severity": {"enum": ["info", "minor", "major", "critical", "blocker"]},
+            "location": {
+                "type": "object",
+                "required": ["path", "lines"],
+                "properties": {
+                    "path": {"type": "string", "pattern": "^[^/]"},
+                    "lines": {"type": "object", "required": ["begin"],
+                              "properties": {"begin": {"type": "integer", "minimum": 1}}},
+                },
+            },
+        },
+    },
+}
+
+
+def test_gitlab_code_quality_report_matches_its_format(tmp_path):
+    import jsonschema
+
+    (tmp_path / ".git").mkdir()
+    data = json.loads(get_formatter("gitlab")(report(tmp_path)))
+    jsonschema.validate(data, GITLAB_SCHEMA)
+    assert [(i["check_name"], i["location"]["path"], i["location"]["lines"]["begin"]) for i in data] == [
+        ("CAT004", "plugins/a.py", 4), ("CAT003", "plugins/a.py", 4), ("CAT004", "plugins/a.py", 5)]
+    assert len({i["fingerprint"] for i in data}) == 3
+    assert json.loads(get_formatter("gitlab")(Report([], tmp_path, cwd=tmp_path))) == []
+
+
+def test_junit_report_parses_back(tmp_path):
+    from xml.etree import ElementTree as ET
+
+    odd = findings() + [Finding("CAT006", "the key \"a\x1cb\" is read here", "plugins/a.py", Span(5, 1, 5, 2))]
+    text = get_formatter("junit")(Report(odd, tmp_path, {"plugins/a.py": SOURCE}, cwd=tmp_path))
+    root = ET.fromstring(text.encode("utf-8"))
+    assert root.tag == "testsuites" and root.get("failures") == "4" and root.get("tests") == "4"
+    (suite,) = root.findall("testsuite")
+    assert suite.get("name") == "plugins/a.py" and suite.get("failures") == "4"
+    cases = suite.findall("testcase")
+    assert [c.get("name").split()[0] for c in cases] == ["CAT004", "CAT003", "CAT004", "CAT006"]
+    assert all(c.find("failure") is not None for c in cases)
+    assert cases[0].find("failure").text.startswith("plugins/a.py:4:2: CAT004")
+    assert "\\x1c" in cases[3].find("failure").get("message")
+    clean = ET.fromstring(get_formatter("junit")(Report([], tmp_path, cwd=tmp_path)).encode())
+    assert clean.get("failures") == "0" and len(clean.iter("testcase").__next__().findall("failure")) == 0
+
+
+def test_json_lines_are_the_json_objects_one_a_line(tmp_path):
+    lines = get_formatter("json-lines")(report(tmp_path)).splitlines()
+    assert [json.loads(line) for line in lines] == json.loads(get_formatter("json")(report(tmp_path)))
+    assert get_formatter("json-lines")(Report([], tmp_path, cwd=tmp_path)) == ""
+
+
+@pytest.mark.parametrize("fmt", ["gitlab", "junit", "json-lines"])
+def test_the_command_line_offers_the_ci_formats(tmp_path, fmt):
+    from cli_support import make_project, run_cli
+
+    project = make_project(tmp_path, {"plugins/a.py": "from cat import store\n\nasync def f():\n    store.save('k', 1)\n"})
+    proc = run_cli(["--output-format", fmt], project)
+    assert proc.returncode == 1 and "CAT004" in proc.stdout, proc.stderr

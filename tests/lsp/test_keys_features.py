@@ -287,3 +287,18 @@ async def test_many_keys_are_cut_and_matched_inside_names(client: LanguageClient
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=text2)]))
     named = await _complete(client, uri, types.Position(line=1, character=len('store.load("name')))
     assert _labels(named) == ["display_name", "user_name"] and not named.is_incomplete
+
+
+async def test_hover_answers_while_another_line_does_not_parse(client: LanguageClient, project: Path):
+    write_keys(project, global_keys={"counter": {"n": 1}})
+    plugin = project / "plugins" / "demo" / "half_typed.py"
+    text = ('from cat import store\n\nasync def g():\n    return await store.load("counter")\n\n'
+            'async def h():\n    x = await store.load("\n')
+    plugin.write_text("", encoding="utf-8")
+    await start(client, project)
+    uri = open_doc(client, plugin, text)
+    await diagnostics_where(client, uri, lambda d: any(x.code == "CAT000" for x in d))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position_of(text, '"counter"', 3))
+    )
+    assert hover is not None and "global key" in hover.contents.value and '"n": 1' in hover.contents.value

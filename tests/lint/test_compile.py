@@ -1,0 +1,162 @@
+"""CAT000 for every file the Cat's Python refuses, and for none it accepts (issue 9, section 2)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from cat_lint.engine import check_source
+from cat_lint.settings import Settings
+from cli_support import make_project, run_cli
+
+REFUSED = {
+    "await outside async": 'from cat import store\n\ndef f():\n    await store.save("k", 1)\n',
+    "return outside function": "return 1\n",
+    "duplicate argument": "def f(a, a):\n    pass\n",
+    "break outside loop": "break\n",
+    "continue outside loop": "continue\n",
+    "bad nonlocal": "def f():\n    nonlocal x\n",
+    "nonlocal at module level": "nonlocal x\n",
+    "parameter and global": "def f(x):\n    global x\n",
+    "late future import": "import os\nfrom __future__ import annotations\n",
+    "unknown future feature": "from __future__ import braces\n",
+    "bad N escape": 'x = "\\N{NO SUCH CHARACTER NAME}"\n',
+    "async comprehension at module level": "x = [y async for y in z]\n",
+    "two starred targets": "*a, *b = [1, 2]\n",
+    "yield outside function": "yield 1\n",
+    "await in a sync comprehension of a sync function": "def f():\n    return [await g() for g in h]\n",
+    "assignment to __debug__": "__debug__ = 1\n",
+    "starred alone": "*a = [1]\n",
+    "default before non-default": "def f(a=1, b):\n    pass\n",
+    "return with value in async generator": "async def f():\n    yield 1\n    return 2\n",
+    "syntax error": "def f(:\n    pass\n",
+}
+
+
+def cat000(source: str, **settings) -> list[tuple[int, int, str]]:
+    result = check_source(source, "plugin.py", Settings(**settings))
+    return [(f.span.start_line, f.span.start_col, f.message) for f in result.findings if f.code == "CAT000"]
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_what_python_refuses_is_cat000_at_pythons_position(name):
+    source = REFUSED[name]
+    with pytest.raises(SyntaxError) as refused:
+        compile(source, "plugin.py", "exec", dont_inherit=True)
+    found = cat000(source)
+    assert len(found) == 1, found
+    line, col, message = found[0]
+    assert line == refused.value.lineno
+    assert refused.value.msg in message
+
+
+def test_column_is_in_characters_after_non_ascii_text():
+    assert cat000('x = "café"; await f()\n')[0][:2] == (1, 12)
+
+
+def test_the_command_line_no_longer_passes_a_file_python_refuses(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": REFUSED["await outside async"]})
+    proc = run_cli(["--output-format", "concise"], project)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "plugins/a.py:4:5: CAT000 Python refuses to compile the file: 'await' outside" in proc.stdout
+
+
+def test_an_edited_document_is_judged_like_a_whole_file():
+    """The language server's incremental re-lint compiles only the edited region: it must agree."""
+    path = "edited_document.py"
+    before = "from cat import store\n\n\nasync def f():\n    await store.save('k', 1)\n\n\nx = 1\n"
+    assert [f.code for f in check_source(before, path, Settings()).findings] == []
+    after = before.replace("async def f", "def f")
+    assert [f.code for f in check_source(after, path, Settings()).findings] == ["CAT000"]
+    future = "from __future__ import annotations\nx = 1\n"
+    check_source(future, "future_doc.py", Settings())
+    moved = "x = 1\nfrom __future__ import annotations\n"
+    assert [f.code for f in check_source(moved, "future_doc.py", Settings()).findings] == ["CAT000"]
+
+
+# --- target-version ---------------------------------------------------------------
+
+PEP695 = "def first[T](items: list[T]) -> T:\n    return items[0]\n"
+FSTRING_312 = 'x = {"a": 1}\ny = f"{x["a"]}"\n'
+
+
+@pytest.mark.parametrize("source", [PEP695, FSTRING_312])
+def test_syntax_newer_than_the_target_is_refused_and_accepted_for_a_newer_target(source):
+    assert len(cat000(source)) == 1  # the default target: Python 3.11, the Cat's oldest
+    assert cat000(source, target_version="py312") == []
+    assert cat000(source, target_version="py313") == []
+
+
+def test_target_version_is_a_setting(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": PEP695}, config='target-version = "py312"')
+    assert run_cli([], project).returncode == 0
+    project = make_project(tmp_path, {"plugins/a.py": PEP695})
+    assert run_cli([], project).returncode == 1
+    bad = make_project(tmp_path, {"plugins/a.py": ""}, config='target-version = "3.12"')
+    proc = run_cli([], bad)
+    assert proc.returncode == 2 and "`target-version` must be one of py310" in proc.stderr
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="needs a Python newer than the target")
+def test_a_target_older_than_the_running_python_uses_its_grammar():
+    source = "type Alias = int\n"
+    assert cat000(source, target_version="py312") == []
+    assert "target-version" in cat000(source, target_version="py311")[0][2]
+
+
+# --- encodings, both ways -------------------------------------------------------
+
+UNAWAITED = b'from cat import store\n\n\nasync def f(x):\n    store.save("notes", x)  # caf\xe9\n'
+
+
+def test_a_latin1_byte_in_a_comment_is_accepted_as_python_accepts_it(tmp_path):
+    project = make_project(tmp_path, {})
+    (project / "a.py").write_bytes(b"# caf\xe9, without a coding cookie\nx = 1\n")
+    compile((project / "a.py").read_bytes(), "a.py", "exec")  # Python imports it
+    proc = run_cli(["--output-format", "concise"], project)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "All checks passed!"), proc.stdout
+
+
+def test_a_latin1_byte_in_a_string_is_refused_as_python_refuses_it(tmp_path):
+    project = make_project(tmp_path, {})
+    (project / "a.py").write_bytes(b'x = "caf\xe9"\n')
+    with pytest.raises(SyntaxError):
+        compile((project / "a.py").read_bytes(), "a.py", "exec")
+    proc = run_cli(["--output-format", "concise"], project)
+    assert proc.returncode == 1 and "a.py:1:9: CAT000" in proc.stdout, proc.stdout
+
+
+def test_fix_keeps_a_latin1_byte_of_a_comment(tmp_path):
+    project = make_project(tmp_path, {})
+    (project / "a.py").write_bytes(UNAWAITED)
+    proc = run_cli(["--fix"], project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (project / "a.py").read_bytes() == UNAWAITED.replace(b"    store.save", b"    await store.save")
+
+
+# --- large files (issue 9, section 5) ----------------------------------------------------
+
+def test_a_large_file_is_checked_statement_by_statement_with_exact_positions():
+    from cat_lint.engine import LARGE_SOURCE_CHARS
+
+    block = ("\n\nasync def remember_{i}(x):\n    # a comment\n    await store.save('notes_{i}', x)\n"
+             "    return {{'n': {i}, 'items': [1, 2, 3]}}\n")
+    parts = ["from cat import hook, store, user\n"]
+    i = 0
+    while sum(map(len, parts)) <= LARGE_SOURCE_CHARS:
+        parts.append(block.format(i=i))
+        i += 1
+    parts.append("\n\n@hook\ndef after_cat_bootstrap(v):\n    store.save('late', (1, 2))\n    return user.id\n")
+    source = "".join(parts)
+    last = source.count("\n")
+    found = [(f.code, f.span.start_line, f.span.start_col)
+             for f in check_source(source, "large.py", Settings()).findings]
+    assert found == [("CAT004", last - 1, 4), ("CAT003", last - 1, 23), ("CAT001", last, 11)], found
+
+
+def test_past_the_size_limit_a_file_gets_a_note_not_silence():
+    from cat_lint.engine import MAX_SOURCE_CHARS
+
+    found = cat000("x = 1\n" * (MAX_SOURCE_CHARS // 6 + 1))
+    assert len(found) == 1 and "too large to lint" in found[0][2] and "5,000,000" in found[0][2]

@@ -9,6 +9,7 @@ it as the runtime's error names it: ``value["items"][2]``.
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass
 from typing import Iterator
@@ -85,6 +86,20 @@ def _non_string_key(key: cst.BaseExpression) -> str | None:
     if isinstance(key, cst.Name) and key.value in ("True", "False", "None"):
         return key.value
     return None
+
+
+def _json_key(key: cst.BaseExpression) -> str | None:
+    """The string a literal dict key becomes in JSON (``1`` and ``"1"`` both ``"1"``), or ``None`` when not literal."""
+    text = literal_text(key)
+    if text is not None:
+        return text
+    source = _non_string_key(key)
+    if source is None:
+        return None
+    try:
+        return json.dumps(ast.literal_eval(source))
+    except (ValueError, SyntaxError):
+        return None
 
 
 def _call_problem(node: cst.Call, facts: ModuleFacts) -> str | None:
@@ -180,10 +195,25 @@ def inspect_value(
                 break  # later indexes are unknown
             yield from inspect_value(element.value, f"{where}[{index}]", facts, func, through, depth + 1)
     elif isinstance(node, cst.Dict):
+        seen: dict[str, str] = {}  # JSON text of each literal key -> its source
+        colliding: set[str] = set()
+        for element in node.elements:
+            json_key = _json_key(element.key) if isinstance(element, cst.DictElement) else None
+            if json_key is not None:
+                source = facts.module.code_for_node(element.key)
+                if json_key in seen and seen[json_key] != source:
+                    colliding.add(json_key)
+                    yield Problem(
+                        element.key, where, "lossy",
+                        f"has the keys {seen[json_key]} and {source}, which are both {json.dumps(json_key, ensure_ascii=False)} in JSON",
+                        through,
+                    )
+                seen.setdefault(json_key, source)
         for element in node.elements:
             if not isinstance(element, cst.DictElement):
                 continue
-            bad_key = _non_string_key(element.key)
+            # a key that collides was reported above, as the graver problem
+            bad_key = None if _json_key(element.key) in colliding else _non_string_key(element.key)
             if isinstance(element.key, (cst.Tuple, cst.Set)) or (isinstance(element.key, cst.SimpleString) and "b" in element.key.prefix.lower()):
                 kind = "a tuple" if isinstance(element.key, cst.Tuple) else "a set" if isinstance(element.key, cst.Set) else "bytes"
                 yield Problem(element.key, where, "not-json", f"has a key that is {kind}", through)

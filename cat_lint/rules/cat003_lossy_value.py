@@ -25,12 +25,14 @@ def _as_loaded(key_source: str) -> str:
 class LossyValue(Rule):
     code = "CAT003"
     name = "lossy-value"
-    summary = "A saved value will not load back as it was saved: a tuple, or a dict with non-string keys."
+    summary = "A saved value will not load back as it was saved: a tuple, a dict with non-string keys, or dict keys that meet in JSON."
     fixable = "sometimes"
     what = """
         Reports a tuple, or a dict literal with non-string keys (numbers, `True`, `None`),
         passed to `save` or returned by an `update` function, also inside list, tuple and dict
-        literals and through a local name assigned once.
+        literals and through a local name assigned once.  Also a dict literal whose keys
+        become the same string in JSON (`{1: "int", "1": "str"}`, `{True: 1, "true": 2}`,
+        `{None: 1, "null": 2}`): the runtime refuses such a value, since one entry would be lost.
     """
     why = """
         JSON has no tuples and only string keys: a tuple loads back as a list, and `{1: "a"}`
@@ -68,6 +70,11 @@ class LossyValue(Rule):
             '`value["all"]` has the non-string key 1: it loads back as "1" after `user.save("names", ...)`',
         ),
         Invalid(
+            "from cat import store\n\nasync def f():\n    await store.save('ids', {1: 'int', '1': 'str'})\n",
+            4, 39,
+            '`value` has the keys 1 and \'1\', which are both "1" in JSON: one entry would be lost, so `store.save("ids", ...)` raises and writes nothing',
+        ),
+        Invalid(
             "from cat import store\n\nasync def f():\n    await store.update('pair', lambda old: (old, 1))\n",
             4, 43,
             '`value` is a tuple (returned by the update lambda): it loads back as a list after `store.update("pair", ...)`',
@@ -100,6 +107,13 @@ class LossyValue(Rule):
                         edits = (EditSpec("replace_outer", node, facts.module.code_for_node(cst.List(elements=node.elements))),)
                     fix = FixSpec("Save a list instead of a tuple", edits, safe=problem.through is None)
                 yield Report(self.code, problem.node, f"`{problem.where}` is a tuple{origin(how)}{through}: it loads back as a list after `{shown}`", fix)
+            elif problem.what.startswith("has the keys"):
+                yield Report(
+                    self.code,
+                    problem.node,
+                    f"`{problem.where}` {problem.what}{origin(how)}{through}: one entry would be lost, so "
+                    f"`{shown}` raises and writes nothing",
+                )
             else:
                 key_source = problem.what.rsplit(" ", 1)[-1]
                 yield Report(

@@ -353,3 +353,36 @@ def test_cancelled_operations_leave_no_noise_on_stderr(silent_server, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "done"
     assert "never retrieved" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+# -- updates in flight together -------------------------------------------------------
+
+
+@both
+async def test_updates_in_flight_together_are_exact_and_a_failing_one_fails_alone(databases):
+    """Many updates of a few keys at once (the PostgreSQL backend runs them as batches): exact counts,
+    each function sees the result of the one before it, and a function that raises or returns
+    what is not JSON fails its own caller only."""
+    cat.configure(sql=databases())
+
+    def boom(n):
+        raise ValueError("this update changes its mind")
+
+    plain = [store.update(f"k{i % 4}", lambda n: n + 1, default=0) for i in range(200)]
+    seen: list[int] = []
+
+    def record(n):
+        seen.append(n)
+        return n + 1
+
+    ordered = [store.update("seq", record, default=0) for _ in range(50)]
+    bad = [store.update("k0", boom, default=0), store.update("k1", lambda n: {n}, default=0)]
+    results = await asyncio.gather(*plain, *ordered, *bad, return_exceptions=True)
+    errors = results[250:]
+    assert isinstance(errors[0], ValueError) and "changes its mind" in str(errors[0])
+    assert isinstance(errors[1], TypeError) and "is a set" in str(errors[1])
+    assert not any(isinstance(r, BaseException) for r in results[:250])
+    assert [await store.load(f"k{i}") for i in range(4)] == [50, 50, 50, 50]
+    assert seen == list(range(50))  # one after the other, none saw the same value
+    assert await store.load("seq") == 50
+    await cat.close()

@@ -113,6 +113,7 @@ def result_to_json(result: FileResult) -> dict[str, Any]:
         "key_uses": [[u.key, u.scope, u.verb, u.path, list(asdict(u.span).values())] for u in result.key_uses],
         "noqa": [[line, sorted(codes)] for line, codes in result.noqa.items()],
         "file_noqa": result.file_noqa,
+        "noqa_comments": [[line, *where] for line, where in result.noqa_comments.items()],
     }
 
 
@@ -128,6 +129,8 @@ def result_from_json(data: dict[str, Any]) -> FileResult:
         key_uses=[KeyUse(k, s, v, p, _span(span)) for k, s, v, p, span in data["key_uses"]],
         noqa={int(line): frozenset(codes) for line, codes in data["noqa"]},
         file_noqa=bool(data["file_noqa"]),
+        noqa_comments={int(line): (int(end), int(col), str(text))
+                       for line, end, col, text in data.get("noqa_comments", [])},
     )
 
 

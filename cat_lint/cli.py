@@ -298,9 +298,12 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         raise UsageError("--add-noqa changes files: it cannot read standard input")
     args.fix = args.fix or args.fix_only
 
-    scope = cat_project or loaded.root
-    covered = any(Path(p).resolve() == scope or Path(p).resolve() in scope.parents for p in paths
-                  if not use_stdin)
+    # The rest of the project, for CAT006 on partial file lists: the Cat project, else the
+    # repository or configured project; never a folder that is merely where a file lies
+    # (`cat-lint ~/Downloads/x.py` must not read all of ~/Downloads).
+    scope = cat_project or (loaded.root if loaded.source is not None or _marked(loaded.root) else None)
+    covered = scope is None or any(Path(p).resolve() == scope or Path(p).resolve() in scope.parents
+                                   for p in paths if not use_stdin)
     context = [] if covered or not files else discover([scope], settings)
     run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=jobs,
                             cat_project=cat_project, context=context, stdin=stdin)
@@ -362,6 +365,14 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return fixed_exit
+
+
+def _marked(folder: Path) -> bool:
+    """Whether ``folder`` is a project by its own markers (``pyproject.toml``, ``.git``)."""
+    try:
+        return (folder / "pyproject.toml").is_file() or (folder / ".git").exists()
+    except OSError:
+        return False
 
 
 def _write_report(args, text: str) -> None:

@@ -25,7 +25,7 @@ import libcst as cst
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
 from cat_lint.incremental import MEMO, ChunkMemo, assemble, chunk_lines, remember, seen_before, starts_after_edit
 from cat_lint.keys import KeyIndex
-from cat_lint.noqa import is_suppressed, parse_noqa
+from cat_lint.noqa import FILE_LINE, is_suppressed, noqa_comments, parse_noqa
 from cat_lint.positions import Positions
 from cat_lint.rules import FILE_RULES, get_rule
 from cat_lint.rules._base import FixSpec, Report, RuleContext, literal_text
@@ -335,6 +335,8 @@ def _shift_first_line(result: FileResult, by: int) -> FileResult:
 def _check_source(source: str, path: str, settings: Settings) -> FileResult:
     result = FileResult(path)
     result.noqa, result.file_noqa = parse_noqa(source)
+    if result.noqa:
+        result.noqa_comments = noqa_comments(source, result.noqa)
     module, tree, error = _parse(source, path, incremental=seen_before(path), target=target_of(settings))
     if module is None:
         result.findings.append(error)
@@ -416,7 +418,12 @@ def filter_findings(result: FileResult, findings: Iterable[Finding], settings: S
         if _ignored_by_path(finding.path, finding.code, settings):
             continue
         lines = (finding.span.start_line,) if finding.span.start_line == finding.span.end_line else (finding.span.start_line, finding.span.end_line)
-        if finding.code != "CAT000" and is_suppressed(finding.code, lines, result.noqa, result.file_noqa):
+        if finding.code == "CAT100":
+            # Only an explicit `# noqa: CAT100` silences it: a bare `# noqa` is what it reports.
+            if "CAT100" in result.noqa.get(finding.span.start_line, ()) or result.file_noqa \
+                    or "CAT100" in result.noqa.get(FILE_LINE, ()):
+                continue
+        elif finding.code != "CAT000" and is_suppressed(finding.code, lines, result.noqa, result.file_noqa):
             continue
         kept.append(finding)
     kept.sort(key=lambda f: (f.span, f.code))
@@ -430,6 +437,9 @@ def check_project(results: Iterable[FileResult], settings: Settings, index: KeyI
         findings = list(result.findings)
         if settings.enabled("CAT006"):
             findings.extend(_unknown_keys(result, index))
+        if settings.enabled("CAT100") and result.noqa_comments:
+            rule = get_rule("CAT100")
+            findings.extend(rule.check_result(result, findings))
         out[result.path] = filter_findings(result, findings, settings)
     return out
 

@@ -89,6 +89,9 @@ class FileResult:
     key_uses: list[KeyUse] = field(default_factory=list)
     noqa: dict[int, frozenset[str]] = field(default_factory=dict)
     file_noqa: bool = False
+    # line -> (column where the code before the comment ends, column of the comment, comment text),
+    # for the line-level suppressions: CAT100 points at them and removes what they do not use.
+    noqa_comments: dict[int, tuple[int, int, str]] = field(default_factory=dict)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

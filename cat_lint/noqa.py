@@ -122,6 +122,30 @@ def _tokenized_comments(source: str) -> list[tuple[int, str]]:
         return found
 
 
+def noqa_comments(source: str, lines: dict[int, frozenset[str]]) -> dict[int, tuple[int, int, str]]:
+    """Where each line-level suppression stands: line -> (end of the code, comment column, comment).
+
+    The comment runs to the end of its line, so its column is the line's
+    length minus the comment's; the code ends where the spaces before it start.
+    """
+    from cat_lint.findings import python_lines
+
+    wanted = {line for line in lines if line != FILE_LINE}
+    if not wanted:
+        return {}
+    text_lines = python_lines(source)
+    out: dict[int, tuple[int, int, str]] = {}
+    for line, comment in _comments(source):
+        if line not in wanted or line > len(text_lines) or not _LINE.search(comment):
+            continue
+        physical = text_lines[line - 1]
+        if not physical.endswith(comment):
+            continue
+        col = len(physical) - len(comment)
+        out[line] = (len(physical[:col].rstrip()), col, comment)
+    return out
+
+
 def parse_noqa(source: str) -> tuple[dict[int, frozenset[str]], bool]:
     """Return ``(line -> codes, file_noqa)``; an empty code set means every code."""
     if "noqa" not in source.lower() or not _CANDIDATE.search(source):

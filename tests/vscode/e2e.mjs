@@ -11,7 +11,7 @@
 //   README_SCREENSHOT (optional: where to save the key explorer screenshot).
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import {
@@ -173,6 +173,16 @@ try {
   await step("8 a key saved by another process shows up without a reload", async () => {
     execFileSync(env.PYTHON, ["-c", expect.saveScript, env.WORKSPACE], { stdio: "inherit" });
     await until(`a row for ${expect.newKey}`, async () => (await keyRows(pane)).some((r) => r.startsWith(expect.newKey)));
+  });
+
+  await step("8b lint settings apply live", async () => {
+    await openFile(page, expect.livePlugin);
+    const codesOf = async () => [...new Set((await problems(page)).map(([code]) => code))].sort();
+    await until(`the problems ${JSON.stringify(expect.liveBefore)}`, async () => same(await codesOf(), expect.liveBefore));
+    // The workspace's settings file, as a user editing it would leave it.
+    mkdirSync(join(env.WORKSPACE, ".vscode"), { recursive: true });
+    writeFileSync(join(env.WORKSPACE, ".vscode", "settings.json"), JSON.stringify({ "cat.lint.ignore": expect.liveIgnore }, null, 2));
+    await until(`the problems ${JSON.stringify(expect.liveAfter)}`, async () => same(await codesOf(), expect.liveAfter));
   });
 
   await step("9 a missing interpreter is reported", async () => {

@@ -83,6 +83,15 @@ try {
     if ((await folders.getAttribute("aria-expanded")) === "true") {
       await folders.click();
     }
+    // Widen the side bar so that the keys' descriptions show whole.
+    const sidebar = await page.locator(".part.sidebar").boundingBox();
+    if (sidebar) {
+      const y = sidebar.y + sidebar.height / 2;
+      await page.mouse.move(sidebar.x + sidebar.width + 1, y);
+      await page.mouse.down();
+      await page.mouse.move(sidebar.x + sidebar.width + 140, y, { steps: 5 });
+      await page.mouse.up();
+    }
     await page.locator(".monaco-editor.focused, .editor-group-container.active .monaco-editor").first().click({ position: { x: 300, y: 10 } });
     if (env.README_SCREENSHOT) {
       await page.screenshot({ path: env.README_SCREENSHOT });

@@ -179,6 +179,23 @@ try {
     log(`     ${key} of ${user}: ${JSON.stringify(value)}`);
   });
 
+  await step("7b go to the place that saves a key", async () => {
+    const { key, file, line } = expect.goToSaves;
+    await pane.locator(".monaco-list-row", { hasText: key }).first().click({ button: "right" });
+    // The context menu takes the keyboard (like the quick fix menu): focus the entry, then Enter.
+    await page.locator(".monaco-menu .action-item", { hasText: "Go to Saves" }).first().waitFor();
+    const focused = async () => {
+      const items = page.locator(".monaco-menu .action-item.focused");
+      return (await items.count()) ? (await items.first().textContent()) || "" : "";
+    };
+    for (let i = 0; i < 5 && !(await focused()).includes("Go to Saves"); i++) {
+      await page.keyboard.press("ArrowDown");
+    }
+    await page.keyboard.press("Enter");
+    await page.locator(".tabs-container .tab.active", { hasText: file }).waitFor();
+    await page.locator(".statusbar-item", { hasText: `Ln ${line},` }).first().waitFor();
+  });
+
   await step("8 a key saved by another process shows up without a reload", async () => {
     execFileSync(env.PYTHON, ["-c", expect.saveScript, env.WORKSPACE], { stdio: "inherit" });
     await until(`a row for ${expect.newKey}`, async () => (await keyRows(pane)).some((r) => r.startsWith(expect.newKey)));

@@ -67,6 +67,7 @@ def test_extension_in_code_server(workspace: Path, tmp_path: Path):
         "openKey": DATABASE_ONLY_KEY,
         "openValue": values[DATABASE_ONLY_KEY],
         "userKey": user_key,
+        "goToSaves": {"key": "visits_total", "file": "counter.py", "line": 19},
         "saveScript": SAVE_KEYS.replace("sys.argv[2]", repr(json.dumps({NEW_KEY: [1, 2, 3]}))),
         "newKey": NEW_KEY,
         "livePlugin": "plugins/mistakes_values/wrong.py",

@@ -11,7 +11,7 @@
 //   README_SCREENSHOT (optional: where to save the key explorer screenshot).
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import {
@@ -82,6 +82,15 @@ try {
     const folders = page.locator(".explorer-viewlet .pane", { has: page.locator(".explorer-folders-view") }).locator(".pane-header");
     if ((await folders.getAttribute("aria-expanded")) === "true") {
       await folders.click();
+    }
+    // Widen the side bar so that the keys' descriptions show whole.
+    const sidebar = await page.locator(".part.sidebar").boundingBox();
+    if (sidebar) {
+      const y = sidebar.y + sidebar.height / 2;
+      await page.mouse.move(sidebar.x + sidebar.width + 1, y);
+      await page.mouse.down();
+      await page.mouse.move(sidebar.x + sidebar.width + 140, y, { steps: 5 });
+      await page.mouse.up();
     }
     await page.locator(".monaco-editor.focused, .editor-group-container.active .monaco-editor").first().click({ position: { x: 300, y: 10 } });
     if (env.README_SCREENSHOT) {
@@ -170,9 +179,36 @@ try {
     log(`     ${key} of ${user}: ${JSON.stringify(value)}`);
   });
 
+  await step("7b go to the place that saves a key", async () => {
+    const { key, file, line } = expect.goToSaves;
+    await pane.locator(".monaco-list-row", { hasText: key }).first().click({ button: "right" });
+    // The context menu takes the keyboard (like the quick fix menu): focus the entry, then Enter.
+    await page.locator(".monaco-menu .action-item", { hasText: "Go to Saves" }).first().waitFor();
+    const focused = async () => {
+      const items = page.locator(".monaco-menu .action-item.focused");
+      return (await items.count()) ? (await items.first().textContent()) || "" : "";
+    };
+    for (let i = 0; i < 5 && !(await focused()).includes("Go to Saves"); i++) {
+      await page.keyboard.press("ArrowDown");
+    }
+    await page.keyboard.press("Enter");
+    await page.locator(".tabs-container .tab.active", { hasText: file }).waitFor();
+    await page.locator(".statusbar-item", { hasText: `Ln ${line},` }).first().waitFor();
+  });
+
   await step("8 a key saved by another process shows up without a reload", async () => {
     execFileSync(env.PYTHON, ["-c", expect.saveScript, env.WORKSPACE], { stdio: "inherit" });
     await until(`a row for ${expect.newKey}`, async () => (await keyRows(pane)).some((r) => r.startsWith(expect.newKey)));
+  });
+
+  await step("8b lint settings apply live", async () => {
+    await openFile(page, expect.livePlugin);
+    const codesOf = async () => [...new Set((await problems(page)).map(([code]) => code))].sort();
+    await until(`the problems ${JSON.stringify(expect.liveBefore)}`, async () => same(await codesOf(), expect.liveBefore));
+    // The workspace's settings file, as a user editing it would leave it.
+    mkdirSync(join(env.WORKSPACE, ".vscode"), { recursive: true });
+    writeFileSync(join(env.WORKSPACE, ".vscode", "settings.json"), JSON.stringify({ "cat.lint.ignore": expect.liveIgnore }, null, 2));
+    await until(`the problems ${JSON.stringify(expect.liveAfter)}`, async () => same(await codesOf(), expect.liveAfter));
   });
 
   await step("9 a missing interpreter is reported", async () => {

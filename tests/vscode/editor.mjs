@@ -59,14 +59,24 @@ export async function command(page, title) {
 }
 
 export async function openFile(page, relative) {
-  await page.keyboard.press("Control+P");
   const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible" });
+  // Quick Open; pressed again if the first key press went to a widget that kept it.
+  for (let attempt = 0; attempt < 3 && !(await input.isVisible()); attempt++) {
+    await page.keyboard.press("Control+P");
+    await input.waitFor({ state: "visible", timeout: 5_000 }).catch(() => undefined);
+  }
   await input.fill(relative);
   const name = relative.split("/").pop();
-  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor();
-  await page.keyboard.press("Enter");
+  const folder = relative.split("/").slice(-2, -1)[0] ?? "";
+  // The row of this very file (its description holds its folder), not another file of the same name.
+  const row = page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).filter({ hasText: folder });
+  await row.first().waitFor({ timeout: STEP_TIMEOUT });
+  await row.first().click();
   await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor();
+  // The breadcrumbs of the active editor name its folders.
+  await until(`${relative} to be the active editor`, async () =>
+    ((await page.locator(".editor-group-container.active .monaco-breadcrumbs").first().textContent()) || "").includes(folder),
+  );
 }
 
 export async function goToLine(page, line, column = 1) {

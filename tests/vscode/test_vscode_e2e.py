@@ -67,8 +67,13 @@ def test_extension_in_code_server(workspace: Path, tmp_path: Path):
         "openKey": DATABASE_ONLY_KEY,
         "openValue": values[DATABASE_ONLY_KEY],
         "userKey": user_key,
+        "goToSaves": {"key": "visits_total", "file": "counter.py", "line": 19},
         "saveScript": SAVE_KEYS.replace("sys.argv[2]", repr(json.dumps({NEW_KEY: [1, 2, 3]}))),
         "newKey": NEW_KEY,
+        "livePlugin": "plugins/mistakes_values/wrong.py",
+        "liveBefore": ["CAT002", "CAT003"],
+        "liveIgnore": ["CAT003"],
+        "liveAfter": ["CAT002"],
         "missingInterpreter": "/nonexistent/bin/python3",
     }
     screenshots = Path(os.environ.get("CAT_E2E_SCREENSHOTS", tmp_path / "screenshots"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vscode_support import EXTENSION, package_json, version, vsix
+from vscode_support import package_json, version, vsix
 
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 

@@ -17,6 +17,7 @@ user's real Cat): that is checked here, and again by tests/vscode.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from email.parser import Parser
@@ -74,7 +75,7 @@ def bundle(wheel: Path, out: Path) -> None:
     for version in VERSIONS:
         target = out / f"py{version}"
         if target.exists():
-            subprocess.run(["rm", "-rf", str(target)], check=True)
+            shutil.rmtree(target)
         pip_install(target, version, [str(wheel)], deps=True)
         for _ in range(10):
             missing = missing_for(target, version)
@@ -88,7 +89,7 @@ def bundle(wheel: Path, out: Path) -> None:
             if (target / name).exists() or (target / f"{name}.py").exists():
                 raise SystemExit(f"py{version} holds {name}: the bundle must never carry the cat runtime")
         for leftover in [*target.glob("bin"), *target.rglob("__pycache__")]:
-            subprocess.run(["rm", "-rf", str(leftover)], check=True)
+            shutil.rmtree(leftover, ignore_errors=True)
         print(f"py{version}: {', '.join(sorted(installed(target)))}")
 
 

@@ -9,7 +9,7 @@
 
 import * as vscode from "vscode";
 
-import { KeyEntry, KeyGroup, KeysResult, describeKey, explain, groupKeys, prettyValue, viewState } from "./keyModel";
+import { KeyEntry, KeyGroup, KeysResult, LOCATION_ORDER, describeKey, explain, groupKeys, prettyValue, viewState } from "./keyModel";
 import type { CatServer } from "./server";
 
 export const VIEW_ID = "cat.keys";
@@ -83,6 +83,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<Node>, vscode.TextDo
           this.refresh(); // keys saved or read in code changed
         }
       }),
+      vscode.commands.registerCommand("cat.showDatabase", () => this.showDatabase()),
       vscode.commands.registerCommand("cat.keys.open", (node: Node) => this.open(node)),
       vscode.commands.registerCommand("cat.keys.goToSaves", (node: Node) => this.goTo(node, "saves")),
       vscode.commands.registerCommand("cat.keys.goToReads", (node: Node) => this.goTo(node, "reads")),
@@ -145,7 +146,8 @@ export class KeyExplorer implements vscode.TreeDataProvider<Node>, vscode.TextDo
       }
       const folder = folders[0];
       const result = await this.fetch(folder);
-      this.view.message = this.server.running ? explain(result) || undefined : result.reason ?? undefined;
+      // A message above rows; with no rows the welcome content explains instead (VS Code hides it under a message).
+      this.view.message = result.keys.length > 0 ? explain(result) || undefined : undefined;
       this.setState([result]);
       return this.projectChildren(folder, result);
     } catch (error) {
@@ -200,6 +202,19 @@ export class KeyExplorer implements vscode.TreeDataProvider<Node>, vscode.TextDo
         return item;
       }
     }
+  }
+
+  /** Which database each project reads, or where it was looked for. */
+  private async showDatabase(): Promise<void> {
+    const folders = await catProjects();
+    const lines = await Promise.all(
+      (folders.length ? folders : [undefined]).map(async (folder) => {
+        const result = await this.fetch(folder);
+        const where = result.reason ?? `reads ${result.database}`;
+        return folders.length > 1 ? `${folder?.name}: ${where}` : where;
+      }),
+    );
+    void vscode.window.showInformationMessage(`Cat: ${lines.join("; ")}. ${LOCATION_ORDER}`);
   }
 
   /** A global key opens its value; a per-user key first asks which user. */

@@ -127,12 +127,15 @@ export class CatServer implements vscode.Disposable {
       return;
     }
     this.problem = undefined;
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const server: ServerOptions = {
       command: launch.python,
       args: serverArgs(this.settings),
       transport: TransportKind.stdio,
-      options: { cwd: folder, env: launch.env },
+      // `python -m` puts the working directory first on sys.path, ahead of the
+      // bundled folder: in the user's project, a folder named like one of our
+      // dependencies would shadow it.  The server learns the workspace from
+      // `initialize`, not from its working directory.
+      options: { cwd: this.context.extensionPath, env: launch.env },
     };
     const client: LanguageClientOptions = {
       documentSelector: [

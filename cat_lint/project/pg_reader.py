@@ -12,14 +12,17 @@ running, so the reader runs its own loop in a daemon thread of its own and
 hands it each query.  One connection is kept for the reader's life.
 
 User ids are stored as UUIDs (:func:`~cat_lint.project.schema.pg_user_id`):
-``--user alice`` finds alice's keys, but a listing of users shows the stored
-UUIDs, since a hashed id cannot be turned back into its text.
+``--user alice`` finds alice's keys.  A hashed id cannot be turned back into
+its text, so a listing of users shows such a user as ``stored:<uuid>``, which
+every method here accepts back (and the runtime never does: for it that is
+just another id, hashed in turn).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from typing import Any, Awaitable, Callable, TypeVar
 
 from cat_lint.project.location import DatabaseLocation, asyncpg_dsn
@@ -162,7 +165,7 @@ class PostgresKeyReader:
         if user_id is None:
             rows = self._rows(lambda conn: conn.fetch(f"{select} ORDER BY key"))
         else:
-            uid = pg_user_id(user_id)
+            uid = _stored_id(user_id)
             rows = self._rows(lambda conn: conn.fetch(f"{select} WHERE user_id = $1 ORDER BY key", uid))
         return per_user_keys((key, uid, stored_type("text", head), size or 0, head) for key, uid, size, head in rows)
 
@@ -170,23 +173,46 @@ class PostgresKeyReader:
         """Every key of both stores, global first."""
         return self.global_keys() + self.user_keys()
 
-    def user_ids(self) -> list[str]:
-        """The stored user ids: the id itself for a UUID, its hash for any other text."""
-        rows = self._rows(lambda conn: conn.fetch(f"SELECT DISTINCT user_id::text FROM {USER_TABLE} ORDER BY 1"))
-        return [row[0] for row in rows]
+    def user_ids(self, key: str | None = None, limit: int | None = None) -> list[str]:
+        """The users holding ``key`` (any key when ``None``), sorted; at most ``limit`` of them.
+
+        A user whose id is a UUID is listed by it; any other by ``stored:<uuid>``.
+        """
+        where, params = ("WHERE key = $1", (key,)) if key is not None else ("", ())
+        cap = f" LIMIT {int(limit)}" if limit is not None else ""
+        rows = self._rows(lambda conn: conn.fetch(f"SELECT DISTINCT user_id FROM {USER_TABLE} {where} ORDER BY 1{cap}", *params))
+        return sorted(_listed_id(row[0]) for row in rows)
 
     def get(self, key: str, user_id: str | None = None) -> tuple[bool, Any]:
         """``(True, value)`` when the key is stored, else ``(False, None)``."""
         if user_id is None:
             rows = self._rows(lambda conn: conn.fetch(f"SELECT value FROM {GLOBAL_TABLE} WHERE key = $1", key))
         else:
-            uid = pg_user_id(user_id)
+            uid = _stored_id(user_id)
             rows = self._rows(
                 lambda conn: conn.fetch(
                     f"SELECT value FROM {USER_TABLE} WHERE user_id = $1 AND key = $2 ORDER BY ctid DESC LIMIT 1", uid, key
                 )
             )
         return (True, decode_value(rows[0][0])) if rows else (False, None)
+
+
+STORED_PREFIX = "stored:"
+
+
+def _listed_id(stored: uuid.UUID) -> str:
+    """How a stored user id is shown: the id itself for a real UUID, else its stored form, marked."""
+    return str(stored) if stored.variant == uuid.RFC_4122 else f"{STORED_PREFIX}{stored}"
+
+
+def _stored_id(user_id: str) -> uuid.UUID:
+    """The stored UUID for an id as a person types it, or as :meth:`PostgresKeyReader.user_ids` listed it."""
+    if user_id.startswith(STORED_PREFIX):
+        try:
+            return uuid.UUID(user_id[len(STORED_PREFIX):])
+        except ValueError:
+            pass
+    return pg_user_id(user_id)
 
 
 class _NoTables(Exception):

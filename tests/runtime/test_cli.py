@@ -397,3 +397,17 @@ def test_odd_keys_are_shown_unambiguously_and_reachable(tmp_path, capsys):
     assert run(capsys, "--sql", url, "get", "50__off")[0] == 1  # no LIKE-style wildcard matching
     assert run(capsys, "--sql", url, "delete", "50%_off", "--user", "%_user")[0] == 0
     assert run(capsys, "--sql", url, "get", "50%_off")[1] == "1\n"
+
+
+def test_postgresql_users_are_listed_so_that_each_can_be_read_back(pg_project):
+    """A hashed id cannot be shown as its text: it is listed as its stored form, which reads back."""
+    from cat_lint.project.reader import open_reader
+
+    _, url = pg_project
+    with open_reader(parse_url(url, Path("."), "test")) as reader:
+        listed = reader.user_ids("todos")
+        assert ALICE in listed and len(listed) == 3
+        others = [u for u in listed if u != ALICE]
+        assert all(u.startswith("stored:") for u in others)
+        assert sorted(reader.get("todos", u)[1] for u in others) == [["one"], ["zero-one"]]
+        assert len(reader.user_ids("todos", limit=1)) == 1

@@ -31,9 +31,9 @@ import secrets
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
-from typing import Awaitable, Callable
+
+from store import run_tasks  # the same time-sliced runner as the SQLite half
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("CAT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -47,23 +47,6 @@ def payload(i: int) -> dict:
     return {"n": i, "text": "a small realistic value", "tags": ["x", "y"], "ok": True}
 
 
-async def timed(op: Callable[[int, int], Awaitable[object]], tasks: int, seconds: float) -> tuple[float, int]:
-    """Run ``op(task, i)`` in ``tasks`` concurrent loops for ``seconds``; ops/s and ops done."""
-    deadline = time.perf_counter() + seconds
-    done = [0] * tasks
-
-    async def loop(task: int) -> None:
-        i = 0
-        while time.perf_counter() < deadline:
-            await op(task, i)
-            i += 1
-        done[task] = i
-
-    start = time.perf_counter()
-    await asyncio.gather(*(loop(t) for t in range(tasks)))
-    return sum(done) / (time.perf_counter() - start), sum(done)
-
-
 async def bench_runtime(url: str, seconds: float) -> dict[str, float | str]:
     import cat
 
@@ -73,10 +56,10 @@ async def bench_runtime(url: str, seconds: float) -> dict[str, float | str]:
         store = cat.store
         await store.save("warm-up", 0)
         for tasks in (1, TASKS):
-            out[f"save x{tasks}"], _ = await timed(lambda t, i: store.save(f"k-{t}-{i % 32}", payload(i)), tasks, seconds)
-            out[f"load x{tasks}"], _ = await timed(lambda t, i: store.load(f"k-{t}-{i % 32}"), tasks, seconds)
-            out[f"update x{tasks}"], _ = await timed(lambda t, i: store.update(f"c-{t}", lambda n: n + 1, default=0), tasks, seconds)
-        rate, total = await timed(lambda t, i: store.update("hot", lambda n: n + 1, default=0), TASKS, seconds)
+            out[f"save x{tasks}"], _ = await run_tasks(lambda t, i: store.save(f"k-{t}-{i % 32}", payload(i)), tasks, seconds)
+            out[f"load x{tasks}"], _ = await run_tasks(lambda t, i: store.load(f"k-{t}-{i % 32}"), tasks, seconds)
+            out[f"update x{tasks}"], _ = await run_tasks(lambda t, i: store.update(f"c-{t}", lambda n: n + 1, default=0), tasks, seconds)
+        rate, total = await run_tasks(lambda t, i: store.update("hot", lambda n: n + 1, default=0), TASKS, seconds)
         out["update hot x64"] = rate
         final = await store.load("hot")
         out["hot key"] = "exact" if final == total else f"LOST {total - final} of {total}"
@@ -112,9 +95,9 @@ async def bench_asyncpg(url: str, seconds: float) -> dict[str, float | str]:
         for t in range(TASKS):
             await pool.execute(upsert, f"c-{t}", "0")
         for tasks in (1, TASKS):
-            out[f"save x{tasks}"], _ = await timed(save, tasks, seconds)
-            out[f"load x{tasks}"], _ = await timed(load, tasks, seconds)
-            out[f"update x{tasks}"], _ = await timed(update, tasks, seconds)
+            out[f"save x{tasks}"], _ = await run_tasks(save, tasks, seconds)
+            out[f"load x{tasks}"], _ = await run_tasks(load, tasks, seconds)
+            out[f"update x{tasks}"], _ = await run_tasks(update, tasks, seconds)
     finally:
         await pool.close()
     return out
@@ -146,18 +129,18 @@ async def bench_cat(url: str, seconds: float) -> dict[str, float | str]:
     out: dict[str, float | str] = {}
     try:
         for tasks in (1, TASKS):
-            out[f"save x{tasks}"], _ = await timed(lambda t, i: cat_save(f"k-{t}-{i % 32}", payload(i)), tasks, seconds)
-            out[f"load x{tasks}"], _ = await timed(lambda t, i: cat_load(f"k-{t}-{i % 32}"), tasks, seconds)
+            out[f"save x{tasks}"], _ = await run_tasks(lambda t, i: cat_save(f"k-{t}-{i % 32}", payload(i)), tasks, seconds)
+            out[f"load x{tasks}"], _ = await run_tasks(lambda t, i: cat_load(f"k-{t}-{i % 32}"), tasks, seconds)
 
             async def update(t: int, i: int) -> None:
                 await cat_save(f"c-{t}", await cat_load(f"c-{t}", 0) + 1)
 
-            out[f"update x{tasks}"], _ = await timed(update, tasks, seconds)
+            out[f"update x{tasks}"], _ = await run_tasks(update, tasks, seconds)
 
         async def hot(t: int, i: int) -> None:
             await cat_save("hot", await cat_load("hot", 0) + 1)
 
-        out["update hot x64"], total = await timed(hot, TASKS, seconds)
+        out["update hot x64"], total = await run_tasks(hot, TASKS, seconds)
         final = await cat_load("hot", 0)
         out["hot key"] = "exact" if final == total else f"LOST {total - final} of {total}"
     finally:

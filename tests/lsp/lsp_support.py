@@ -177,3 +177,14 @@ def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
     for start, end, new in spans:
         text = text[:start] + new + text[end:]
     return text
+
+
+def plain(value: Any) -> Any:
+    """pygls hands custom results (``cat/keys`` and the like) back as named tuples: plain JSON to compare."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value

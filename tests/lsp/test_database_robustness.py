@@ -12,7 +12,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import codes, diagnostics_where, open_doc, start, write_keys
+from lsp_support import codes, diagnostics_where, open_doc, plain, start, write_keys
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +38,6 @@ WRITER = textwrap.dedent(
 )
 
 
-def _plain(value):
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 async def test_a_running_cat_writes_while_the_server_reads(client: LanguageClient, project: Path):
@@ -67,7 +61,7 @@ async def test_a_running_cat_writes_while_the_server_reads(client: LanguageClien
             types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
         )
         seen.append(sum(1 for item in result.items if item.label.startswith("key_")) if result is not None else 0)
-        listing = _plain(await client.protocol.send_request_async("cat/keys", {}))
+        listing = plain(await client.protocol.send_request_async("cat/keys", {}))
         reasons.append(listing["reason"])
         try:
             await asyncio.wait_for(writer.wait(), 0.01)
@@ -85,7 +79,7 @@ async def test_a_running_cat_writes_while_the_server_reads(client: LanguageClien
         types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
     )
     assert len(final.items) == 50 and final.is_incomplete  # 600 keys, capped
-    listing = _plain(await client.protocol.send_request_async("cat/keys", {}))
+    listing = plain(await client.protocol.send_request_async("cat/keys", {}))
     keys = {(k["scope"], k["key"]): k for k in listing["keys"]}
     assert ("global", "writer_done") in keys
     assert keys[("user", "hits")]["users"] == 7
@@ -99,7 +93,7 @@ async def test_corrupt_then_repaired_database(client: LanguageClient, project: P
     uri = open_doc(client, project / "plugins" / "demo" / "plugin.py")
     diagnostics = await diagnostics_where(client, uri, lambda d: "CAT006" in codes(d))
     assert diagnostics
-    listing = _plain(await client.protocol.send_request_async("cat/keys", {}))
+    listing = plain(await client.protocol.send_request_async("cat/keys", {}))
     assert listing["reason"] and "core.db" in listing["reason"]
 
     (data / "core.db").unlink()
@@ -127,7 +121,7 @@ async def test_locked_database_does_not_block(client: LanguageClient, project: P
     finally:
         locker.rollback()
         locker.close()
-    listing = _plain(await client.protocol.send_request_async("cat/keys", {}))
+    listing = plain(await client.protocol.send_request_async("cat/keys", {}))
     assert any(k["key"] == "theme" for k in listing["keys"])
 
 
@@ -155,5 +149,5 @@ async def test_deleted_workspace_folder(client: LanguageClient, project: Path, t
         )
     )
     await diagnostics_where(client, uri, lambda d: any("gone" in x.message for x in d))
-    listing = _plain(await client.protocol.send_request_async("cat/keys", {}))
+    listing = plain(await client.protocol.send_request_async("cat/keys", {}))
     assert listing["reason"]

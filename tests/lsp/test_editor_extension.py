@@ -11,8 +11,8 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import codes, diagnostics_where, open_doc, start, wait_for, write_keys
-from test_keys_features import _plain
+from lsp_support import codes, diagnostics_where, open_doc, plain, start, wait_for, write_keys
+
 
 SAVES = '''\
 from cat import hook, store, user
@@ -42,21 +42,21 @@ def change_settings(client: LanguageClient, project: Path, **settings) -> None:
 
 
 async def keys(client: LanguageClient, **params) -> dict:
-    return _plain(await client.protocol.send_request_async("cat/keys", params))
+    return plain(await client.protocol.send_request_async("cat/keys", params))
 
 
 async def test_key_value_global_per_user_and_missing(client: LanguageClient, project: Path):
     write_keys(project, global_keys={"theme": {"dark": True, "sizes": [1, 2.5]}}, user_keys={"alice": {"todos": ["milk"]}, "bob": {"todos": []}})
     await start(client, project)
-    value = _plain(await client.protocol.send_request_async("cat/keyValue", {"key": "theme"}))
+    value = plain(await client.protocol.send_request_async("cat/keyValue", {"key": "theme"}))
     assert value["found"] is True
     assert value["value"] == {"dark": True, "sizes": [1, 2.5]}
     assert value["database"].endswith("(from config.py)")
-    alice = _plain(await client.protocol.send_request_async("cat/keyValue", {"key": "todos", "userId": "alice", "uri": project.as_uri()}))
+    alice = plain(await client.protocol.send_request_async("cat/keyValue", {"key": "todos", "userId": "alice", "uri": project.as_uri()}))
     assert (alice["found"], alice["value"]) == (True, ["milk"])
-    missing = _plain(await client.protocol.send_request_async("cat/keyValue", {"key": "todos", "userId": "carol"}))
+    missing = plain(await client.protocol.send_request_async("cat/keyValue", {"key": "todos", "userId": "carol"}))
     assert (missing["found"], missing["value"]) == (False, None)
-    assert _plain(await client.protocol.send_request_async("cat/keyValue", {"key": "nope"}))["found"] is False
+    assert plain(await client.protocol.send_request_async("cat/keyValue", {"key": "nope"}))["found"] is False
 
 
 async def test_user_ids_lists_the_first_fifty_holders_of_a_key(client: LanguageClient, project: Path):
@@ -64,10 +64,10 @@ async def test_user_ids_lists_the_first_fifty_holders_of_a_key(client: LanguageC
     users["solo"] = {"prefs": 1}
     write_keys(project, user_keys=users)
     await start(client, project)
-    todos = _plain(await client.protocol.send_request_async("cat/userIds", {"key": "todos"}))
+    todos = plain(await client.protocol.send_request_async("cat/userIds", {"key": "todos"}))
     assert todos["userIds"] == [f"user{i:03d}" for i in range(50)]
     assert todos["more"] is True
-    prefs = _plain(await client.protocol.send_request_async("cat/userIds", {"key": "prefs"}))
+    prefs = plain(await client.protocol.send_request_async("cat/userIds", {"key": "prefs"}))
     assert prefs == {"userIds": ["solo"], "more": False}
 
 
@@ -99,7 +99,7 @@ async def keys_until(client: LanguageClient, predicate, what: str) -> dict:
 
 async def test_database_change_is_notified(client: LanguageClient, project: Path):
     notified: list[dict] = []
-    client.feature("cat/databaseChanged")(lambda params: notified.append(_plain(params)))
+    client.feature("cat/databaseChanged")(lambda params: notified.append(plain(params)))
     write_keys(project, global_keys={"first": 1})
     await start(client, project)
     assert {k["key"] for k in (await keys(client))["keys"]} >= {"first"}

@@ -9,7 +9,7 @@ from pytest_lsp import LanguageClient
 
 import asyncio
 
-from lsp_support import apply_edits, codes, diagnostics_where, open_doc, position_of, replace_all, start, write_keys
+from lsp_support import apply_edits, codes, diagnostics_where, open_doc, plain, position_of, replace_all, start, write_keys
 
 TYPING = 'from cat import store as s, user\n\nasync def f():\n    await s.load("th'
 TYPING_USER = "from cat import store, user as u\n\nasync def f():\n    await u.exists('"
@@ -156,21 +156,12 @@ async def test_hover_definition_references(client: LanguageClient, project: Path
     assert [r.uri.rsplit("/", 1)[-1] for r in refs] == ["reader.py"]
 
 
-def _plain(value):
-    """pygls hands custom results back as named tuples; compare them as JSON."""
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 async def test_cat_keys_request(client: LanguageClient, project: Path):
     write_keys(project, global_keys={"theme": "dark"}, user_keys={"u1": {"todos": [1]}, "u2": {"todos": {"a": 1}}})
     await start(client, project)
-    result = _plain(await client.protocol.send_request_async("cat/keys", {}))
+    result = plain(await client.protocol.send_request_async("cat/keys", {}))
     keys = {(k["scope"], k["key"]): k for k in result["keys"]}
     assert keys[("global", "theme")]["type"] == "string"
     assert keys[("global", "theme")]["preview"] == '"dark"'

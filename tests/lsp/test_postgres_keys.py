@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import open_doc, start, write_keys
+from lsp_support import open_doc, plain, start, write_keys
 from postgres_support import pg_database
 
 pytest.importorskip("asyncpg", reason="asyncpg (the postgres extra) is not installed")
@@ -29,13 +29,6 @@ def pg_project(project: Path):
         yield project
 
 
-def _plain(value):
-    """pygls hands custom results back as named tuples: plain JSON to compare."""
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _labels(result) -> list[str]:
@@ -56,7 +49,7 @@ async def test_completion_hover_and_keys_from_postgresql(client: LanguageClient,
 
     labels = await complete()
     assert {"theme", "visits"} <= set(labels)
-    keys = _plain(await client.protocol.send_request_async("cat/keys", {}))
+    keys = plain(await client.protocol.send_request_async("cat/keys", {}))
     assert keys["database"].startswith("postgresql://") and keys["database"].endswith("(from config.py)")
     found = {(k["scope"], k["key"]): k for k in keys["keys"]}
     assert found[("global", "visits")]["type"] == "number"

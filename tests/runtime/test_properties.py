@@ -46,7 +46,7 @@ def test_any_json_value_round_trips_exactly(run, value):
 @given(
     first=st.text(min_size=1, max_size=12),
     second=st.text(min_size=1, max_size=12),
-    key=st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=20),  # NUL: refused, see test_keys
+    key=st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=20),  # NUL: refused (test_backends_agree)
 )
 def test_distinct_user_ids_never_share_keys(run, first, second, key):
     async def scenario():

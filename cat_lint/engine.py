@@ -222,6 +222,9 @@ def _edit(positions: Positions, spec) -> Edit:
     if spec.kind == "append":
         span = positions.span(spec.node)
         return Edit(Span(span.end_line, span.end_col, span.end_line, span.end_col), spec.text)
+    if spec.kind == "delete_lines":  # a statement's whole lines, up to the start of the next one
+        span = positions.span(spec.node)
+        return Edit(Span(span.start_line, 0, span.end_line + 1, 0), spec.text)
     if spec.kind == "replace_outer":
         return Edit(positions.outer_span(spec.node), spec.text)
     if spec.kind == "outer_first":  # the opening bracket of a parenthesized node

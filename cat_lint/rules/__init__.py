@@ -18,6 +18,7 @@ from cat_lint.rules.cat005_user_in_open_endpoint import UserInOpenEndpoint
 from cat_lint.rules.cat006_unknown_key import UnknownKey
 from cat_lint.rules.cat007_invalid_key import InvalidKey
 from cat_lint.rules.cat008_cat_owned_key import CatOwnedKey
+from cat_lint.rules.cat009_lost_update import LostUpdate
 
 ALL_RULES: tuple[Rule, ...] = (
     SyntaxErrorRule(),
@@ -29,6 +30,7 @@ ALL_RULES: tuple[Rule, ...] = (
     UnknownKey(),
     InvalidKey(),
     CatOwnedKey(),
+    LostUpdate(),
 )
 
 _BY_KEY = {rule.code: rule for rule in ALL_RULES} | {rule.name: rule for rule in ALL_RULES}

@@ -138,7 +138,8 @@ class KeyTypeDrift(Rule):
     fix_text = """
         Decide on one type for the key and use it everywhere; convert old data once (a
         bootstrap hook that loads, converts and saves the key, or `cat-store`). When a default
-        of a load disagrees with the one type every save writes, the finding offers a fix that
+        of a load disagrees with the one type every save in the code writes (or, when no code saves
+        the key, with the one type the database holds), the finding offers a fix that
         replaces the default with an empty value of the saved type; it is offered, never applied
         by `--fix`, because the code after the load may rely on the old default.
     """
@@ -210,12 +211,13 @@ class KeyTypeDrift(Rule):
 
     @staticmethod
     def _fix(use: KeyUse, index, held) -> Fix | None:
-        """A load's default replaced by an empty value of the one type every save writes."""
+        """A load's default replaced by an empty value of the one type every save in the code writes
+        (without saves in the code, the one type the database holds)."""
         if use.verb != "load" or use.value_span is None:
             return None
         saved = {kind(o.json_type) for o in index.typed_uses(use.key, use.scope) if o.verb == "save" and o.json_type != "null"}
-        if held is not None:
-            saved |= {kind(t) for t, _n in held[1] if t != "null"}
+        if not saved and held is not None:  # no save in the code: what the database holds decides
+            saved = {kind(t) for t, _n in held[1] if t != "null"}
         if len(saved) != 1:
             return None
         (target,) = saved

@@ -17,6 +17,9 @@ TYPE_NAMES = {
     "boolean": "a boolean", "null": "null",
 }
 _KIND = {"integer": "number"}
+# The calls whose type is what the key holds: a save's value, and an update's default (what
+# its function starts from when the key is missing; it writes what the function returns).
+_WRITES = ("save", "update")
 # An empty value of each type, what the fix puts in place of a default of the wrong type.
 _EMPTY = {"array": "[]", "object": "{}", "string": '""', "integer": "0", "number": "0", "boolean": "False"}
 _CONSTRUCTORS = {
@@ -110,7 +113,8 @@ class KeyTypeDrift(Rule):
         Reports a literal key whose JSON type disagrees:
 
         - saved as one type in one place and as another elsewhere (a list here, a dict there);
-        - loaded (or updated) with a default of one type while the code saves another type
+          an `update`'s default counts as what it saves, since its function starts from it;
+        - loaded with a default of one type while the code saves another type
           (`user.load("todos", {})` where `user.save("todos", [...])`);
         - saved, or loaded with a default, of a type the database does not hold for the key.
           For a per-user key that means the types seen across users: "the database holds a
@@ -138,7 +142,7 @@ class KeyTypeDrift(Rule):
     fix_text = """
         Decide on one type for the key and use it everywhere; convert old data once (a
         bootstrap hook that loads, converts and saves the key, or `cat-store`). When a default
-        of a load disagrees with the one type every save in the code writes (or, when no code saves
+        of a load disagrees with the one type every save (and update default) in the code writes (or, when no code saves
         the key, with the one type the database holds), the finding offers a fix that
         replaces the default with an empty value of the saved type; it is offered, never applied
         by `--fix`, because the code after the load may rely on the old default.
@@ -185,7 +189,7 @@ class KeyTypeDrift(Rule):
             mine = kind(use.json_type)
             others = [
                 other for other in index.typed_uses(use.key, use.scope)
-                if other.verb == "save" and other.json_type != "null" and kind(other.json_type) != mine and other is not use
+                if other.verb in _WRITES and other.json_type != "null" and kind(other.json_type) != mine and other is not use
             ]
             held = db_keys.held(use.key, use.scope) if db_keys is not None else None
             stored = _database(use, held)
@@ -215,7 +219,7 @@ class KeyTypeDrift(Rule):
         (without saves in the code, the one type the database holds)."""
         if use.verb != "load" or use.value_span is None:
             return None
-        saved = {kind(o.json_type) for o in index.typed_uses(use.key, use.scope) if o.verb == "save" and o.json_type != "null"}
+        saved = {kind(o.json_type) for o in index.typed_uses(use.key, use.scope) if o.verb in _WRITES and o.json_type != "null"}
         if not saved and held is not None:  # no save in the code: what the database holds decides
             saved = {kind(t) for t, _n in held[1] if t != "null"}
         if len(saved) != 1:

@@ -58,3 +58,22 @@ async def after_cat_bootstrap(value):
     starts = await store.load("races_starts", 0)
     await store.save("races_starts", starts + 1)  # start-up runs once: nothing to race with
     return value
+
+
+@endpoint.post("/mistakes/races/bookmark-right", role="authenticated")
+async def bookmark_right(payload: dict) -> dict:
+    url = str(payload.get("url", ""))
+    await user.update("races_bookmarks_right", lambda marks: marks + [url], default=[])
+    return {"saved": url}
+
+
+@endpoint.post("/mistakes/races/bookmarks-reset-right", role="authenticated")
+async def reset_bookmarks_right() -> dict:
+    await user.save("races_bookmarks_right", [])  # one type for the key, everywhere
+    return {"reset": True}
+
+
+@endpoint.get("/mistakes/races/bookmarks-right", role="authenticated")
+async def bookmarks_right() -> dict:
+    marks = await user.load("races_bookmarks_right", [])
+    return {"count": len(marks)}

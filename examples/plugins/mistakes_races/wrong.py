@@ -1,9 +1,12 @@
-"""CAT009: updates lost when requests overlap.
+"""CAT009 and CAT010: updates lost when requests overlap, and a key whose type drifts.
 
-Load a value, compute from it, save it back: two requests that overlap both
-load the same value, and the second save overwrites the first.  Nothing
-fails, a visit or a vote is simply gone (bench/store.py: 189 of 192
-concurrent increments lost this way).
+- CAT009: load a value, compute from it, save it back: two requests that
+  overlap both load the same value, and the second save overwrites the
+  first.  Nothing fails, a visit or a vote is simply gone (bench/store.py:
+  189 of 192 concurrent increments lost this way).
+- CAT010: one place saves a key as a list, another as a dict, or loads it
+  with a default of another type: the code written for one type crashes on
+  the other, later, for whoever's data the other place wrote.
 """
 
 from cat import endpoint, store, user
@@ -33,3 +36,22 @@ async def add_todo(payload: dict) -> dict:
     todos.append(str(payload.get("text", "")))
     await user.save("races_todos", todos)
     return {"todos": len(todos)}
+
+
+@endpoint.post("/mistakes/races/bookmark", role="authenticated")
+async def bookmark(payload: dict) -> dict:
+    url = str(payload.get("url", ""))
+    await user.update("races_bookmarks", lambda marks: marks + [url], default=[])  # CAT010: a list here
+    return {"saved": url}
+
+
+@endpoint.post("/mistakes/races/bookmarks-reset", role="authenticated")
+async def reset_bookmarks() -> dict:
+    await user.save("races_bookmarks", {})  # CAT010: a dict, where `bookmark` keeps a list
+    return {"reset": True}
+
+
+@endpoint.get("/mistakes/races/bookmarks", role="authenticated")
+async def bookmarks() -> dict:
+    marks = await user.load("races_bookmarks", {})  # CAT010: a dict default for a list
+    return {"count": len(marks)}

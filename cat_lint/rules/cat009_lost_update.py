@@ -34,17 +34,23 @@ class _Body:
     """The statements of one function (nested defs, classes and lambdas left out)."""
 
     statements: list[_Statement] = field(default_factory=list)
+    # id of a statement node as the collector numbers them (``ModuleFacts.units``) -> our statements in it
+    by_unit: dict[int, list[int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, function: cst.FunctionDef) -> _Body:
         body = cls()
-        body._block(function.body, frozenset())
+        body._block(function.body, frozenset(), function)
         return body
 
-    def _block(self, block: cst.BaseSuite, locks: frozenset[int]) -> None:
-        if isinstance(block, cst.SimpleStatementSuite):
+    def _add(self, node: cst.CSTNode, line, block: int, index: int, locks: frozenset[int], unit: cst.CSTNode) -> None:
+        self.by_unit.setdefault(id(unit), []).append(len(self.statements))
+        self.statements.append(_Statement(node, line, block, index, locks))
+
+    def _block(self, block: cst.BaseSuite, locks: frozenset[int], owner: cst.CSTNode) -> None:
+        if isinstance(block, cst.SimpleStatementSuite):  # `if x: a; b`: the collector counts it in the `if`
             for index, small in enumerate(block.body):
-                self.statements.append(_Statement(small, None, id(block), index, locks))
+                self._add(small, None, id(block), index, locks, owner)
             return
         for index, stmt in enumerate(block.body):
             self._statement(stmt, id(block), index, locks)
@@ -53,49 +59,54 @@ class _Body:
         if isinstance(stmt, cst.SimpleStatementLine):
             alone = stmt if len(stmt.body) == 1 else None
             for small in stmt.body:
-                self.statements.append(_Statement(small, alone, block, index, locks))
+                self._add(small, alone, block, index, locks, stmt)
             return
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             return  # runs later, or is another scope
-        header = lambda node: self.statements.append(_Statement(node, None, block, index, locks))  # noqa: E731
+        header = lambda node: self._add(node, None, block, index, locks, stmt)  # noqa: E731
         if isinstance(stmt, cst.If):
             header(stmt.test)
-            self._block(stmt.body, locks)
+            self._block(stmt.body, locks, stmt)
             if stmt.orelse is not None:
                 if isinstance(stmt.orelse, cst.If):
                     self._statement(stmt.orelse, id(stmt.orelse), 0, locks)
                 else:
-                    self._block(stmt.orelse.body, locks)
+                    self._block(stmt.orelse.body, locks, stmt)
         elif isinstance(stmt, (cst.For, cst.While)):
             header(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
-            self._block(stmt.body, locks)
+            self._block(stmt.body, locks, stmt)
             if stmt.orelse is not None:
-                self._block(stmt.orelse.body, locks)
+                self._block(stmt.orelse.body, locks, stmt)
         elif isinstance(stmt, cst.With):
             held = locks
             for item in stmt.items:
                 header(item.item)
                 if stmt.asynchronous is not None and _is_lock(item.item):
                     held = held | {id(stmt)}
-            self._block(stmt.body, held)
+            self._block(stmt.body, held, stmt)
         elif isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
-            self._block(stmt.body, locks)
+            self._block(stmt.body, locks, stmt)
             for handler in stmt.handlers:
-                self._block(handler.body, locks)
+                self._block(handler.body, locks, stmt)
             for part in (stmt.orelse, stmt.finalbody):
                 if part is not None:
-                    self._block(part.body, locks)
+                    self._block(part.body, locks, stmt)
         elif isinstance(stmt, getattr(cst, "Match", ())):
             header(stmt.subject)
             for case in stmt.cases:
-                self._block(case.body, locks)
+                self._block(case.body, locks, stmt)
         else:  # anything else: its expressions still count as a statement
             header(stmt)
 
-    def find(self, node: cst.CSTNode) -> int | None:
-        """The index of the statement holding ``node``."""
-        for number, statement in enumerate(self.statements):
-            if _contains(statement.node, node):
+    def find(self, node: cst.CSTNode, facts: ModuleFacts) -> int | None:
+        """The index of the statement holding ``node``: through the statement the collector
+        recorded for it (``ModuleFacts.tops``), searching only when that leaves a choice."""
+        unit = facts.tops.get(id(node))
+        numbers = self.by_unit.get(id(facts.units[unit])) if unit is not None and 0 <= unit < len(facts.units) else None
+        if numbers is not None and len(numbers) == 1:
+            return numbers[0]
+        for number in numbers if numbers is not None else range(len(self.statements)):
+            if _contains(self.statements[number].node, node):
                 return number
         return None
 
@@ -318,7 +329,7 @@ class LostUpdate(Rule):
                     yield report
 
     def _pair(self, facts: ModuleFacts, body: _Body, load: StoreCall, save: StoreCall) -> Report | None:
-        at_load, at_save = body.find(load.node), body.find(save.node)
+        at_load, at_save = body.find(load.node, facts), body.find(save.node, facts)
         if at_load is None or at_save is None or at_save < at_load:
             return None
         first, last = body.statements[at_load], body.statements[at_save]

@@ -25,6 +25,7 @@ class _Statement:
     node: cst.CSTNode  # the small statement, or the header expression of a compound statement
     line: cst.SimpleStatementLine | None  # the line it stands on, when it is alone on it
     block: int  # id of the block holding it
+    blocks: tuple[int, ...]  # the blocks around it, outermost first (``block`` last)
     index: int  # its position in that block
     locks: frozenset[int]  # the lock-like `async with` statements around it
 
@@ -36,6 +37,7 @@ class _Body:
     statements: list[_Statement] = field(default_factory=list)
     # id of a statement node as the collector numbers them (``ModuleFacts.units``) -> our statements in it
     by_unit: dict[int, list[int]] = field(default_factory=dict)
+    _path: list[int] = field(default_factory=list)
 
     @classmethod
     def of(cls, function: cst.FunctionDef) -> _Body:
@@ -43,35 +45,38 @@ class _Body:
         body._block(function.body, frozenset(), function)
         return body
 
-    def _add(self, node: cst.CSTNode, line, block: int, index: int, locks: frozenset[int], unit: cst.CSTNode) -> None:
+    def _add(self, node: cst.CSTNode, line, index: int, locks: frozenset[int], unit: cst.CSTNode) -> None:
         self.by_unit.setdefault(id(unit), []).append(len(self.statements))
-        self.statements.append(_Statement(node, line, block, index, locks))
+        self.statements.append(_Statement(node, line, self._path[-1], tuple(self._path), index, locks))
 
-    def _block(self, block: cst.BaseSuite, locks: frozenset[int], owner: cst.CSTNode) -> None:
-        if isinstance(block, cst.SimpleStatementSuite):  # `if x: a; b`: the collector counts it in the `if`
-            for index, small in enumerate(block.body):
-                self._add(small, None, id(block), index, locks, owner)
-            return
-        for index, stmt in enumerate(block.body):
-            self._statement(stmt, id(block), index, locks)
+    def _block(self, block: cst.BaseSuite | cst.CSTNode, locks: frozenset[int], owner: cst.CSTNode) -> None:
+        self._path.append(id(block))
+        try:
+            if isinstance(block, cst.If):  # an `elif`: a block of its own, holding one statement
+                self._statement(block, 0, locks)
+            elif isinstance(block, cst.SimpleStatementSuite):  # `if x: a; b`: the collector counts it in the `if`
+                for index, small in enumerate(block.body):
+                    self._add(small, None, index, locks, owner)
+            else:
+                for index, stmt in enumerate(block.body):
+                    self._statement(stmt, index, locks)
+        finally:
+            self._path.pop()
 
-    def _statement(self, stmt: cst.CSTNode, block: int, index: int, locks: frozenset[int]) -> None:
+    def _statement(self, stmt: cst.CSTNode, index: int, locks: frozenset[int]) -> None:
         if isinstance(stmt, cst.SimpleStatementLine):
             alone = stmt if len(stmt.body) == 1 else None
             for small in stmt.body:
-                self._add(small, alone, block, index, locks, stmt)
+                self._add(small, alone, index, locks, stmt)
             return
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             return  # runs later, or is another scope
-        header = lambda node: self._add(node, None, block, index, locks, stmt)  # noqa: E731
+        header = lambda node: self._add(node, None, index, locks, stmt)  # noqa: E731
         if isinstance(stmt, cst.If):
             header(stmt.test)
             self._block(stmt.body, locks, stmt)
             if stmt.orelse is not None:
-                if isinstance(stmt.orelse, cst.If):
-                    self._statement(stmt.orelse, id(stmt.orelse), 0, locks)
-                else:
-                    self._block(stmt.orelse.body, locks, stmt)
+                self._block(stmt.orelse if isinstance(stmt.orelse, cst.If) else stmt.orelse.body, locks, stmt)
         elif isinstance(stmt, (cst.For, cst.While)):
             header(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
             self._block(stmt.body, locks, stmt)
@@ -179,7 +184,9 @@ class LostUpdate(Rule):
     what = """
         Reports a `load` of a key followed, in the same function, by a `save` of the same key
         to the same store, when the saved value is computed from what was loaded (the loaded
-        name itself, edited in place, or a name assigned from it).  `store` and `user` are
+        name itself, edited in place or with `+=`, or a name assigned from it).  A name
+        assigned anew on the way to the save (`value = await fetch()` when nothing was
+        stored: a cache being filled) no longer carries what was loaded.  `store` and `user` are
         resolved through imports, as every rule does.
 
         It is reported for `store`, which every user's requests share.  For `user`, only one
@@ -251,6 +258,8 @@ class LostUpdate(Rule):
         "from cat import store\n\nasync def f(theme):\n    old = await store.load('theme')\n    await store.save('theme', theme)\n    return old\n",
         "from cat import store\n\nasync def f():\n    count = await store.load('visits', 0)\n    await store.save('last_visits', count + 1)\n",
         "from cat import store\n\nasync def f():\n    await store.save('visits', 0)\n    return await store.load('visits')\n",
+        "from cat import store\n\nasync def token(fetch):\n    value = await store.load('token')\n    if value is None:\n"
+        "        value = await fetch()\n        await store.save('token', value)\n    return value\n",
     )
     INVALID = (
         Invalid(
@@ -286,6 +295,11 @@ class LostUpdate(Rule):
             "from cat import store\n\nasync def f(day):\n    seen = await store.load(f'seen_{day}', [])\n"
             "    new = sorted(seen + [day])\n    await store.save(f'seen_{day}', new)\n",
             4, 17,
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f(n):\n    count = await store.load('hits', 0)\n    count += n\n"
+            "    await store.save('hits', count)\n",
+            4, 18,
         ),
         Invalid(
             "from cat import store\n\nasync def f(fetch):\n    count = await store.load('total', 0)\n"
@@ -340,8 +354,17 @@ class LostUpdate(Rule):
         carried = set(names)
         for statement in body.statements[at_load + 1:at_save]:
             bound, value = _assigned(statement.node)
-            if bound and value is not None and _names_read(value) & carried:
+            if not bound:
+                continue
+            if isinstance(statement.node, cst.AugAssign):  # `count += 1` keeps what it had, and adds
+                if carried & set(bound) or (value is not None and _names_read(value) & carried):
+                    carried.update(bound)
+            elif value is not None and _names_read(value) & carried:
                 carried.update(bound)
+            elif last.blocks[:len(statement.blocks)] == statement.blocks:
+                # Rebound on every way to the save (`token = await fetch()` before saving it): the
+                # value saved no longer comes from the load, as in a cache filled when empty.
+                carried.difference_update(bound)
         if not (_names_read(save.value) & carried) and not _contains(save.value, load.node):
             return None
         name = names[0] if len(names) == 1 else None

@@ -84,6 +84,9 @@ SHAPES = {
     "constant": "v = await S.load(K, 0)\nawait pause()\nawait S.save(K, A)\n",
     "other-key": "v = await S.load(K, 0)\nawait pause()\nawait S.save(K2, v + A)\n",
     "save-then-load": "await S.save(K, A)\nawait pause()\nv = await S.load(K, 0)\n",
+    "plus-equals": "v = await S.load(K, 0)\nv += A\nawait pause()\nawait S.save(K, v)\n",
+    "cache-fill": "v = await S.load(K)\nawait pause()\nif v is None:\n    v = A\n    await S.save(K, v)\n",
+    "rebound-in-a-branch": "v = await S.load(K, 0)\nawait pause()\nif v < 0:\n    v = 0\nawait S.save(K, v + A)\n",
 }
 
 
@@ -162,7 +165,7 @@ def flagged(source: str, **options) -> list:
     return lint_source(source, "plugin.py", Settings(select=("CAT009",), **options))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(program=programs)
 def test_cat009_flags_exactly_the_programs_that_lose_updates(program, tmp_path):
     source = program.source

@@ -17,7 +17,9 @@ processes for everyone, it times (wall clock, whole process, best of
 
 and prints them side by side with the ratios against the targets:
 cold >= 3x Fixit's files per second; warm >= 20x faster than cold; cold
-within 2x of parsing alone.
+within 2x of parsing alone.  With ``--baseline CMD`` (another cat-lint, say
+main's before a new rule), its cold runs alternate with ours and ours must
+stay within 10% of it.
 """
 
 from __future__ import annotations
@@ -351,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the best counts")
     parser.add_argument("--skip-fixit", action="store_true")
     parser.add_argument("--cat-lint", default=str(BIN / "cat-lint"), help="the cat-lint command to time")
+    parser.add_argument("--baseline", default=None,
+                        help="another cat-lint command (say, main before new rules): its cold runs are timed "
+                             "between ours, and ours must stay within 10%% of it")
     args = parser.parse_args(argv)
 
     from cat_lint.runner import default_jobs
@@ -371,12 +376,15 @@ def main(argv: list[str] | None = None) -> int:
         print(parse_p.stderr)
         return 2
 
-    cold_runs, warm_runs = [], []
+    cold_runs, warm_runs, baseline_runs = [], [], []
     for _ in range(args.repeat):
         shutil.rmtree(root / ".cat-lint-cache", ignore_errors=True)
         # The default output (what CI shows), every finding with its source line.
         cold_runs.append(timed([*cat_lint, "--jobs", str(jobs), "plugins"], root))
         warm_runs.append(timed([*cat_lint, "--jobs", str(jobs), "plugins"], root))
+        if args.baseline:  # alternated with ours, so that both see the same load on the machine
+            shutil.rmtree(root / ".cat-lint-cache", ignore_errors=True)
+            baseline_runs.append(timed([*args.baseline.split(), "--jobs", str(jobs), "plugins"], root))
     cold_t, cold_p = best(cold_runs)
     warm_t, warm_p = best(warm_runs)
     if cold_p.returncode not in (0, 1) or warm_p.stdout != cold_p.stdout:
@@ -412,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     print(row("libcst parse only", parse_t))
     print(row("cat-lint cold (all rules)", cold_t, f"{findings} findings"))
     print(row("cat-lint warm (cache)", warm_t))
+    baseline_t = best(baseline_runs)[0] if baseline_runs else None
+    if baseline_t is not None:
+        found = re.search(r"Found (\d+) errors?", best(baseline_runs)[1].stdout)
+        print(row("baseline cat-lint cold", baseline_t, f"{found.group(1) if found else 0} findings"))
     print(row("Fixit 2 (one comparable rule)", fixit_t,
               f"{reported} findings" if fixit_t is not None else "not run"))
     print()
@@ -427,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(check("cat-lint cold vs Fixit (files/s ratio)", fixit_t / cold_t, 3))
     results.append(check("warm re-run speed-up over cold", cold_t / warm_t, 20))
     results.append(check("cold cost relative to parsing alone", cold_t / parse_t, 2, higher_is_better=False))
+    if baseline_t is not None:
+        results.append(check("cold time relative to the baseline", cold_t / baseline_t, 1.10, higher_is_better=False))
     print("\ncat-lint --statistics on the tree:\n" + textwrap.indent(statistics.stdout.strip(), "  "))
     if fixit_t is not None:
         cat004 = re.search(r"^\s*(\d+)\tCAT004", statistics.stdout, re.M)

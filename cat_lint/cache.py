@@ -75,7 +75,7 @@ def project_key(settings: Settings, digests: Iterable[tuple[str, str]], db_keys:
     if db_keys is not None:
         for scope in ("store", "user"):
             for key in sorted(db_keys.keys(scope)):
-                digest.update(f"{scope}\0{key}\n".encode())
+                digest.update(f"{scope}\0{key}\0{db_keys.held(key, scope)}\n".encode())
     else:
         digest.update(b"no database")
     return digest.hexdigest()
@@ -107,10 +107,12 @@ def result_to_json(result: FileResult) -> dict[str, Any]:
             {"code": f.code, "message": f.message, "path": f.path,
              "span": list(asdict(f.span).values()),
              "fix": _fix_to(f.fix) if f.fix else None,
-             "suggestions": [_fix_to(s) for s in f.suggestions]}
+             "suggestions": [_fix_to(s) for s in f.suggestions],
+             "related": [[p, list(asdict(s).values()), what] for p, s, what in f.related]}
             for f in result.findings
         ],
-        "key_uses": [[u.key, u.scope, u.verb, u.path, list(asdict(u.span).values())] for u in result.key_uses],
+        "key_uses": [[u.key, u.scope, u.verb, u.path, list(asdict(u.span).values()), u.json_type,
+                      list(asdict(u.value_span).values()) if u.value_span else None] for u in result.key_uses],
         "noqa": [[line, sorted(codes)] for line, codes in result.noqa.items()],
         "file_noqa": result.file_noqa,
         "noqa_comments": [[line, *where] for line, where in result.noqa_comments.items()],
@@ -123,10 +125,12 @@ def result_from_json(data: dict[str, Any]) -> FileResult:
         findings=[
             Finding(f["code"], f["message"], f["path"], _span(f["span"]),
                     _fix_from(f["fix"]) if f["fix"] else None,
-                    tuple(_fix_from(s) for s in f["suggestions"]))
+                    tuple(_fix_from(s) for s in f["suggestions"]),
+                    tuple((p, _span(s), what) for p, s, what in f.get("related", ())))
             for f in data["findings"]
         ],
-        key_uses=[KeyUse(k, s, v, p, _span(span)) for k, s, v, p, span in data["key_uses"]],
+        key_uses=[KeyUse(k, s, v, p, _span(span), *typed[:1], *[_span(x) if x else None for x in typed[1:2]])
+                  for k, s, v, p, span, *typed in data["key_uses"]],
         noqa={int(line): frozenset(codes) for line, codes in data["noqa"]},
         file_noqa=bool(data["file_noqa"]),
         noqa_comments={int(line): (int(end), int(col), str(text))

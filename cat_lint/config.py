@@ -122,10 +122,10 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
                 raise ConfigError(f"{where}: `target-version` must be one of {', '.join(TARGET_VERSIONS)}, "
                                   f"got {_describe(value)}")
             changes["target_version"] = value
-        elif option == "force-exclude":
+        elif option in ("force-exclude", "lost-update-user"):
             if not isinstance(value, bool):
-                raise ConfigError(f"{where}: `force-exclude` must be true or false, got {_describe(value)}")
-            changes["force_exclude"] = value
+                raise ConfigError(f"{where}: `{option}` must be true or false, got {_describe(value)}")
+            changes[option.replace("-", "_")] = value
         elif option in ("exclude", "extend-exclude"):
             changes[option.replace("-", "_")] = _string_list(value, option, where)
         elif option == "per-file-ignores":
@@ -167,7 +167,7 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
 
 
 OPTIONS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "force-exclude",
-           "per-file-ignores", "bootstrap-hooks", "database", "target-version")
+           "per-file-ignores", "bootstrap-hooks", "database", "target-version", "lost-update-user")
 #: The Pythons a Cat can run on (2.x needs 3.11; 3.10 for older installations).
 TARGET_VERSIONS = ("py310", "py311", "py312", "py313", "py314")
 

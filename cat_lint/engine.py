@@ -2,7 +2,7 @@
 
 ``check_source`` does all per-file work and is a pure function of its
 inputs, so the command line runs it in worker processes and caches its
-result; ``check_project`` adds the project-wide rule (CAT006) and applies
+result; ``check_project`` adds the project-wide rules (CAT006, CAT010) and applies
 select/ignore/per-file-ignores/noqa; ``lint_source`` is both for one
 document, as the language server needs.
 """
@@ -29,6 +29,7 @@ from cat_lint.noqa import FILE_LINE, is_suppressed, noqa_comments, parse_noqa
 from cat_lint.positions import Positions
 from cat_lint.rules import FILE_RULES, get_rule
 from cat_lint.rules._base import FixSpec, Report, RuleContext, literal_text
+from cat_lint.rules.cat010_key_type_drift import json_type, typed_argument
 from cat_lint.settings import Settings
 from cat_lint.visitors import collect
 
@@ -222,6 +223,9 @@ def _edit(positions: Positions, spec) -> Edit:
     if spec.kind == "append":
         span = positions.span(spec.node)
         return Edit(Span(span.end_line, span.end_col, span.end_line, span.end_col), spec.text)
+    if spec.kind == "delete_lines":  # a statement's whole lines, up to the start of the next one
+        span = positions.span(spec.node)
+        return Edit(Span(span.start_line, 0, span.end_line + 1, 0), spec.text)
     if spec.kind == "replace_outer":
         return Edit(positions.outer_span(spec.node), spec.text)
     if spec.kind == "outer_first":  # the opening bracket of a parenthesized node
@@ -259,14 +263,17 @@ def _key_text(node: cst.BaseExpression, memo: bool) -> str | None:
     return text
 
 
-def _key_uses(facts, memo: bool = False) -> list[tuple[str, str, str, cst.BaseExpression]]:
+def _key_uses(facts, memo: bool = False) -> list[tuple[str, str, str, cst.BaseExpression, str | None, cst.BaseExpression | None]]:
+    """Each literal key: (key, scope, verb, key node, JSON type the call gives it, the node that gives it)."""
     uses = []
     for call in facts.store_calls:
         if call.key is None:
             continue
         key = _key_text(call.key, memo)
         if key:
-            uses.append((key, call.scope, call.verb, call.key))
+            typed = typed_argument(call)
+            kind = json_type(typed, facts, call) if typed is not None else None
+            uses.append((key, call.scope, call.verb, call.key, kind, typed if kind is not None else None))
     return uses
 
 
@@ -365,7 +372,7 @@ def _analyse(
     for rule in FILE_RULES:
         reports.extend(rule.check(context))
     keys = _key_uses(facts, memo=assembled)
-    nodes: list[cst.CSTNode] = [r.node for r in reports] + [k[3] for k in keys]
+    nodes: list[cst.CSTNode] = [r.node for r in reports] + [k[3] for k in keys] + [k[5] for k in keys if k[5] is not None]
     # A parenthesized tuple is shown with its parentheses: they are part of the literal.
     outer: list[cst.CSTNode] = [r.node for r in reports if isinstance(r.node, cst.Tuple) and r.node.lpar]
     for report in reports:
@@ -379,14 +386,15 @@ def _analyse(
         node = report.node
         span = positions.outer_span(node) if isinstance(node, cst.Tuple) and node.lpar else positions.span(node)
         result.findings.append(Finding(report.code, report.message, path, span, _fix(positions, report.fix)))
-    result.key_uses = [KeyUse(key, scope, verb, path, positions.span(node)) for key, scope, verb, node in keys]
+    result.key_uses = [KeyUse(key, scope, verb, path, positions.span(node), kind, positions.span(typed) if typed is not None else None)
+                       for key, scope, verb, node, kind, typed in keys]
     result.findings.sort(key=lambda f: (f.span, f.code))
 
 
 # --- project-wide -----------------------------------------------------------
 
-def _unknown_keys(result: FileResult, index: KeyIndex) -> list[Finding]:
-    rule = get_rule("CAT006")
+def _project_findings(code: str, result: FileResult, index: KeyIndex) -> list[Finding]:
+    rule = get_rule(code)
     return list(rule.check_uses(result.key_uses, index)) if rule is not None else []
 
 
@@ -431,12 +439,13 @@ def filter_findings(result: FileResult, findings: Iterable[Finding], settings: S
 
 
 def check_project(results: Iterable[FileResult], settings: Settings, index: KeyIndex) -> dict[str, list[Finding]]:
-    """Final findings per path: the per-file ones plus CAT006, filtered and sorted by position."""
+    """Final findings per path: the per-file ones plus CAT006 and CAT010, filtered and sorted by position."""
     out: dict[str, list[Finding]] = {}
     for result in results:
         findings = list(result.findings)
-        if settings.enabled("CAT006"):
-            findings.extend(_unknown_keys(result, index))
+        for code in ("CAT006", "CAT010"):  # the project-wide rules
+            if settings.enabled(code):
+                findings.extend(_project_findings(code, result, index))
         if settings.enabled("CAT100") and result.noqa_comments:
             rule = get_rule("CAT100")
             findings.extend(rule.check_result(result, findings))

@@ -51,6 +51,8 @@ class Finding:
     fix: Fix | None = None
     # Alternatives offered one by one in an editor ("did you mean" keys).
     suggestions: tuple[Fix, ...] = ()
+    # Other places the message names (path, span, what is there): the editor shows them as related information.
+    related: tuple[tuple[str, Span, str], ...] = ()
 
 
 Verb = Literal["save", "load", "exists", "delete", "update"]
@@ -67,6 +69,11 @@ class KeyUse:
     verb: str
     path: str
     span: Span  # the string literal, quotes included
+    # The JSON type the call gives the key, when the code says it plainly: what a save writes,
+    # the default of a load or an update ("array", "object", "string", "integer", "number",
+    # "boolean", "null"); None when unknown.  CAT010 compares them.
+    json_type: str | None = None
+    value_span: Span | None = None  # the value or default that gives that type, when there is one
 
     @property
     def writes(self) -> bool:

@@ -36,12 +36,31 @@ class DatabaseKeys:
     store: frozenset[str] = frozenset()
     user: frozenset[str] = frozenset()
     location: str = ""
+    # (scope, key) -> (users holding the key, ((JSON type, users holding that type), ...));
+    # for a global key the users are 1.  Filled by ``from_stored``; CAT010 and hover read it.
+    types: dict[tuple[str, str], tuple[int, tuple[tuple[str, int], ...]]] = field(
+        default_factory=dict, compare=False, repr=False)
     # Derived, per instance: the keys bucketed by length, and answers already given.
     _buckets: dict[str, dict[int, list[str]]] = field(default_factory=dict, compare=False, repr=False)
     _closest: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def keys(self, scope: str) -> frozenset[str]:
         return self.store if scope == "store" else self.user
+
+    @classmethod
+    def from_stored(cls, global_keys: Iterable, user_keys: Iterable, location: str = "") -> DatabaseKeys:
+        """From the reader's ``StoredKey`` lists (or mappings of key to ``StoredKey``)."""
+        global_keys = list(global_keys.values() if isinstance(global_keys, dict) else global_keys)
+        user_keys = list(user_keys.values() if isinstance(user_keys, dict) else user_keys)
+        types = {("store", k.key): (1, tuple((t, 1) for t in k.types)) for k in global_keys}
+        for k in user_keys:
+            counts = k.type_users if len(k.type_users) == len(k.types) else (k.users,) * len(k.types)
+            types[("user", k.key)] = (k.users, tuple(zip(k.types, counts)))
+        return cls(frozenset(k.key for k in global_keys), frozenset(k.key for k in user_keys), location, types)
+
+    def held(self, key: str, scope: str) -> tuple[int, tuple[tuple[str, int], ...]] | None:
+        """How many users hold ``key`` and which JSON types, with how many users each; None if unknown."""
+        return self.types.get((scope, key))
 
     def closest(self, key: str, scope: str) -> str | None:
         """The database key closest to ``key`` (difflib, cutoff 0.75), remembered.
@@ -94,11 +113,7 @@ def load_database_keys(settings) -> DatabaseKeys | None:
         # The linter found its project from the linted paths: CAT_PROJECT_DIR still wins over it.
         location = resolve_database(settings.database, discovered=settings.project)
         with open_reader(location) as reader:
-            return DatabaseKeys(
-                store=frozenset(k.key for k in reader.global_keys()),
-                user=frozenset(k.key for k in reader.user_keys()),
-                location=location.describe(),
-            )
+            return DatabaseKeys.from_stored(reader.global_keys(), reader.user_keys(), location.describe())
     except (DatabaseUnavailable, ValueError, OSError, sqlite3.Error):
         return None  # the linter still runs, on the code alone
 
@@ -110,15 +125,16 @@ class KeyIndex:
         self.db_keys = db_keys
         self._files: dict[str, list[KeyUse]] = {}
         self._written: dict[str, dict[str, int]] | None = None
+        self._typed: dict[tuple[str, str], list[KeyUse]] | None = None
 
     # -- maintenance ----------------------------------------------------
     def set_file(self, path: str, key_uses: Iterable[KeyUse]) -> None:
         self._files[path] = list(key_uses)
-        self._written = None
+        self._written = self._typed = None
 
     def remove_file(self, path: str) -> None:
         if self._files.pop(path, None) is not None:
-            self._written = None
+            self._written = self._typed = None
 
     def files(self) -> list[str]:
         return sorted(self._files)
@@ -146,6 +162,17 @@ class KeyIndex:
                     bucket[use.key] = bucket.get(use.key, 0) + 1
             self._written = written
         return self._written
+
+    def typed_uses(self, key: str, scope: str) -> list[KeyUse]:
+        """The uses of ``key`` whose JSON type the code states (see ``KeyUse.json_type``), in path order."""
+        if self._typed is None:
+            typed: dict[tuple[str, str], list[KeyUse]] = {}
+            for path in sorted(self._files):
+                for use in self._files[path]:
+                    if use.json_type is not None:
+                        typed.setdefault((use.scope, use.key), []).append(use)
+            self._typed = typed
+        return self._typed.get((scope, key), [])
 
     def written_keys(self, scope: str) -> set[str]:
         return set(self._written_counts().get(scope, {}))

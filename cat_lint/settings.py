@@ -20,7 +20,8 @@ class Settings:
     everything, ``CAT00`` the first ten).  ``database`` is an explicit
     database URL from the configuration, ``None`` to resolve it the way the
     runtime does.  ``project`` is the folder that relative paths (database,
-    excludes) are taken from.
+    excludes) are taken from.  ``lost_update_user`` turns CAT009 on for the
+    per-user store too (``lost-update-user = true``).
     """
 
     select: tuple[str, ...] = ("CAT",)
@@ -33,6 +34,7 @@ class Settings:
     bootstrap_hooks: tuple[str, ...] = BOOTSTRAP_HOOKS
     database: str | None = None
     project: str | None = None
+    lost_update_user: bool = False  # CAT009 also for `user`, whose races are one user's overlapping requests
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def enabled(self, code: str) -> bool:

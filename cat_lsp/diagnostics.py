@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from lsprotocol import types
 
@@ -79,7 +79,25 @@ def fix_json(fix: Fix, lines: LineIndex) -> dict[str, Any]:
     }
 
 
-def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None) -> types.Diagnostic:
+def _related(finding: Finding, uri_of: Callable[[str], str] | None) -> list[types.DiagnosticRelatedInformation] | None:
+    """The other places a finding names (CAT010's other saves), as links.
+
+    Their columns are the engine's code points, sent as they are: the other
+    documents' texts are not at hand, and the places are key literals.
+    """
+    if not finding.related or uri_of is None:
+        return None
+    out = []
+    for path, span, message in finding.related:
+        start = types.Position(line=max(0, span.start_line - 1), character=span.start_col)
+        end = types.Position(line=max(0, span.end_line - 1), character=span.end_col)
+        out.append(types.DiagnosticRelatedInformation(
+            location=types.Location(uri=uri_of(path), range=types.Range(start=start, end=end)), message=message))
+    return out
+
+
+def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None,
+                  uri_of: Callable[[str], str] | None = None) -> types.Diagnostic:
     url = _rule_url(finding.code)
     fixes = []
     if finding.fix is not None:
@@ -93,12 +111,13 @@ def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None) -> ty
         code_description=types.CodeDescription(href=url) if url else None,
         source=SOURCE,
         data={"fixes": fixes, "version": version, "line": finding.span.start_line},
+        related_information=_related(finding, uri_of),
     )
 
 
-def to_diagnostics(doc: DocumentResult, encoding: str) -> list[types.Diagnostic]:
+def to_diagnostics(doc: DocumentResult, encoding: str, uri_of: Callable[[str], str] | None = None) -> list[types.Diagnostic]:
     lines = LineIndex(doc.text, encoding)
-    return [to_diagnostic(f, lines, doc.version) for f in doc.findings]
+    return [to_diagnostic(f, lines, doc.version, uri_of) for f in doc.findings]
 
 
 @dataclass
@@ -215,10 +234,15 @@ class DiagnosticsScheduler:
         if others:
             asyncio.ensure_future(self.recheck(others))
 
+    def _uri_of(self, uri: str) -> Callable[[str], str]:
+        """Paths in findings (relative to the document's project) as URIs."""
+        project = self.server.projects.project_for(self.server.path_of(uri))
+        return lambda path: project.path_for(path).as_uri()
+
     def _publish(self, uri: str, doc: DocumentResult) -> None:
         if self.pull or uri not in self._docs:
             return
-        diagnostics = to_diagnostics(doc, self.server.encoding)
+        diagnostics = to_diagnostics(doc, self.server.encoding, self._uri_of(uri))
         state = self._docs[uri]
         if state.published == diagnostics:
             return
@@ -254,7 +278,8 @@ class DiagnosticsScheduler:
         result_id = f"{doc.version}:{state.result_id}"
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-        return types.RelatedFullDocumentDiagnosticReport(items=to_diagnostics(doc, self.server.encoding), result_id=result_id)
+        return types.RelatedFullDocumentDiagnosticReport(
+            items=to_diagnostics(doc, self.server.encoding, self._uri_of(uri)), result_id=result_id)
 
     # -- project-wide changes --------------------------------------------
     async def recheck(self, uris: list[str], full: bool = False) -> None:

@@ -4,7 +4,9 @@ For a global key, the stored value as pretty JSON, truncated when large
 (a plugin's cache can be megabytes; the editor's popup is not the place).
 For a per-user key, how many users hold it and which JSON types were seen
 (values differ per user, so no single value is shown, only a preview).
-Then the places in the workspace that save and read the key, as links.
+Then the JSON types the code gives the key (what it saves, the defaults it
+loads with: CAT010 compares them with each other and with the database's),
+and the places in the workspace that save and read the key, as links.
 A key that is in neither the database nor the code still gets a hover
 saying so: that absence is what the author wants to know.
 """
@@ -59,6 +61,23 @@ def _uses_markdown(ls: CatLanguageServer, project: Project, key: str, scope: str
     return out
 
 
+def _types_in_code(project: Project, key: str, scope: str) -> str | None:
+    """"Types in code: `array` (saved: a.py:5), `object` (load default: b.py:9)", as the database's are named."""
+    seen: dict[str, list[str]] = {}
+    for use in project.uses(key, scope):
+        if use.json_type is None or use.json_type == "null":
+            continue
+        how = "saved" if use.verb == "save" else f"{use.verb} default"
+        seen.setdefault(use.json_type, []).append(f"{how}: {use.path}:{use.span.start_line}")
+    if not seen:
+        return None
+    shown = []
+    for name, places in seen.items():
+        more = f", and {len(places) - 3} more" if len(places) > 3 else ""
+        shown.append(f"`{name}` ({', '.join(places[:3])}{more})")
+    return "Types in code: " + ", ".join(shown)
+
+
 def _hover_sync(ls: CatLanguageServer, uri: str, text: str, version: int | None, position: types.Position) -> types.Hover | None:
     found = key_at(ls, uri, text, version, position)
     if found is None:
@@ -84,10 +103,16 @@ def _hover_sync(ls: CatLanguageServer, uri: str, text: str, version: int | None,
         parts.append(f"**`{at.key}`** · per-user key")
         if stored is not None:
             users = f"{stored.users} user{'s' if stored.users != 1 else ''}"
-            parts.append(f"held by {users} · types seen: {', '.join(f'`{t}`' for t in stored.types)}")
+            counts = stored.type_users if len(stored.type_users) == len(stored.types) else ()
+            seen = ", ".join(f"`{t}` ({n} user{'s' if n != 1 else ''})" if counts else f"`{t}`"
+                             for t, n in zip(stored.types, counts or stored.types))
+            parts.append(f"held by {users} · types seen: {seen}")
             parts.append(f"largest value ({stored.size:,} bytes):\n```json\n{stored.preview}\n```")
         elif snapshot.reason is None:
             parts.append("No user holds it in the database yet.")
+    in_code = _types_in_code(project, at.key, at.scope)
+    if in_code is not None:
+        parts.append(in_code)
     parts.extend(_uses_markdown(ls, project, at.key, at.scope))
     lines = LineIndex(text, ls.encoding)
     return types.Hover(

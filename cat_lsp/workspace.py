@@ -144,11 +144,8 @@ class Project:
                 if snap.generation != self._db_generation:
                     self._db_generation = snap.generation
                     if snap.reason is None:
-                        self._db_keys = DatabaseKeys(
-                            store=frozenset(snap.global_keys),
-                            user=frozenset(snap.user_keys),
-                            location=self.database.describe(),
-                        )
+                        self._db_keys = DatabaseKeys.from_stored(
+                            snap.global_keys, snap.user_keys, self.database.describe())
                     else:
                         self._db_keys = None
                     self.index.db_keys = self._db_keys

@@ -45,6 +45,7 @@ class StoredKey:
     size: int
     preview: str
     users: int = 0
+    type_users: tuple[int, ...] = ()  # per-user keys: how many users hold each of ``types``, in order
 
     @property
     def type(self) -> str:
@@ -82,14 +83,16 @@ def per_user_keys(rows: Iterable[tuple[str, str, str, int, Any]]) -> list[Stored
     """
     grouped: dict[str, dict[str, Any]] = {}
     for key, uid, kind, size, head in rows:
-        entry = grouped.setdefault(key, {"users": set(), "types": [], "size": 0, "head": head})
+        entry = grouped.setdefault(key, {"users": set(), "types": [], "by_type": {}, "size": 0, "head": head})
         entry["users"].add(uid)
         if kind not in entry["types"]:
             entry["types"].append(kind)
+        entry["by_type"].setdefault(kind, set()).add(uid)
         if size >= entry["size"]:
             entry["size"], entry["head"] = size, head
     return [
-        StoredKey("user", key, tuple(e["types"]), e["size"], _preview(e["head"], e["size"]), len(e["users"]))
+        StoredKey("user", key, tuple(e["types"]), e["size"], _preview(e["head"], e["size"]), len(e["users"]),
+                  tuple(len(e["by_type"][t]) for t in e["types"]))
         for key, e in grouped.items()
     ]
 

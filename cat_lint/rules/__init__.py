@@ -2,7 +2,7 @@
 
 ``ALL_RULES`` holds one instance of each rule; ``get_rule`` finds one by code
 or by name.  CAT000 is raised by the engine itself (a file that does not
-parse reaches no rule), and CAT006 is project-wide: it runs in
+parse reaches no rule), and CAT006 and CAT010 are project-wide: they run in
 ``check_project`` over the key index rather than per file.
 """
 
@@ -18,6 +18,8 @@ from cat_lint.rules.cat005_user_in_open_endpoint import UserInOpenEndpoint
 from cat_lint.rules.cat006_unknown_key import UnknownKey
 from cat_lint.rules.cat007_invalid_key import InvalidKey
 from cat_lint.rules.cat008_cat_owned_key import CatOwnedKey
+from cat_lint.rules.cat009_lost_update import LostUpdate
+from cat_lint.rules.cat010_key_type_drift import KeyTypeDrift
 from cat_lint.rules.cat100_unused_noqa import UnusedNoqa
 
 ALL_RULES: tuple[Rule, ...] = (
@@ -30,12 +32,14 @@ ALL_RULES: tuple[Rule, ...] = (
     UnknownKey(),
     InvalidKey(),
     CatOwnedKey(),
+    LostUpdate(),
+    KeyTypeDrift(),
     UnusedNoqa(),
 )
 
 _BY_KEY = {rule.code: rule for rule in ALL_RULES} | {rule.name: rule for rule in ALL_RULES}
 
-# Rules the engine runs per file (CAT000 is the parse itself; CAT006 needs the whole project).
+# Rules the engine runs per file (CAT000 is the parse itself; CAT006 and CAT010 need the whole project).
 FILE_RULES: tuple[Rule, ...] = tuple(r for r in ALL_RULES if r.code != "CAT000" and not r.project_wide)
 
 

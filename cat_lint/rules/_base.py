@@ -28,8 +28,9 @@ DOCS_URL = "https://github.com/cat-devtools/cat-devtools/blob/main/docs/rules/{c
 @dataclass(frozen=True)
 class EditSpec:
     """An edit expressed on a node: ``insert`` before it, ``append`` after it, ``replace`` it,
-    ``replace_outer`` (with its parentheses), or replace its opening (``outer_first``) or
-    closing (``outer_last``) parenthesis alone."""
+    ``replace_outer`` (with its parentheses), replace its opening (``outer_first``) or
+    closing (``outer_last``) parenthesis alone, or ``delete_lines``: remove the whole lines
+    a statement stands on (indentation, trailing comment and line break included)."""
 
     kind: str
     node: cst.CSTNode
@@ -66,6 +67,7 @@ class Invalid:
     fixed: str | None = None
     count: int | None = None  # how many findings of the rule the example yields, when not one
     bootstrap_hooks: tuple[str, ...] = ()  # hook names the example's settings add
+    settings: tuple[tuple[str, object], ...] = ()  # other settings of the example: (("lost_update_user", True),)
 
 
 @dataclass

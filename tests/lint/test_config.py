@@ -27,6 +27,7 @@ extend-exclude = ["generated/"]
 per-file-ignores = { "plugins/old/*.py" = ["CAT001", "CAT005"] }
 bootstrap-hooks = ["warm_up"]
 database = "sqlite:///var/cat.db"
+lost-update-user = true
 """)
     loaded = load_config(tmp_path)
     s = loaded.settings
@@ -40,6 +41,7 @@ database = "sqlite:///var/cat.db"
     # Configured hooks are added to the Cat's own, never replacing them.
     assert s.bootstrap_hooks == BOOTSTRAP_HOOKS + ("warm_up",)
     assert s.database == "sqlite:///var/cat.db"
+    assert s.lost_update_user is True
     assert s.project == str(tmp_path)
 
 
@@ -60,6 +62,7 @@ def test_no_configuration_gives_defaults_rooted_at_the_project(tmp_path):
     assert loaded.source is None
     assert loaded.root == tmp_path
     assert loaded.settings.select == ("CAT",)
+    assert loaded.settings.lost_update_user is False
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -71,6 +74,7 @@ def test_no_configuration_gives_defaults_rooted_at_the_project(tmp_path):
     ('per-file-ignores = { "a.py" = "CAT001" }', "must be a list of strings"),
     ('bootstrap-hooks = ["not a name"]', "is not a Python identifier"),
     ('database = 3', "`database` must be a non-empty database URL"),
+    ('lost-update-user = "yes"', "`lost-update-user` must be true or false"),
     ('database = "mysql://x/y"', "unsupported database URL"),
 ])
 def test_mistakes_are_named(tmp_path, body, expected):

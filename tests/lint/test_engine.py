@@ -188,7 +188,7 @@ def test_rule_registry():
     assert get_rule("cat004").code == "CAT004"
     assert get_rule("user-without-request").code == "CAT001"
     assert get_rule("CAT999") is None
-    assert len({r.code for r in ALL_RULES}) == 10
+    assert len({r.code for r in ALL_RULES}) == 12
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)

@@ -12,8 +12,7 @@ from cat import endpoint, store
 
 @endpoint.post("/mistakes/counter", role="admin")
 async def bump() -> dict:
-    count = await store.load("mistakes_counter", 0)
-    await store.save("mistakes_counter", count + 1)
+    await store.update("mistakes_counter", lambda count: count + 1, default=0)
     return {"count": await store.load("mistakes_countre", 0)}  # CAT006: did you mean "mistakes_counter"?
 
 

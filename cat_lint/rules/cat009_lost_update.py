@@ -1,0 +1,434 @@
+"""CAT009: a value loaded, computed on and saved back, which loses updates when requests overlap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import libcst as cst
+
+from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text, literal_text
+from cat_lint.visitors import FunctionInfo, ModuleFacts, StoreCall
+
+# Calls an update function may make and stay a plain, quick computation of the old value.
+_PURE_BUILTINS = frozenset({
+    "abs", "all", "any", "bool", "dict", "float", "int", "len", "list", "max", "min", "round", "sorted", "str", "sum",
+})
+# What an `async with` must be named like to count as a lock: `lock`, `self._counter_lock`, `asyncio.Lock()`.
+_LOCK_WORDS = ("lock", "mutex", "semaphore")
+
+
+@dataclass(eq=False)
+class _Statement:
+    """A simple statement (or a compound statement's header) of the function, in document order."""
+
+    node: cst.CSTNode  # the small statement, or the header expression of a compound statement
+    line: cst.SimpleStatementLine | None  # the line it stands on, when it is alone on it
+    block: int  # id of the block holding it
+    blocks: tuple[int, ...]  # the blocks around it, outermost first (``block`` last)
+    index: int  # its position in that block
+    locks: frozenset[int]  # the lock-like `async with` statements around it
+
+
+@dataclass(eq=False)
+class _Body:
+    """The statements of one function (nested defs, classes and lambdas left out)."""
+
+    statements: list[_Statement] = field(default_factory=list)
+    # id of a statement node as the collector numbers them (``ModuleFacts.units``) -> our statements in it
+    by_unit: dict[int, list[int]] = field(default_factory=dict)
+    _path: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, function: cst.FunctionDef) -> _Body:
+        body = cls()
+        body._block(function.body, frozenset(), function)
+        return body
+
+    def _add(self, node: cst.CSTNode, line, index: int, locks: frozenset[int], unit: cst.CSTNode) -> None:
+        self.by_unit.setdefault(id(unit), []).append(len(self.statements))
+        self.statements.append(_Statement(node, line, self._path[-1], tuple(self._path), index, locks))
+
+    def _block(self, block: cst.BaseSuite | cst.CSTNode, locks: frozenset[int], owner: cst.CSTNode) -> None:
+        self._path.append(id(block))
+        try:
+            if isinstance(block, cst.If):  # an `elif`: a block of its own, holding one statement
+                self._statement(block, 0, locks)
+            elif isinstance(block, cst.SimpleStatementSuite):  # `if x: a; b`: the collector counts it in the `if`
+                for index, small in enumerate(block.body):
+                    self._add(small, None, index, locks, owner)
+            else:
+                for index, stmt in enumerate(block.body):
+                    self._statement(stmt, index, locks)
+        finally:
+            self._path.pop()
+
+    def _statement(self, stmt: cst.CSTNode, index: int, locks: frozenset[int]) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            alone = stmt if len(stmt.body) == 1 else None
+            for small in stmt.body:
+                self._add(small, alone, index, locks, stmt)
+            return
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            return  # runs later, or is another scope
+        header = lambda node: self._add(node, None, index, locks, stmt)  # noqa: E731
+        if isinstance(stmt, cst.If):
+            header(stmt.test)
+            self._block(stmt.body, locks, stmt)
+            if stmt.orelse is not None:
+                self._block(stmt.orelse if isinstance(stmt.orelse, cst.If) else stmt.orelse.body, locks, stmt)
+        elif isinstance(stmt, (cst.For, cst.While)):
+            header(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
+            self._block(stmt.body, locks, stmt)
+            if stmt.orelse is not None:
+                self._block(stmt.orelse.body, locks, stmt)
+        elif isinstance(stmt, cst.With):
+            held = locks
+            for item in stmt.items:
+                header(item.item)
+                if stmt.asynchronous is not None and _is_lock(item.item):
+                    held = held | {id(stmt)}
+            self._block(stmt.body, held, stmt)
+        elif isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
+            self._block(stmt.body, locks, stmt)
+            for handler in stmt.handlers:
+                self._block(handler.body, locks, stmt)
+            for part in (stmt.orelse, stmt.finalbody):
+                if part is not None:
+                    self._block(part.body, locks, stmt)
+        elif isinstance(stmt, getattr(cst, "Match", ())):
+            header(stmt.subject)
+            for case in stmt.cases:
+                self._block(case.body, locks, stmt)
+        else:  # anything else: its expressions still count as a statement
+            header(stmt)
+
+    def find(self, node: cst.CSTNode, facts: ModuleFacts) -> int | None:
+        """The index of the statement holding ``node``: through the statement the collector
+        recorded for it (``ModuleFacts.tops``), searching only when that leaves a choice."""
+        unit = facts.tops.get(id(node))
+        numbers = self.by_unit.get(id(facts.units[unit])) if unit is not None and 0 <= unit < len(facts.units) else None
+        if numbers is not None and len(numbers) == 1:
+            return numbers[0]
+        for number in numbers if numbers is not None else range(len(self.statements)):
+            if _contains(self.statements[number].node, node):
+                return number
+        return None
+
+
+def _is_lock(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Call):
+        expr = expr.func
+    name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else ""
+    return any(word in name.lower() for word in _LOCK_WORDS)
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node of an expression or statement, lambdas and comprehensions included."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    return any(item is node for item in _walk(tree))
+
+
+def _names_read(node: cst.CSTNode) -> set[str]:
+    """The plain names an expression reads (attribute names and keywords are not names)."""
+    skip: set[int] = set()
+    names: set[str] = set()
+    for item in _walk(node):
+        if isinstance(item, cst.Attribute):
+            skip.add(id(item.attr))
+        elif isinstance(item, cst.Arg) and item.keyword is not None:
+            skip.add(id(item.keyword))
+        elif isinstance(item, cst.Name) and id(item) not in skip:
+            names.add(item.value)
+    return names
+
+
+def _assigned(statement: cst.CSTNode) -> tuple[list[str], cst.BaseExpression | None]:
+    """The names a simple statement binds and the value it binds them to."""
+    if isinstance(statement, cst.Assign):
+        names = [t.target.value for t in statement.targets if isinstance(t.target, cst.Name)]
+        return names, statement.value
+    if isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Name) and statement.value is not None:
+        return [statement.target.value], statement.value
+    if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name):
+        return [statement.target.value], statement.value
+    return [], None
+
+
+def _same_key(facts: ModuleFacts, a: cst.BaseExpression | None, b: cst.BaseExpression | None) -> bool:
+    if a is None or b is None:
+        return False
+    text_a, text_b = literal_text(a), literal_text(b)
+    if text_a is not None or text_b is not None:
+        return text_a == text_b
+    return facts.module.code_for_node(a) == facts.module.code_for_node(b)
+
+
+def _runs_once(function: FunctionInfo, hooks: Iterable[str]) -> bool:
+    hooks = set(hooks)
+    return any(f.hook_name in hooks for f in function.chain())
+
+
+class LostUpdate(Rule):
+    code = "CAT009"
+    name = "lost-update"
+    summary = "A key is loaded, computed on and saved back: requests that overlap lose each other's updates."
+    fixable = "sometimes"
+    what = """
+        Reports a `load` of a key followed, in the same function, by a `save` of the same key
+        to the same store, when the saved value is computed from what was loaded (the loaded
+        name itself, edited in place or with `+=`, or a name assigned from it).  A name
+        assigned anew on the way to the save (`value = await fetch()` when nothing was
+        stored: a cache being filled) no longer carries what was loaded.  `store` and `user` are
+        resolved through imports, as every rule does.
+
+        It is reported for `store`, which every user's requests share.  For `user`, only one
+        user's overlapping requests can race (two tabs, a retried request, tasks started by
+        one request), so it is reported only with `lost-update-user = true` in
+        `[tool.cat-lint]`.
+
+        It is not reported where the code is already serialised: both calls inside one
+        `async with` of a lock (a name containing `lock`, `mutex` or `semaphore`, such as
+        `async with counter_lock:` or `async with asyncio.Lock():`), or in a bootstrap hook
+        (and functions nested in it), which runs once at start-up with no request in flight.
+        `update` is the atomic way and is never reported.
+    """
+    why = """
+        `load` and `save` are two separate round trips to the database, and the event loop
+        runs other requests between them. Two requests that overlap both load the same value,
+        both compute from it, and the second save overwrites the first: one visit, one to-do,
+        one vote is silently lost. Measured with the runtime (`bench/store.py`), 192 concurrent
+        load-and-save increments of one counter kept only 3.
+    """
+    example = """
+        from cat import store
+
+        async def count_visit():
+            count = await store.load("visits", 0)
+            await store.save("visits", count + 1)   # CAT009: overlapping requests lose visits
+    """
+    fix_text = """
+        Use `update`, which reads and writes in one step while the database is locked:
+
+        ```python
+        count = await store.update("visits", lambda count: count + 1, default=0)
+        ```
+
+        The fix does this rewrite when the save is the statement right after the load and
+        saves a single expression of the loaded value (no `await` in it).  The variable is
+        kept, and now holds the value that was saved.  The fix is applied by `--fix` and by
+        the editor's fix-all only when that cannot change what the function does; otherwise it
+        is offered, to review, and not applied in bulk:
+
+        - when the loaded name is read after the save: there it held the old value, after the
+          fix it holds the new one (which is usually what was meant, but not always);
+        - when the expression calls a function other than a few pure builtins (`len`, `min`,
+          `max`, `sorted`...): an update function runs while the database is locked, so it
+          must be quick and must not wait on anything;
+        - when the save's line carries a comment, which the fix would remove.
+
+        No fix is offered, and the message says why, when the value is edited by statements
+        between the load and the save (`todos.append(...)`), when the save is conditional or
+        in another block than the load, or when computing the value awaits: move that
+        computation into a plain function and pass it to `update`
+        (`await user.update("todos", lambda todos: todos + [item], default=[])`), or hold a
+        lock around both calls. A conditional save becomes an update function that returns
+        the old value unchanged when the condition does not hold; note that it then writes
+        the same value back.
+    """
+    limits = """
+        A lock is recognised by name only, and an `asyncio.Lock` serialises the tasks of one
+        process: with several worker processes only `update` is atomic. Keys are compared as
+        literals, or as the same expression written the same way (`f"count_{day}"`).
+    """
+    VALID = (
+        "from cat import store\n\nasync def f():\n    await store.update('visits', lambda n: n + 1, default=0)\n",
+        "import asyncio\nfrom cat import store\n\nLOCK = asyncio.Lock()\n\nasync def f():\n    async with LOCK:\n"
+        "        count = await store.load('visits', 0)\n        await store.save('visits', count + 1)\n",
+        "from cat import hook, store\n\n@hook\nasync def after_cat_bootstrap(cat):\n    count = await store.load('starts', 0)\n"
+        "    await store.save('starts', count + 1)\n    return cat\n",
+        "from cat import user\n\nasync def f():\n    count = await user.load('visits', 0)\n    await user.save('visits', count + 1)\n",
+        "from cat import store\n\nasync def f(theme):\n    old = await store.load('theme')\n    await store.save('theme', theme)\n    return old\n",
+        "from cat import store\n\nasync def f():\n    count = await store.load('visits', 0)\n    await store.save('last_visits', count + 1)\n",
+        "from cat import store\n\nasync def f():\n    await store.save('visits', 0)\n    return await store.load('visits')\n",
+        "from cat import store\n\nasync def token(fetch):\n    value = await store.load('token')\n    if value is None:\n"
+        "        value = await fetch()\n        await store.save('token', value)\n    return value\n",
+    )
+    INVALID = (
+        Invalid(
+            "from cat import store\n\nasync def f():\n    count = await store.load('visits', 0)\n    await store.save('visits', count + 1)\n",
+            4, 18,
+            '`count` is loaded by `store.load("visits")` and a value computed from it is saved by `store.save("visits", ...)`: '
+            'requests that overlap both read the same value and all but one of their updates are lost; use `store.update`',
+            fixed="from cat import store\n\nasync def f():\n    count = await store.update('visits', lambda count: count + 1, default=0)\n",
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f():\n    count = await store.load('visits', 0)\n"
+            "    await store.save('visits', count + 1)\n    return count\n",
+            4, 18,
+            fixed="from cat import store\n\nasync def f():\n    count = await store.update('visits', lambda count: count + 1, default=0)\n"
+            "    return count\n",
+        ),
+        Invalid(
+            "from cat import user\n\nasync def add(item):\n    todos = await user.load('todos', [])\n    todos.append(item)\n"
+            "    await user.save('todos', todos)\n",
+            4, 18,
+            '`todos` is loaded by `user.load("todos")` and a value computed from it is saved by `user.save("todos", ...)`: '
+            "one user's requests that overlap both read the same value and all but one of their updates are lost; "
+            "use `user.update` (no automatic fix: statements between the load and the save change the value; "
+            "move them into the function given to `update`)",
+            settings=(("lost_update_user", True),),
+        ),
+        Invalid(
+            "import cat\n\nasync def f(name):\n    counts = await cat.store.load('counts', {})\n    if name:\n"
+            "        counts[name] = counts.get(name, 0) + 1\n        await cat.store.save('counts', counts)\n",
+            4, 19,
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f(day):\n    seen = await store.load(f'seen_{day}', [])\n"
+            "    new = sorted(seen + [day])\n    await store.save(f'seen_{day}', new)\n",
+            4, 17,
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f(n):\n    count = await store.load('hits', 0)\n    count += n\n"
+            "    await store.save('hits', count)\n",
+            4, 18,
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f(fetch):\n    count = await store.load('total', 0)\n"
+            "    await store.save('total', count + await fetch())\n",
+            4, 18,
+            '`count` is loaded by `store.load("total")` and a value computed from it is saved by `store.save("total", ...)`: '
+            "requests that overlap both read the same value and all but one of their updates are lost; use `store.update` "
+            "(no automatic fix: computing the saved value awaits, which an update function cannot do)",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        facts = ctx.facts
+        with_user = ctx.settings.lost_update_user
+        by_function: dict[int, list[StoreCall]] = {}
+        for call in facts.store_calls:
+            if call.func is None or call.deferred or call.verb not in ("load", "save"):
+                continue
+            if call.scope == "user" and not with_user:
+                continue
+            by_function.setdefault(id(call.func), []).append(call)
+        for calls in by_function.values():
+            loads = [c for c in calls if c.verb == "load"]
+            saves = [c for c in calls if c.verb == "save" and c.value is not None]
+            if not loads or not saves:
+                continue
+            function = calls[0].func
+            if _runs_once(function, ctx.settings.bootstrap_hooks):
+                continue
+            pairs = [(l, s) for l in loads for s in saves if l.scope == s.scope and _same_key(facts, l.key, s.key)]
+            if not pairs:
+                continue
+            body = _Body.of(function.node)
+            reported: set[int] = set()
+            for load, save in pairs:
+                if id(load) in reported:
+                    continue
+                report = self._pair(facts, body, load, save)
+                if report is not None:
+                    reported.add(id(load))
+                    yield report
+
+    def _pair(self, facts: ModuleFacts, body: _Body, load: StoreCall, save: StoreCall) -> Report | None:
+        at_load, at_save = body.find(load.node, facts), body.find(save.node, facts)
+        if at_load is None or at_save is None or at_save < at_load:
+            return None
+        first, last = body.statements[at_load], body.statements[at_save]
+        if first.locks & last.locks:
+            return None  # one lock held around both calls
+        names, _value = _assigned(first.node)
+        # What carries the loaded value: the names it is assigned to, and the names computed from them.
+        carried = set(names)
+        for statement in body.statements[at_load + 1:at_save]:
+            bound, value = _assigned(statement.node)
+            if not bound:
+                continue
+            if isinstance(statement.node, cst.AugAssign):  # `count += 1` keeps what it had, and adds
+                if carried & set(bound) or (value is not None and _names_read(value) & carried):
+                    carried.update(bound)
+            elif value is not None and _names_read(value) & carried:
+                carried.update(bound)
+            elif last.blocks[:len(statement.blocks)] == statement.blocks:
+                # Rebound on every way to the save (`token = await fetch()` before saving it): the
+                # value saved no longer comes from the load, as in a cache filled when empty.
+                carried.difference_update(bound)
+        if not (_names_read(save.value) & carried) and not _contains(save.value, load.node):
+            return None
+        name = names[0] if len(names) == 1 else None
+        loaded = f"`{name}` is" if name else "the value is"
+        who = "requests that overlap" if load.scope == "store" else "one user's requests that overlap"
+        message = (
+            f"{loaded} loaded by `{call_text(load.receiver, 'load', load.key)}` and a value computed from it is saved by "
+            f"`{call_text(save.receiver, 'save', save.key)}`: {who} both read the same value and all but one of "
+            f"their updates are lost; use `{load.receiver}.update`"
+        )
+        fix, reason = self._fix(facts, body, at_load, at_save, load, save, name)
+        if fix is None:
+            message += f" (no automatic fix: {reason})"
+        return Report(self.code, load.node, message, fix)
+
+    def _fix(self, facts: ModuleFacts, body: _Body, at_load: int, at_save: int, load: StoreCall, save: StoreCall,
+             name: str | None) -> tuple[FixSpec | None, str]:
+        first, last = body.statements[at_load], body.statements[at_save]
+        stmt = first.node
+        value = stmt.value if isinstance(stmt, (cst.Assign, cst.AnnAssign)) else None
+        if (name is None or first.line is None or not isinstance(value, cst.Await) or value.expression is not load.node
+                or (isinstance(stmt, cst.Assign) and len(stmt.targets) != 1)):
+            return None, f"the load is not a plain `name = await {load.receiver}.load(...)` statement"
+        if last.block != first.block:
+            return None, "the save is conditional, or in another block than the load"
+        if at_save != at_load + 1 or last.index != first.index + 1:
+            return None, "statements between the load and the save change the value; move them into the function given to `update`"
+        saved = last.node
+        if (last.line is None or not isinstance(saved, cst.Expr) or not isinstance(saved.value, cst.Await)
+                or saved.value.expression is not save.node):
+            return None, "the save is not a plain `await ...save(...)` statement"
+        expression = save.value
+        nodes = list(_walk(expression))
+        if any(isinstance(n, cst.Await) for n in nodes):
+            return None, "computing the saved value awaits, which an update function cannot do"
+        if any(isinstance(n, (cst.Yield, cst.NamedExpr)) for n in nodes):
+            return None, "the saved expression yields or assigns, which a lambda cannot do"
+        default = self._default(load)
+        if default is ...:
+            return None, "the load's arguments are not a key and a default"
+        module = facts.module
+        receiver = module.code_for_node(load.node.func.value)
+        text = f"await {receiver}.update({module.code_for_node(load.key)}, lambda {name}: {module.code_for_node(expression)}"
+        text += f", default={module.code_for_node(default)})" if default is not None else ")"
+        later_reads = any(name in _names_read(s.node) for s in body.statements[at_save + 1:])
+        impure = any(
+            isinstance(n, cst.Call) and (facts.resolve_builtin(n.func) or "").removeprefix("builtins.") not in _PURE_BUILTINS
+            for n in nodes
+        )
+        commented = last.line.trailing_whitespace.comment is not None
+        safe = not (later_reads or impure or commented)
+        edits = (EditSpec("replace", value, text), EditSpec("delete_lines", last.line, ""))
+        return FixSpec(f"Use `{receiver}.update`, which cannot lose updates", edits, safe=safe), ""
+
+    @staticmethod
+    def _default(load: StoreCall):
+        """The load's default expression, ``None`` without one, ``...`` when the arguments are unusual."""
+        args = load.node.args
+        if any(a.star for a in args):
+            return ...
+        positional = [a.value for a in args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        if set(keywords) - {"key", "default"} or len(positional) > 2:
+            return ...
+        if len(positional) == 2:
+            return positional[1]
+        return keywords.get("default")

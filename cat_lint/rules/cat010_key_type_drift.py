@@ -1,0 +1,231 @@
+"""CAT010: a key whose JSON type disagrees between the code's places, or with the database."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import libcst as cst
+
+from cat_lint.findings import Edit, Finding, Fix, KeyUse
+from cat_lint.rules._base import Invalid, Rule
+from cat_lint.visitors import ModuleFacts, StoreCall
+
+# How messages say a JSON type, and which types cannot stand for each other (integer and number can).
+TYPE_NAMES = {
+    "array": "a list", "object": "a dict", "string": "a string", "integer": "an integer", "number": "a number",
+    "boolean": "a boolean", "null": "null",
+}
+_KIND = {"integer": "number"}
+# The calls whose type is what the key holds: a save's value, and an update's default (what
+# its function starts from when the key is missing; it writes what the function returns).
+_WRITES = ("save", "update")
+# An empty value of each type, what the fix puts in place of a default of the wrong type.
+_EMPTY = {"array": "[]", "object": "{}", "string": '""', "integer": "0", "number": "0", "boolean": "False"}
+_CONSTRUCTORS = {
+    "builtins.list": "array", "builtins.tuple": "array", "builtins.sorted": "array", "builtins.dict": "object",
+    "builtins.str": "string", "builtins.int": "integer", "builtins.len": "integer", "builtins.float": "number",
+    "builtins.bool": "boolean",
+}
+
+
+def kind(json_type: str) -> str:
+    return _KIND.get(json_type, json_type)
+
+
+def json_type(node: cst.BaseExpression | None, facts: ModuleFacts, call: StoreCall, depth: int = 0) -> str | None:
+    """The JSON type a value plainly has: literals, simple constructors, comprehensions; else None.
+
+    A local name assigned exactly once, to such a value, counts too.
+    """
+    if node is None:
+        return None
+    if isinstance(node, (cst.List, cst.ListComp, cst.Tuple)):
+        return "array"
+    if isinstance(node, (cst.Dict, cst.DictComp)):
+        return "object"
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        if isinstance(node, cst.SimpleString) and "b" in node.prefix.lower():
+            return None
+        return "string"
+    if isinstance(node, cst.Integer):
+        return "integer"
+    if isinstance(node, cst.Float):
+        return "number"
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)) \
+            and isinstance(node.expression, (cst.Integer, cst.Float)):
+        return json_type(node.expression, facts, call, depth)
+    if isinstance(node, cst.Name):
+        if node.value in ("True", "False"):
+            return "boolean"
+        if node.value == "None":
+            return "null"
+        if depth == 0 and not call.deferred:
+            values = facts.assignments(call.func).get(node.value, [])
+            if len(values) == 1 and values[0] is not None:
+                return json_type(values[0], facts, call, depth + 1)
+        return None
+    if isinstance(node, cst.Call):
+        return _CONSTRUCTORS.get(facts.resolve_builtin(node.func) or "")
+    return None
+
+
+def typed_argument(call: StoreCall) -> cst.BaseExpression | None:
+    """The argument that gives the key a type: a save's value, a load's or an update's default."""
+    if call.verb == "save":
+        return call.value
+    if call.verb not in ("load", "update"):
+        return None
+    position = 1 if call.verb == "load" else 2
+    positional = [a.value for a in call.node.args if a.keyword is None and not a.star]
+    if len(positional) > position:
+        return positional[position]
+    return next((a.value for a in call.node.args if a.keyword is not None and a.keyword.value == "default"), None)
+
+
+def _how(use: KeyUse) -> str:
+    name = TYPE_NAMES.get(use.json_type or "", use.json_type or "")
+    if use.verb == "save":
+        return f"saved as {name}"
+    return f"{'loaded' if use.verb == 'load' else 'updated'} with {name} default"
+
+
+def _where(use: KeyUse) -> str:
+    return f"{use.path}:{use.span.start_line}"
+
+
+def _database(use: KeyUse, held) -> tuple[str, int] | None:
+    """The type the database holds most that disagrees with ``use``, with how many users hold it."""
+    if held is None:
+        return None
+    _users, types = held
+    others = [(t, n) for t, n in types if t != "null" and kind(t) != kind(use.json_type or "")]
+    return max(others, key=lambda pair: pair[1]) if others else None
+
+
+class KeyTypeDrift(Rule):
+    code = "CAT010"
+    name = "key-type-drift"
+    summary = "A key's JSON type disagrees between places in the code, or with what the database holds."
+    fixable = "sometimes"
+    project_wide = True
+    what = """
+        Reports a literal key whose JSON type disagrees:
+
+        - saved as one type in one place and as another elsewhere (a list here, a dict there);
+          an `update`'s default counts as what it saves, since its function starts from it;
+        - loaded with a default of one type while the code saves another type
+          (`user.load("todos", {})` where `user.save("todos", [...])`);
+        - saved, or loaded with a default, of a type the database does not hold for the key.
+          For a per-user key that means the types seen across users: "the database holds a
+          list in 37 of 40 users".
+
+        Literal values, defaults and simple constructors decide the type (`[]`, `{}`,
+        `list(...)`, `dict(...)`, numbers, strings, `True`/`False`, comprehensions), also
+        through a local name assigned once. Integers and floats are both numbers. `None` and
+        anything the code does not say plainly never conflict. Like CAT006 it looks at the
+        whole linted tree and at the project's database.
+    """
+    why = """
+        A key holds whatever was saved last. When two places disagree on its type, the code
+        written for one type meets the other: `todos.append(...)` on a dict, `counts["hits"]`
+        on a list. It does not fail where the mistake is but later, in production, for the
+        users whose data was written by the other place or by an older version of the plugin.
+    """
+    example = """
+        from cat import user
+
+        async def add_todo(text):
+            todos = await user.load("todos", {})     # CAT010: saved as a list below
+            await user.save("todos", [text])
+    """
+    fix_text = """
+        Decide on one type for the key and use it everywhere; convert old data once (a
+        bootstrap hook that loads, converts and saves the key, or `cat-store`). When a default
+        of a load disagrees with the one type every save (and update default) in the code writes (or, when no code saves
+        the key, with the one type the database holds), the finding offers a fix that
+        replaces the default with an empty value of the saved type; it is offered, never applied
+        by `--fix`, because the code after the load may rely on the old default.
+    """
+    limits = """
+        Only literal keys, and types the code states plainly. The database's types are read
+        when the run starts (the language server follows the database as it changes); values
+        are typed by their first characters, as `cat-store` lists them.
+    """
+    VALID = (
+        "from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', [])\n    await user.save('todos', todos + [text])\n",
+        "from cat import store\n\nasync def f(n):\n    await store.save('count', 1)\n    await store.save('count', 2.5)\n    return await store.load('count', 0)\n",
+        "from cat import store\n\nasync def f(value):\n    await store.save('theme', value)\n    await store.save('theme', None)\n    return await store.load('theme', 'light')\n",
+        "from cat import store, user\n\nasync def f():\n    await store.save('todos', {})\n    await user.save('todos', [])\n",
+    )
+    INVALID = (
+        Invalid(
+            "from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', {})\n    await user.save('todos', [text])\n",
+            4, 28,
+            'the key "todos" is loaded with a dict default here, but saved as a list in plugin.py:5: '
+            "code written for one type fails on the other",
+            fixed="from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', [])\n    await user.save('todos', [text])\n",
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f(items):\n    await store.save('index', list(items))\n\n\n"
+            "async def g(items):\n    await store.save('index', {i: True for i in items})\n",
+            8, 21,
+            'the key "index" is saved as a dict here, but saved as a list in plugin.py:4: '
+            "code written for one type fails on the other",
+            count=2,
+        ),
+        Invalid(
+            "from cat import store\n\nasync def f():\n    empty = {}\n    await store.save('cache', empty)\n    await store.save('cache', 'none')\n",
+            5, 21,
+            count=2,
+        ),
+    )
+
+    def check_uses(self, key_uses: Iterable[KeyUse], index) -> Iterable[Finding]:
+        db_keys = index.db_keys
+        for use in key_uses:
+            if use.json_type is None or use.json_type == "null":
+                continue
+            mine = kind(use.json_type)
+            others = [
+                other for other in index.typed_uses(use.key, use.scope)
+                if other.verb in _WRITES and other.json_type != "null" and kind(other.json_type) != mine and other is not use
+            ]
+            held = db_keys.held(use.key, use.scope) if db_keys is not None else None
+            stored = _database(use, held)
+            if not others and stored is None:
+                continue
+            parts = []
+            if others:
+                first = others[0]
+                more = f" (and {len(others) - 1} more place{'s' if len(others) > 2 else ''})" if len(others) > 1 else ""
+                parts.append(f"{_how(first)} in {_where(first)}{more}")
+            if stored is not None:
+                name = TYPE_NAMES.get(stored[0], stored[0])
+                if use.scope == "user":
+                    parts.append(f"the database holds {name} in {stored[1]} of {held[0]} users")
+                else:
+                    parts.append(f"the database holds {name}")
+            message = (
+                f"the key {json.dumps(use.key, ensure_ascii=False)} is {_how(use)} here, but "
+                f"{', and '.join(parts)}: code written for one type fails on the other"
+            )
+            related = tuple((o.path, o.span, f"{_how(o)} here") for o in others)
+            yield Finding(self.code, message, use.path, use.span, self._fix(use, index, held), related=related)
+
+    @staticmethod
+    def _fix(use: KeyUse, index, held) -> Fix | None:
+        """A load's default replaced by an empty value of the one type every save in the code writes
+        (without saves in the code, the one type the database holds)."""
+        if use.verb != "load" or use.value_span is None:
+            return None
+        saved = {kind(o.json_type) for o in index.typed_uses(use.key, use.scope) if o.verb in _WRITES and o.json_type != "null"}
+        if not saved and held is not None:  # no save in the code: what the database holds decides
+            saved = {kind(t) for t, _n in held[1] if t != "null"}
+        if len(saved) != 1:
+            return None
+        (target,) = saved
+        empty = _EMPTY.get(target)
+        if empty is None or target == kind(use.json_type or ""):
+            return None
+        return Fix(f"Use {empty} as the default", (Edit(use.value_span, empty),), safe=False)

@@ -15,10 +15,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 from cat_lint.project.location import DatabaseLocation
 from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, decode_user_id, decode_value, encode_user_id
+
+if TYPE_CHECKING:
+    from cat_lint.project.pg_reader import PostgresKeyReader
 
 PREVIEW_CHARS = 80
 SCAN_CHARS = 200  # how much of each value SQL hands back for typing and previews
@@ -97,8 +100,8 @@ def per_user_keys(rows: Iterable[tuple[str, str, str, int, Any]]) -> list[Stored
     ]
 
 
-def open_reader(location: DatabaseLocation) -> KeyReader:
-    """The read-only reader for ``location``: SQLite here, PostgreSQL through asyncpg."""
+def open_reader(location: DatabaseLocation) -> KeyReader | PostgresKeyReader:
+    """The read-only reader for ``location``: SQLite here, PostgreSQL through asyncpg (same methods)."""
     if location.scheme == "postgresql":
         from cat_lint.project.pg_reader import PostgresKeyReader
 

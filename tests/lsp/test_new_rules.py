@@ -94,6 +94,7 @@ async def test_key_type_drift_related_places_hover_and_fix(client: LanguageClien
 
     fix = next(a for a in await _actions(client, uri, [drift]) if a.title == "Use [] as the default")
     assert not fix.is_preferred  # offered, not applied by fix-all
+    assert await _actions(client, uri, [], only=["source.fixAll"]) == []
     fixed = apply_edits(LOADS, fix.edit.document_changes[0].edits)
     assert "await user.load('todos', [])" in fixed
     replace_all(client, uri, fixed, 2)

@@ -206,8 +206,8 @@ class LostUpdate(Rule):
         `async with` of a lock (a name containing `lock`, `mutex` or `semaphore`, such as
         `async with counter_lock:`, `async with self._lock:` or `async with locks[key]:`;
         not `async with asyncio.Lock():`, a new lock that each request holds alone), or in a
-        bootstrap hook
-        (and functions nested in it), which runs once at start-up with no request in flight.
+        bootstrap hook (and functions nested in it), which runs once at start-up with no
+        request in flight.
         `update` is the atomic way and is never reported.
     """
     why = """

@@ -318,5 +318,6 @@ class DiagnosticsScheduler:
                 log.debug("diagnostic refresh failed", exc_info=True)
 
 
-def written_signature(doc: DocumentResult) -> frozenset[tuple[str, str]]:
-    return frozenset((u.scope, u.key) for u in doc.result.key_uses if u.writes)
+def written_signature(doc: DocumentResult) -> frozenset[tuple[str, str, str | None]]:
+    """The keys a document writes, with the JSON type it gives them: CAT006 and CAT010 elsewhere depend on both."""
+    return frozenset((u.scope, u.key, u.json_type) for u in doc.result.key_uses if u.writes)

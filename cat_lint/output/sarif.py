@@ -113,6 +113,17 @@ def render(report: Report) -> str:
             }],
             "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f.code, rel, line_text, occurrence)},
         }
+        if f.related:  # the other places the message names (CAT010)
+            result["relatedLocations"] = [{
+                "id": number,
+                "message": {"text": what},
+                "physicalLocation": {
+                    "artifactLocation": ({"uri": report.relative(path), "uriBaseId": "%SRCROOT%"}
+                                         if report.relative(path) is not None else {"uri": report.absolute(path).as_uri()}),
+                    "region": {"startLine": span.start_line, "startColumn": span.start_col + 1,
+                               "endLine": span.end_line, "endColumn": span.end_col + 1},
+                },
+            } for number, (path, span, what) in enumerate(f.related)]
         if f.fix is not None:
             result["fixes"] = [{
                 "description": {"text": f.fix.title},

@@ -14,8 +14,9 @@ from cat_lint.visitors import FunctionInfo, ModuleFacts, StoreCall
 _PURE_BUILTINS = frozenset({
     "abs", "all", "any", "bool", "dict", "float", "int", "len", "list", "max", "min", "round", "sorted", "str", "sum",
 })
-# What an `async with` must be named like to count as a lock: `lock`, `self._counter_lock`, `asyncio.Lock()`.
+# What an `async with` must be named like to count as a lock: `lock`, `self._counter_lock`, `LOCKS[key]`.
 _LOCK_WORDS = ("lock", "mutex", "semaphore")
+_LOCK_CLASSES = frozenset({"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"})
 
 
 @dataclass(eq=False)
@@ -117,9 +118,16 @@ class _Body:
 
 
 def _is_lock(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.Call):
+    """A lock shared by the calls: `lock`, `self._lock`, `locks[key]`, `lock_for(key)`; not a new
+    `asyncio.Lock()` made on the spot, which every request would hold alone."""
+    made = isinstance(expr, cst.Call)
+    if made:
         expr = expr.func
+    if isinstance(expr, cst.Subscript):
+        expr = expr.value
     name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else ""
+    if made and name in _LOCK_CLASSES:
+        return False
     return any(word in name.lower() for word in _LOCK_WORDS)
 
 
@@ -196,8 +204,10 @@ class LostUpdate(Rule):
 
         It is not reported where the code is already serialised: both calls inside one
         `async with` of a lock (a name containing `lock`, `mutex` or `semaphore`, such as
-        `async with counter_lock:` or `async with asyncio.Lock():`), or in a bootstrap hook
-        (and functions nested in it), which runs once at start-up with no request in flight.
+        `async with counter_lock:`, `async with self._lock:` or `async with locks[key]:`;
+        not `async with asyncio.Lock():`, a new lock that each request holds alone), or in a
+        bootstrap hook (and functions nested in it), which runs once at start-up with no
+        request in flight.
         `update` is the atomic way and is never reported.
     """
     why = """
@@ -295,6 +305,11 @@ class LostUpdate(Rule):
             "from cat import store\n\nasync def f(day):\n    seen = await store.load(f'seen_{day}', [])\n"
             "    new = sorted(seen + [day])\n    await store.save(f'seen_{day}', new)\n",
             4, 17,
+        ),
+        Invalid(
+            "import asyncio\nfrom cat import store\n\nasync def f():\n    async with asyncio.Lock():\n"
+            "        count = await store.load('visits', 0)\n        await store.save('visits', count + 1)\n",
+            6, 22,
         ),
         Invalid(
             "from cat import store\n\nasync def f(n):\n    count = await store.load('hits', 0)\n    count += n\n"

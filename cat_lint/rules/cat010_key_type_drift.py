@@ -116,9 +116,10 @@ class KeyTypeDrift(Rule):
           an `update`'s default counts as what it saves, since its function starts from it;
         - loaded with a default of one type while the code saves another type
           (`user.load("todos", {})` where `user.save("todos", [...])`);
-        - saved, or loaded with a default, of a type the database does not hold for the key.
-          For a per-user key that means the types seen across users: "the database holds a
-          list in 37 of 40 users".
+        - saved, or loaded with a default, of one type while the database holds another for
+          the key. For a per-user key every type seen across users counts, with how many users
+          hold it: "the database holds a list in 37 of 40 users", or "a dict in 3 of 40 users"
+          for old data the code no longer expects.
 
         Literal values, defaults and simple constructors decide the type (`[]`, `{}`,
         `list(...)`, `dict(...)`, numbers, strings, `True`/`False`, comprehensions), also

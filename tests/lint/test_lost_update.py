@@ -201,3 +201,32 @@ def test_the_fix_makes_the_program_count_every_update(scope, default, expression
     program = Program("direct", scope, "visits", 1, tasks)
     assert not loses_updates(program, fixed, tmp_path)
     assert outcome(fixed, scope, ("visits",), tasks, True, tmp_path) == outcome(source, scope, ("visits",), tasks, False, tmp_path)
+
+
+COUNTERS = (
+    "from cat import store, user\n\n\n"
+    "async def count():\n"
+    "    total = await store.load('total', 0)\n"
+    "    await store.save('total', total + 1)\n"
+    "    mine = await user.load('mine', 0)\n"
+    "    await user.save('mine', mine + 1)\n"
+)
+
+
+def test_command_line_fix_and_the_lost_update_user_setting(tmp_path):
+    from cli_support import make_project, run_cli
+
+    project = make_project(tmp_path, {"plugins/counter.py": COUNTERS})
+    proc = run_cli(["--no-cache", "--output-format", "concise", "--select", "CAT009"], project)
+    assert [line.split(":")[1] for line in proc.stdout.splitlines() if "CAT009" in line] == ["5"]
+    (project / "pyproject.toml").write_text("[tool.cat-lint]\nlost-update-user = true\n", encoding="utf-8")
+    proc = run_cli(["--no-cache", "--output-format", "concise", "--select", "CAT009"], project)
+    assert [line.split(":")[1] for line in proc.stdout.splitlines() if "CAT009" in line] == ["5", "7"]
+    proc = run_cli(["--no-cache", "--fix", "--select", "CAT009"], project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (project / "plugins" / "counter.py").read_text() == (
+        "from cat import store, user\n\n\n"
+        "async def count():\n"
+        "    total = await store.update('total', lambda total: total + 1, default=0)\n"
+        "    mine = await user.update('mine', lambda mine: mine + 1, default=0)\n"
+    )

@@ -228,3 +228,14 @@ def test_the_command_line_offers_the_ci_formats(tmp_path, fmt):
     project = make_project(tmp_path, {"plugins/a.py": "from cat import store\n\nasync def f():\n    store.save('k', 1)\n"})
     proc = run_cli(["--output-format", fmt], project)
     assert proc.returncode == 1 and "CAT004" in proc.stdout, proc.stderr
+
+
+def test_sarif_carries_the_other_places_a_finding_names(tmp_path):
+    drift = Finding("CAT010", 'the key "todos" is saved as a dict here, but saved as a list in plugins/b.py:7', "plugins/a.py",
+                    Span(5, 25, 5, 28), related=(("plugins/b.py", Span(7, 20, 7, 27), "saved as a list here"),))
+    document = json.loads(get_formatter("sarif")(Report([drift], tmp_path, {"plugins/a.py": SOURCE}, cwd=tmp_path)))
+    validate_sarif(document)
+    (related,) = document["runs"][0]["results"][0]["relatedLocations"]
+    assert related["message"]["text"] == "saved as a list here"
+    assert related["physicalLocation"]["artifactLocation"] == {"uri": "plugins/b.py", "uriBaseId": "%SRCROOT%"}
+    assert related["physicalLocation"]["region"] == {"startLine": 7, "startColumn": 21, "endLine": 7, "endColumn": 28}

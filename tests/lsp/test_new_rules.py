@@ -94,6 +94,7 @@ async def test_key_type_drift_related_places_hover_and_fix(client: LanguageClien
 
     fix = next(a for a in await _actions(client, uri, [drift]) if a.title == "Use [] as the default")
     assert not fix.is_preferred  # offered, not applied by fix-all
+    assert await _actions(client, uri, [], only=["source.fixAll"]) == []
     fixed = apply_edits(LOADS, fix.edit.document_changes[0].edits)
     assert "await user.load('todos', [])" in fixed
     replace_all(client, uri, fixed, 2)
@@ -103,3 +104,18 @@ async def test_key_type_drift_related_places_hover_and_fix(client: LanguageClien
         'the key "todos" is loaded with a list default here, but the database holds a dict in 1 of 4 users: '
         "code written for one type fails on the other"
     ]
+
+
+async def test_a_save_changing_type_rechecks_the_other_open_documents(client: LanguageClient, project: Path):
+    saves = project / "plugins" / "demo" / "saves.py"
+    saves.write_text(SAVES, encoding="utf-8")
+    loads = project / "plugins" / "demo" / "loads.py"
+    agreeing = LOADS.replace("{}", "[]")
+    loads.write_text(agreeing, encoding="utf-8")
+    await start(client, project)
+    saves_uri, loads_uri = open_doc(client, saves), open_doc(client, loads)
+    await diagnostics_where(client, loads_uri, lambda d: "CAT010" not in codes(d))
+    await diagnostics_where(client, saves_uri, lambda d: "CAT010" not in codes(d))
+    replace_all(client, saves_uri, SAVES.replace("[text]", "{'text': text}"), 2)
+    found = await diagnostics_where(client, loads_uri, lambda d: "CAT010" in codes(d))
+    assert "saved as a dict in plugins/demo/saves.py:5" in next(d.message for d in found if d.code == "CAT010")

@@ -117,9 +117,9 @@ def _top_level_bindings(stmt: cst.CSTNode) -> Iterable[str]:
         for small in stmt.body:
             if isinstance(small, cst.Assign):
                 for target in small.targets:
-                    yield from _names_in_target(target.target)
+                    yield from target_names(target.target)
             elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                yield from _names_in_target(small.target)
+                yield from target_names(small.target)
             elif isinstance(small, (cst.Import, cst.ImportFrom)):
                 for bound, _q, _a in import_bindings(small):
                     yield bound
@@ -130,14 +130,15 @@ def _top_level_bindings(stmt: cst.CSTNode) -> Iterable[str]:
         yield node.value
 
 
-def _names_in_target(target: cst.BaseExpression) -> Iterable[str]:
+def target_names(target: cst.BaseExpression) -> Iterable[str]:
+    """The names an assignment target binds: ``a``, ``a, (b, *c)``, ``[a, b]``."""
     if isinstance(target, cst.Name):
         yield target.value
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
-            yield from _names_in_target(element.value)
+            yield from target_names(element.value)
     elif isinstance(target, cst.StarredElement):
-        yield from _names_in_target(target.value)
+        yield from target_names(target.value)
 
 
 def _top_level_imports(body: Iterable[cst.CSTNode]) -> Iterable[cst.Import | cst.ImportFrom]:

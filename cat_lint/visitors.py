@@ -20,7 +20,7 @@ from typing import Callable
 
 import libcst as cst
 
-from cat_lint.names import STORES, VERBS, ImportTable, ScopeResolver, import_bindings
+from cat_lint.names import STORES, VERBS, ImportTable, ScopeResolver, import_bindings, target_names
 
 # Calls that take a coroutine and run it: a coroutine passed to them is not lost.
 AWAITABLE_CONSUMERS = frozenset({
@@ -183,16 +183,6 @@ def _fields(cls: type) -> tuple[str, ...]:
     return names
 
 
-def _target_names(node: cst.CSTNode):
-    if isinstance(node, cst.Name):
-        yield node.value
-    elif isinstance(node, (cst.Tuple, cst.List)):
-        for element in node.elements:
-            yield from _target_names(element.value)
-    elif isinstance(node, cst.StarredElement):
-        yield from _target_names(node.value)
-
-
 class _NeedScope(Exception):
     """Raised by the fast pass when a ``cat`` name is shadowed: start over with scope analysis."""
 
@@ -348,7 +338,7 @@ class Collector:
             self.bind(item.name.value, None, simple=False)
 
     def _del(self, node: cst.Del) -> None:
-        for name in _target_names(node.target):
+        for name in target_names(node.target):
             self.bind(name, None)
         if not isinstance(node.target, (cst.Name, cst.Tuple, cst.List)):
             self.walk(node.target)
@@ -426,7 +416,7 @@ class Collector:
 
     def _comp_for(self, node: cst.CompFor) -> None:
         self.walk(node.iter)
-        for name in _target_names(node.target):
+        for name in target_names(node.target):
             self.bind(name, None, simple=False)
         for condition in node.ifs:
             self.walk(condition.test)

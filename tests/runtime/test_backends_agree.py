@@ -17,7 +17,6 @@ import sys
 import textwrap
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 

@@ -3,7 +3,7 @@
 Two passes, because one rule (CAT006, a key read but never written) needs
 the whole tree:
 
-1. per file, :func:`cat_lint.engine.check_source`, in worker processes
+1. per file, :meth:`cat_lint.engine.Engine.first_pass`, in worker processes
    (libcst parsing is CPU-bound and holds the GIL); results come from the
    cache when the file's content, the tool and the settings are unchanged;
 2. once, :func:`cat_lint.engine.check_project` over every result, with a
@@ -26,12 +26,13 @@ import os
 import re
 import time
 import tokenize
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from cat_lint.cache import Cache, content_hash, write_atomic
+from cat_lint.engine import Crash, Engine
 from cat_lint.findings import FileResult, Finding, Span
 from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
@@ -200,36 +201,13 @@ def _cat000(path: str, line: int, col: int, message: str) -> Finding:
     return Finding("CAT000", message, path, Span(line, col, line, col + 1))
 
 
-@dataclass(frozen=True)
-class Crash:
-    """The engine raised on one file: a bug to report, not a reason to drop the other files."""
-
-    path: str
-    error: str
-    details: str
-
-
-def _check_text(key: str, text: str, settings: Settings) -> FileResult | Crash:
-    from cat_lint.engine import check_source
-
-    try:
-        return check_source(text, key, settings)
-    except Exception as exc:  # noqa: BLE001 - reported as an internal error, run goes on
-        import traceback
-
-        return Crash(key, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-
-
-def check_one(source: Source, settings: Settings) -> FileResult | Crash:
+def check_one(source: Source, settings: Settings, engine: Engine | None = None) -> FileResult | Crash:
     """First pass on one decoded file."""
     if source.decode_error is not None:
         return FileResult(source.key, [source.decode_error])
     assert source.text is not None
-    return _check_text(source.key, source.text, settings)
-
-
-def _check_chunk(items: list[tuple[str, str]], settings: Settings) -> list[FileResult | Crash]:
-    return [_check_text(key, text, settings) for key, text in items]
+    results, crashes = (engine or Engine()).first_pass([(source.key, source.text)], settings)
+    return crashes[0] if crashes else results[source.key]
 
 
 def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | None = None) -> dict[str, Source]:
@@ -252,9 +230,22 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
     return sources
 
 
+def _batch(files: int, workers: int) -> int:
+    """Files per task: several tasks per worker balance uneven files; few enough that
+    the pickling and scheduling overhead stays negligible."""
+    return max(1, min(64, files // (max(1, workers) * 4)))
+
+
 def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
-               jobs: int, crashes: list[Crash] | None = None) -> dict[str, FileResult]:
-    """Per-file results for every source; files the engine crashed on are left out and listed in ``crashes``."""
+               jobs: int, crashes: list[Crash] | None = None, *,
+               executor: Executor | None = None, engine: Engine | None = None) -> dict[str, FileResult]:
+    """Per-file results for every source; files the engine crashed on are left out and listed in ``crashes``.
+
+    Files not in ``cache`` are checked on ``executor`` when given (the
+    language server passes its own), else in a process pool of ``jobs``
+    workers when there are enough of them, else by ``engine`` (a plain
+    one by default) in this process.
+    """
     results: dict[str, FileResult] = {}
     crashed: list[Crash] = [] if crashes is None else crashes
     todo: list[Source] = []
@@ -271,30 +262,15 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
     for source in todo:
         if source.decode_error is not None:
             results[source.key] = FileResult(source.key, [source.decode_error])
-    if jobs <= 1 or len(parsable) < SERIAL_BELOW:
-        for source in parsable:
-            outcome = check_one(source, settings)
-            if isinstance(outcome, Crash):
-                crashed.append(outcome)
-            else:
-                results[source.key] = outcome
+    items = [(s.key, s.text) for s in parsable]
+    if executor is not None or jobs <= 1 or len(parsable) < SERIAL_BELOW:
+        checked, failed = (engine or Engine()).first_pass(items, settings, executor, _batch(len(items), jobs))
     else:
-        import cat_lint.engine  # noqa: F401  (imported once here, inherited by forked workers)
-
         workers = min(jobs, len(parsable))
-        # Several chunks per worker balance uneven files; few enough that
-        # the pickling and scheduling overhead stays negligible.
-        size = max(1, min(64, len(parsable) // (workers * 4)))
-        chunks = [parsable[i:i + size] for i in range(0, len(parsable), size)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_check_chunk, [(s.key, s.text) for s in chunk], settings)
-                       for chunk in chunks]
-            for future in futures:
-                for outcome in future.result():
-                    if isinstance(outcome, Crash):
-                        crashed.append(outcome)
-                    else:
-                        results[outcome.path] = outcome
+            checked, failed = Engine().first_pass(items, settings, pool, _batch(len(items), workers))
+    results.update(checked)
+    crashed.extend(failed)
     for source in todo:
         if source.decode_error is None and source.key in results:
             cache.put(source.key, source.digest, results[source.key])

@@ -29,13 +29,15 @@ import tokenize
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from cat_lint.cache import Cache, content_hash, write_atomic
-from cat_lint.engine import Crash, Engine
 from cat_lint.findings import FileResult, Finding, Span
 from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
+
+if TYPE_CHECKING:  # the engine (and libcst) is imported only when a file must be checked: a warm run never does
+    from cat_lint.engine import Crash, Engine
 
 #: Below this many files to check, workers are not worth starting.
 SERIAL_BELOW = 16
@@ -45,11 +47,16 @@ MAX_FIX_ROUNDS = 10
 
 @dataclass
 class Source:
-    """A file as read from disk: its key for the engine, text and encoding."""
+    """A file: its key for the engine, content hash, and (once read) bytes, text and encoding.
+
+    A file whose size and modification time are those the cache recorded is
+    not read at all (its digest comes from the cache): ``data`` reads it on
+    first use, which only output that shows source lines and ``--fix`` need.
+    """
 
     key: str
     path: Path
-    data: bytes
+    raw: bytes | None
     digest: str
     text: str | None = None
     encoding: str = "utf-8"
@@ -58,6 +65,15 @@ class Source:
     # (where they stand as U+FFFD) and the text that keeps them (surrogate escapes).
     undecodable: list[int] = field(default_factory=list)
     raw_text: str = ""
+
+    @property
+    def data(self) -> bytes:
+        if self.raw is None:
+            try:
+                self.raw = read_regular(self.path)
+            except OSError:
+                self.raw = b""
+        return self.raw
 
 
 @dataclass
@@ -203,6 +219,8 @@ def _cat000(path: str, line: int, col: int, message: str) -> Finding:
 
 def check_one(source: Source, settings: Settings, engine: Engine | None = None) -> FileResult | Crash:
     """First pass on one decoded file."""
+    from cat_lint.engine import Engine
+
     if source.decode_error is not None:
         return FileResult(source.key, [source.decode_error])
     assert source.text is not None
@@ -210,8 +228,13 @@ def check_one(source: Source, settings: Settings, engine: Engine | None = None) 
     return crashes[0] if crashes else results[source.key]
 
 
-def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | None = None) -> dict[str, Source]:
-    """Each file's bytes (from ``given`` when there, else from disk) and content hash."""
+def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | None = None,
+                 cache: Cache | None = None) -> dict[str, Source]:
+    """Each file's content hash, and its bytes when they had to be read.
+
+    ``given`` holds contents that do not come from the disk (stdin).  A
+    file ``cache`` knows by its size and modification time is not read.
+    """
     sources: dict[str, Source] = {}
     for path in files:
         key = engine_key(path, root)
@@ -219,6 +242,16 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
             data = given[path]
             sources[key] = Source(key, path, data, content_hash(data))
             continue
+        status = None
+        if cache is not None:
+            try:
+                status = os.stat(path)
+            except OSError:
+                status = None
+            digest = cache.digest_by_status(key, status) if status is not None else None
+            if digest is not None:
+                sources[key] = Source(key, path, None, digest)
+                continue
         try:
             data = read_regular(path)
         except OSError as exc:
@@ -227,6 +260,8 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
             sources[key] = source
             continue
         sources[key] = Source(key, path, data, content_hash(data))
+        if cache is not None and status is not None:
+            cache.note_status(key, status, sources[key].digest)
     return sources
 
 
@@ -262,6 +297,10 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
     for source in todo:
         if source.decode_error is not None:
             results[source.key] = FileResult(source.key, [source.decode_error])
+    if not parsable:
+        return results
+    from cat_lint.engine import Engine
+
     items = [(s.key, s.text) for s in parsable]
     if executor is not None or jobs <= 1 or len(parsable) < SERIAL_BELOW:
         checked, failed = (engine or Engine()).first_pass(items, settings, executor, _batch(len(items), jobs))
@@ -323,9 +362,9 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     timings: dict[str, float] = {}
     crashes: list[Crash] = []
     cache = Cache(root, settings, enabled=use_cache)
-    sources = read_sources(files, root, stdin)
+    sources = read_sources(files, root, stdin, cache)
     linted = set(files)
-    others = read_sources([p for p in context if p not in linted], root)
+    others = read_sources([p for p in context if p not in linted], root, cache=cache)
     others = {k: s for k, s in others.items() if k not in sources and s.decode_error is None}
     db_keys = database_keys(settings, cat_project)
     timings["read"] = time.perf_counter() - clock

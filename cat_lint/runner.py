@@ -26,7 +26,7 @@ import os
 import re
 import time
 import tokenize
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -305,6 +305,8 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
     if executor is not None or jobs <= 1 or len(parsable) < SERIAL_BELOW:
         checked, failed = (engine or Engine()).first_pass(items, settings, executor, _batch(len(items), jobs))
     else:
+        from concurrent.futures import ProcessPoolExecutor
+
         workers = min(jobs, len(parsable))
         with ProcessPoolExecutor(max_workers=workers) as pool:
             checked, failed = Engine().first_pass(items, settings, pool, _batch(len(items), workers))

@@ -306,7 +306,7 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
                                    for p in paths if not use_stdin)
     context = [] if covered or not files else discover([scope], settings)
     run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=jobs,
-                            cat_project=cat_project, context=context, stdin=stdin)
+                            cat_project=cat_project, context=context, stdin=stdin, owns_process=True)
     if use_stdin and args.fix:
         return _fix_stdin(run, settings, index, loaded.root, output_format, args)
     if args.verbose:

@@ -23,6 +23,7 @@ import sys
 import traceback
 import warnings
 from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Iterable, NamedTuple, Sequence
@@ -32,8 +33,10 @@ import libcst as cst
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
 from cat_lint.incremental import MAX_CACHED_CHARS, MAX_RECENT_PATHS, ChunkMemo, History, assemble, chunk_lines, starts_after_edit
 from cat_lint.keys import KeyIndex
+from cat_lint.memory import collector_paused
 from cat_lint.noqa import FILE_LINE, is_suppressed, noqa_comments, parse_noqa
 from cat_lint.positions import Positions, StatementMemo
+from cat_lint.relevance import Reduced, reduce_source
 from cat_lint.rules import FILE_RULES, get_rule
 from cat_lint.rules._base import FixSpec, LiteralMemo, Report, RuleContext, literal_text, using_literal_memo
 from cat_lint.rules.cat010_key_type_drift import json_type, typed_argument
@@ -143,13 +146,16 @@ def compile_error(tree: ast.Module, source: str, path: str, target: tuple[int, i
 class Parsed(NamedTuple):
     """A parse: the module (or the CAT000 error instead), Python's AST when the whole file was compiled,
     and for a module assembled from memoised chunks, the first lines of its AST statements
-    (positions need them when the AST is absent)."""
+    (positions need them when the AST is absent).  ``reduced`` when the module holds only the
+    top-level statements that can matter (a large file, see ``cat_lint.relevance``): its lines
+    are those of ``reduced.text``, mapped back to the file's by ``reduced.lines``."""
 
     module: cst.Module | None
     tree: ast.Module | None = None
     error: Finding | None = None
     assembled: bool = False
     firsts: list[int] | None = None
+    reduced: Reduced | None = None
 
 
 def _failed(error: Finding) -> Parsed:
@@ -157,7 +163,8 @@ def _failed(error: Finding) -> Parsed:
 
 
 def _parse(source: str, path: str, target: tuple[int, int] = DEFAULT_TARGET,
-           chunks: ChunkMemo | None = None, history: History | None = None) -> Parsed:
+           chunks: ChunkMemo | None = None, history: History | None = None,
+           reduce_from: int | None = None, hooks: tuple[str, ...] = ()) -> Parsed:
     """Parse with libcst, after Python's own compiler has checked the file is safe to hand to it.
 
     Compiling to an AST costs a few percent of libcst's parse and guards it
@@ -170,7 +177,9 @@ def _parse(source: str, path: str, target: tuple[int, int] = DEFAULT_TARGET,
     With ``chunks`` and ``history`` (an incremental engine's) and a path
     linted before, the module is assembled from memoised per-statement
     parses when that reproduces the source exactly (see
-    ``cat_lint.incremental``); otherwise parsed whole.
+    ``cat_lint.incremental``); otherwise parsed whole.  Of a file of
+    ``reduce_from`` characters or more, only the top-level statements
+    that can matter are parsed (``cat_lint.relevance``).
     """
     if len(source) > MAX_SOURCE_CHARS:
         return _failed(_parse_error(source, path, None, f"the file is too large to lint: {len(source):,} characters, past cat-lint's limit of "
@@ -219,10 +228,18 @@ def _parse(source: str, path: str, target: tuple[int, int] = DEFAULT_TARGET,
     if incremental:
         history.remember(path, source, starts)
     large = len(source) > LARGE_SOURCE_CHARS
+    if not incremental and tree is not None and reduce_from is not None and len(source) >= reduce_from:
+        reduced = reduce_source(source, tree, hooks)
+        if reduced is not None and not reduced.starts:  # nothing in the file can matter
+            return Parsed(cst.Module(body=()), None, assembled=True, firsts=[], reduced=reduced)
+        if reduced is not None:
+            module, _firsts = assemble(reduced.text, reduced.starts, ChunkMemo(max_chars=0), with_firsts=False)
+            if module is not None:
+                return Parsed(module, None, assembled=True, firsts=reduced.firsts, reduced=reduced)
     if (incremental or large) and starts:
         # A large file is parsed statement by statement and assembled: libcst's parse of
         # one 3 MB module takes three times as long and peaks at ten times the memory.
-        module, _firsts = assemble(source, starts, chunks if incremental else ChunkMemo(max_chars=0))
+        module, _firsts = assemble(source, starts, chunks if incremental else ChunkMemo(max_chars=0), with_firsts=False)
         if module is not None:
             return Parsed(module, tree, assembled=True)  # positions use the tree
     try:
@@ -297,12 +314,20 @@ class Engine:
     (``LiteralMemo``) and the positions in unchanged statements
     (``StatementMemo``), so that a re-check after an edit parses only the
     edited statements.  Its findings are exactly a plain engine's: the
-    tests compare them.  One engine may be used from several threads.
+    tests compare them.  A plain engine parses only the top-level
+    statements that can matter of a file of ``reduce_from`` characters or
+    more (``cat_lint.relevance``): again the same findings, compared by the
+    tests.  ``owns_process``: the caller owns this process, and the
+    engine may pause Python's cyclic collector during each check (see
+    ``cat_lint.memory``).  One engine may be used from several threads.
     """
 
     def __init__(self, *, incremental: bool = False, memo_chars: int = MAX_CACHED_CHARS,
-                 recent_paths: int = MAX_RECENT_PATHS) -> None:
+                 recent_paths: int = MAX_RECENT_PATHS, reduce_from: int | None = LARGE_SOURCE_CHARS,
+                 owns_process: bool = False) -> None:
         self.incremental = incremental
+        self.owns_process = owns_process
+        self.reduce_from = None if incremental else reduce_from
         self.chunks = ChunkMemo(memo_chars) if incremental else None
         self.history = History(recent_paths) if incremental else None
         self.literals = LiteralMemo() if incremental else None
@@ -316,7 +341,7 @@ class Engine:
         what Python skips in a file: it is linted without it, and positions on
         the first line count it, so they stay those of the text given.
         """
-        with using_literal_memo(self.literals):
+        with using_literal_memo(self.literals), collector_paused() if self.owns_process else nullcontext():
             if source.startswith("\ufeff"):
                 return _shift_first_line(self._check(source[1:], path, settings), 1)
             return self._check(source, path, settings)
@@ -332,7 +357,8 @@ class Engine:
 
         With ``executor`` (the caller's: a process pool for the command
         line, the language server's own), the files go to it in batches of
-        ``batch``, each checked by a plain engine in the worker; without,
+        ``batch``, each checked by a plain engine in the worker (which owns
+        its process as this engine owns its own); without,
         they are checked here by this engine.  A file the engine raises on
         is a ``Crash``: reported by the caller as an internal error, while
         every other file's result still counts.
@@ -343,7 +369,8 @@ class Engine:
             outcomes: Iterable[FileResult | Crash] = (self._guarded(path, text, settings) for path, text in sources)
         else:
             items = list(sources)
-            futures = [executor.submit(check_batch, items[i:i + batch], settings) for i in range(0, len(items), max(1, batch))]
+            futures = [executor.submit(check_batch, items[i:i + batch], settings, self.owns_process)
+                       for i in range(0, len(items), max(1, batch))]
             outcomes = (outcome for future in futures for outcome in future.result())
         for outcome in outcomes:
             if isinstance(outcome, Crash):
@@ -363,23 +390,28 @@ class Engine:
         result.noqa, result.file_noqa = parse_noqa(source)
         if result.noqa:
             result.noqa_comments = noqa_comments(source, result.noqa)
-        parsed = _parse(source, path, target_of(settings), self.chunks, self.history)
+        parsed = _parse(source, path, target_of(settings), self.chunks, self.history,
+                        self.reduce_from, settings.bootstrap_hooks)
         if parsed.module is None:
             result.findings.append(parsed.error)
             return result
         if parsed.assembled:
             self.assembled += 1
         try:
-            _analyse(parsed, source, path, settings, result, self.statements if parsed.assembled else None)
+            _analyse(parsed, source if parsed.reduced is None else parsed.reduced.text, path, settings, result,
+                     self.statements if parsed.assembled and parsed.reduced is None else None)
+            if parsed.reduced is not None:
+                parsed.reduced.lines.result(result)
         except RecursionError:
             result.findings = [Finding("CAT000", "the file nests too deeply for cat-lint to check it", path, Span(1, 0, 1, 0))]
             result.key_uses = []
         return result
 
 
-def check_batch(items: Sequence[tuple[str, str]], settings: Settings) -> list[FileResult | Crash]:
+def check_batch(items: Sequence[tuple[str, str]], settings: Settings,
+                owns_process: bool = False) -> list[FileResult | Crash]:
     """A batch of ``(path, text)`` checked by a plain engine: what ``Engine.first_pass`` runs in a worker."""
-    engine = Engine()
+    engine = Engine(owns_process=owns_process)
     return [engine._guarded(path, text, settings) for path, text in items]
 
 

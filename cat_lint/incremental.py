@@ -341,8 +341,12 @@ def parse_incremental(source: str, tree: ast.Module | None, memo: ChunkMemo) -> 
     return assemble(source, chunk_lines(tree), memo)[0]
 
 
-def assemble(source: str, starts: list[int], memo: ChunkMemo) -> tuple[cst.Module | None, list[int] | None]:
-    """The module of ``source`` cut at ``starts``, and the first lines of its AST statements (or None, None)."""
+def assemble(source: str, starts: list[int], memo: ChunkMemo,
+             with_firsts: bool = True) -> tuple[cst.Module | None, list[int] | None]:
+    """The module of ``source`` cut at ``starts``, and the first lines of its AST statements (or None, None).
+
+    Without ``with_firsts`` (the caller has the file's AST) the first lines are not computed: ``None``.
+    """
     if not starts or "\f" in source or source.startswith("\ufeff"):
         return None, None
     newline = _newline_of(source)
@@ -366,6 +370,8 @@ def assemble(source: str, starts: list[int], memo: ChunkMemo) -> tuple[cst.Modul
     module = _assemble(source, chunks, newline)
     if module is None:
         return None, None
+    if not with_firsts:
+        return module, None
     firsts: list[int] | None = []
     for line, chunk in zip(starts, chunks):
         lines = chunk_firsts(chunk)

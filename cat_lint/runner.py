@@ -309,7 +309,8 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
 
         workers = min(jobs, len(parsable))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            checked, failed = Engine().first_pass(items, settings, pool, _batch(len(items), workers))
+            # The workers are this run's alone: their engines own their processes.
+            checked, failed = Engine(owns_process=True).first_pass(items, settings, pool, _batch(len(items), workers))
     results.update(checked)
     crashed.extend(failed)
     for source in todo:
@@ -344,13 +345,15 @@ def database_keys(settings: Settings, cat_project: Path | None):
 def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cache: bool = True,
                jobs: int | None = None, cat_project: Path | None = None,
                context: Sequence[Path] = (), stdin: dict[Path, bytes] | None = None,
-               ) -> tuple[RunResult, "LazyIndex"]:
+               owns_process: bool = False) -> tuple[RunResult, "LazyIndex"]:
     """Both passes over ``files``; returns the run and the key index (built only if --fix asks).
 
     ``context`` is the rest of the project when only some of its files are
     linted (pre-commit's staged files, an editor's one file): their key
     uses go into the index, so CAT006 knows every key saved anywhere, but
     they are not reported on.  They go through the same per-file cache.
+    ``owns_process``: the caller owns this process (the command line), so
+    files checked here may pause Python's cyclic collector (``cat_lint.memory``).
     ``stdin`` gives the content of files read from standard input instead
     of the disk.
 
@@ -382,8 +385,13 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
         from cat_lint.engine import check_project
 
         clock = time.perf_counter()
-        results = first_pass(sources, settings, cache, jobs or default_jobs(), crashes)
-        context_results = first_pass(others, settings, cache, jobs or default_jobs(), []) if others else {}
+        engine = None
+        if owns_process:
+            from cat_lint.engine import Engine
+
+            engine = Engine(owns_process=True)
+        results = first_pass(sources, settings, cache, jobs or default_jobs(), crashes, engine=engine)
+        context_results = first_pass(others, settings, cache, jobs or default_jobs(), [], engine=engine) if others else {}
         timings["files"] = time.perf_counter() - clock
         clock = time.perf_counter()
         index = build_index([*context_results.values(), *results.values()], settings, db_keys)

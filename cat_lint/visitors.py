@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import libcst as cst
 
@@ -181,6 +181,29 @@ def _fields(cls: type) -> tuple[str, ...]:
             f.name for f in dataclasses.fields(cls) if not f.name.startswith("whitespace") and f.name not in _NOT_CODE
         )
     return names
+
+
+def code_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every node under it that holds code, in document order.
+
+    Follows the same fields as the collector's walk: whitespace, brackets
+    and operators are left out, which makes it several times cheaper than
+    libcst's ``children`` (which builds every child node list through a
+    visitor).  Lambdas, comprehensions and nested functions are included.
+    """
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        below: list[cst.CSTNode] = []
+        for name in _fields(type(current)):
+            value = getattr(current, name)
+            kind = type(value)
+            if kind is tuple or kind is list:
+                below.extend(item for item in value if not _skipped(type(item)))
+            elif not _skipped(kind):
+                below.append(value)
+        stack.extend(reversed(below))
 
 
 class _NeedScope(Exception):

@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text, literal_text
-from cat_lint.visitors import FunctionInfo, ModuleFacts, StoreCall
+from cat_lint.visitors import FunctionInfo, ModuleFacts, StoreCall, code_nodes
 
 # Calls an update function may make and stay a plain, quick computation of the old value.
 _PURE_BUILTINS = frozenset({
@@ -131,13 +131,7 @@ def _is_lock(expr: cst.BaseExpression) -> bool:
     return any(word in name.lower() for word in _LOCK_WORDS)
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node of an expression or statement, lambdas and comprehensions included."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+_walk = code_nodes  # every node of an expression or statement, lambdas and comprehensions included
 
 
 def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:

@@ -347,7 +347,7 @@ def test_undecodable_file_is_a_cat000_finding(tmp_path):
 
 
 def test_pre_commit_hook_runs_the_console_script_on_the_files_it_is_given(tmp_path):
-    yaml = pytest.importorskip("yaml")
+    import yaml
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]

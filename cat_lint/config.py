@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from cat_lint.settings import BOOTSTRAP_HOOKS, Settings
+from cat_lint.settings import BOOTSTRAP_HOOKS, Settings, compile_per_file_pattern
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -133,6 +133,10 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
             pairs = []
             for pattern, codes in value.items():
                 name = f"per-file-ignores.{pattern!r}" if not re.match(r"^\w+$", pattern) else f"per-file-ignores.{pattern}"
+                try:
+                    compile_per_file_pattern(pattern)
+                except ValueError as exc:
+                    raise ConfigError(f"{where}: `per-file-ignores`: {exc}") from None
                 pairs.append((pattern, check_selectors(_string_list(codes, name, where), name, where)))
             changes["per_file_ignores"] = tuple(pairs)
         elif option == "bootstrap-hooks":

@@ -68,12 +68,25 @@ class Settings:
     def _per_file_specs(self) -> tuple[tuple[bool, pathspec.GitIgnoreSpec, tuple[str, ...]], ...]:
         # Compiled once per Settings object (the settings are frozen; every
         # finding of a run asks), not once per finding.
-        compiled = []
-        for pattern, codes in self.per_file_ignores:
-            pattern = pattern.replace("\\", "/")
-            negated = pattern.startswith("!")
-            compiled.append((negated, pathspec.GitIgnoreSpec.from_lines([pattern[1:] if negated else pattern]), codes))
-        return tuple(compiled)
+        return tuple((*compile_per_file_pattern(pattern), codes) for pattern, codes in self.per_file_ignores)
+
+
+def compile_per_file_pattern(pattern: str) -> tuple[bool, pathspec.GitIgnoreSpec]:
+    """(negated, spec) for one ``per-file-ignores`` pattern; ``ValueError`` when it can match nothing.
+
+    The configuration calls it too, so that a pattern that is empty once
+    its ``!`` is taken off (which, negated, would silence every file) is an
+    error in ``pyproject.toml``, not a surprise.
+    """
+    pattern = pattern.replace("\\", "/")
+    negated = pattern.startswith("!")
+    body = pattern[1:] if negated else pattern
+    if not body.strip() or body.lstrip().startswith("#"):
+        raise ValueError(f"the pattern {pattern!r} names no file")
+    try:
+        return negated, pathspec.GitIgnoreSpec.from_lines([body])
+    except ValueError as exc:  # pathspec's GitWildMatchPatternError is a ValueError
+        raise ValueError(f"the pattern {pattern!r} is not a valid gitignore pattern: {exc}") from None
 
 
 def _project_relative(path: str) -> str:

@@ -72,6 +72,9 @@ def test_no_configuration_gives_defaults_rooted_at_the_project(tmp_path):
     ('select = ["E501"]', "invalid rule selector 'E501'"),
     ('per-file-ignores = ["x"]', "`per-file-ignores` must be a table"),
     ('per-file-ignores = { "a.py" = "CAT001" }', "must be a list of strings"),
+    # Negated, an empty pattern would silence the codes in every file.
+    ('per-file-ignores = { "!" = ["CAT001"] }', "`per-file-ignores`: the pattern '!' names no file"),
+    ('per-file-ignores = { "" = ["CAT001"] }', "`per-file-ignores`: the pattern '' names no file"),
     ('bootstrap-hooks = ["not a name"]', "is not a Python identifier"),
     ('database = 3', "`database` must be a non-empty database URL"),
     ('lost-update-user = "yes"', "`lost-update-user` must be true or false"),

@@ -52,7 +52,8 @@ def test_the_example_is_caught_on_the_lines_it_marks(rule):
     is what ``lint_source`` on that file reports.
     """
     source = _block(rule.example)
-    findings = lint_source(source, "example.py", Settings(select=(rule.code,)))
+    # A file name of its own: a lint never depends on what the process linted before under that name.
+    findings = lint_source(source, f"{rule.code}_example.py", Settings(select=(rule.code,)))
     marked = {n for n, line in enumerate(source.splitlines(), 1) if re.search(rf"# {rule.code}\b", line)}
     assert marked, f"{rule.code}'s Example marks no line with `# {rule.code}`"
     assert {f.span.start_line for f in findings} == marked, findings
@@ -65,7 +66,7 @@ def test_use_instead_lints_clean(rule):
     assert rule.use_instead, f"{rule.code} has no use_instead"
     docs = rule.docs
     assert docs.index("## Example") < docs.index("Use instead:") < docs.index("## Fix"), rule.code
-    assert lint_source(_block(rule.use_instead), "example.py", Settings()) == []
+    assert lint_source(_block(rule.use_instead), f"{rule.code}_use_instead.py", Settings()) == []
 
 
 @pytest.mark.parametrize(("rule", "source"), VALID)

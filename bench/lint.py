@@ -310,6 +310,12 @@ def generate(root: Path, count: int, seed: int = 7) -> list[Path]:
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
         files.append(path)
+    # Dated an hour back, as the files of a checkout are by the time it is linted twice: cat-lint
+    # does not trust the size and time of a file written within two seconds of its reading (see
+    # cat_lint.cache), so files written just now would be read and hashed again by the warm run.
+    past = time.time() - 3600
+    for path in files:
+        os.utime(path, (past, past))
     return files
 
 
@@ -437,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     if fixit_t is not None:
         results.append(check("cat-lint cold vs Fixit (files/s ratio)", fixit_t / cold_t, 3))
-    results.append(check("warm re-run speed-up over cold", cold_t / warm_t, 20))
+    results.append(check("warm re-run speed-up over cold", cold_t / warm_t, 25))
     results.append(check("cold cost relative to parsing alone", cold_t / parse_t, 2, higher_is_better=False))
     if baseline_t is not None:
         results.append(check("cold time relative to the baseline", cold_t / baseline_t, 1.10, higher_is_better=False))

@@ -5,7 +5,12 @@ for each file: its findings, key uses and noqa comments.  The second,
 project-wide pass (unknown keys, suppression) is cheap and always runs, so
 a key saved in one file or added to the database is seen at once.
 
-An entry is valid when the file's content hash matches; the whole cache
+An entry is valid when the file's content hash matches.  A file is not
+even read when its size, modification time and inode are those recorded
+the last time it was read, as Ruff and git do; a file modified less than
+``RACY_NS`` before it was read is read again every time, because another
+change within the same tick of the file system's clock would not show
+in its modification time (git's "racily clean" entries).  The whole cache
 file is named after a fingerprint of the tool (its version and the state of
 its own source files, so an editable install never serves results from
 older rules) and of the settings, so changing either starts afresh.
@@ -23,6 +28,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Iterable
@@ -31,7 +37,9 @@ from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
 from cat_lint.settings import Settings
 
 CACHE_DIR = ".cat-lint-cache"
-FORMAT = 1
+FORMAT = 2
+#: A file modified this recently before it was read is not trusted by its status alone.
+RACY_NS = 2_000_000_000
 
 
 def tool_version() -> str:
@@ -150,6 +158,9 @@ class Cache:
         self._fresh: dict[str, tuple[str, dict[str, Any]]] = {}
         self._project: dict[str, Any] | None = None
         self._project_changed = False
+        # path -> [size, mtime_ns, inode, digest], for files whose status can be trusted
+        self._status: dict[str, list[Any]] = {}
+        self._fresh_status: dict[str, list[Any]] = {}
         self.hits = 0
         self.misses = 0
         if enabled:
@@ -165,8 +176,26 @@ class Cache:
             self._entries = {path: (digest, result) for path, (digest, result) in entries.items()}
             project = data.get("project")
             self._project = project if isinstance(project, dict) else None
+            status = data.get("status")
+            self._status = status if isinstance(status, dict) else {}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self._entries = {}  # missing or corrupt: start afresh, silently
+
+    def digest_by_status(self, key: str, status: os.stat_result) -> str | None:
+        """The content hash recorded for a file whose status is unchanged since, else None (read it)."""
+        if not self.enabled:
+            return None
+        known = self._status.get(key)
+        if (known is None or len(known) != 4
+                or [status.st_size, status.st_mtime_ns, status.st_ino] != known[:3]):
+            return None
+        self._fresh_status[key] = known
+        return known[3] if isinstance(known[3], str) else None
+
+    def note_status(self, key: str, status: os.stat_result, digest: str) -> None:
+        """Record a file's status with the hash of the content just read, unless it changed too recently."""
+        if self.enabled and status.st_mtime_ns < time.time_ns() - RACY_NS:
+            self._fresh_status[key] = [status.st_size, status.st_mtime_ns, status.st_ino, digest]
 
     def get(self, key: str, digest: str) -> FileResult | None:
         if not self.enabled:
@@ -232,17 +261,18 @@ class Cache:
             return
         entries = {k: v for k, v in self._entries.items() if k not in self._fresh and (self.root / k).exists()}
         entries.update(self._fresh)
-        if entries == self._entries and not self._project_changed:
+        status = {k: v for k, v in self._fresh_status.items() if entries.get(k, ("",))[0] == v[3]}
+        if entries == self._entries and status == self._status and not self._project_changed:
             return  # nothing changed: a warm run writes nothing
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by cat-lint automatically.\n*\n", encoding="utf-8")
-            payload = json.dumps({"format": FORMAT, "entries": entries, "project": self._project},
-                                 separators=(",", ":"))
+            payload = json.dumps({"format": FORMAT, "entries": entries, "project": self._project,
+                                  "status": status}, separators=(",", ":"))
             write_atomic(self.file, payload.encode("utf-8"))
-            self._entries = entries
+            self._entries, self._status = entries, status
             self._project_changed = False
             self._prune()
         except OSError:

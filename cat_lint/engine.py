@@ -1,32 +1,39 @@
 """The engine: source text in, findings (with fixes) and key uses out.
 
-``check_source`` does all per-file work and is a pure function of its
-inputs, so the command line runs it in worker processes and caches its
-result; ``check_project`` adds the project-wide rules (CAT006, CAT010) and applies
-select/ignore/per-file-ignores/noqa; ``lint_source`` is both for one
-document, as the language server needs.
+An :class:`Engine` does all per-file work (``check``) and runs the first
+pass over many files (``first_pass``, on an executor the caller provides).
+Everything it remembers between calls is its own: an incremental engine
+(the language server's worker keeps one) holds the memoised chunks of the
+documents it linted, their last versions and the evaluated key literals,
+within the bounds it was made with; a plain engine (the command line's)
+holds nothing, so its result is a function of its inputs alone, which is
+what lets the command line cache it.  ``check_source`` and ``lint_source``
+are one-off checks with a plain engine.
+
+``check_project`` adds the project-wide rules (CAT006, CAT010) and applies
+select/ignore/per-file-ignores/noqa.
 """
 
 from __future__ import annotations
 
 import ast
-import gc
 import re
 import sys
-import threading
+import traceback
 import warnings
-from contextlib import contextmanager
-from typing import Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from typing import Iterable, NamedTuple, Sequence
 
 import libcst as cst
 
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
-from cat_lint.incremental import MEMO, ChunkMemo, assemble, chunk_lines, remember, seen_before, starts_after_edit
+from cat_lint.incremental import MAX_CACHED_CHARS, MAX_RECENT_PATHS, ChunkMemo, History, assemble, chunk_lines, starts_after_edit
 from cat_lint.keys import KeyIndex
 from cat_lint.noqa import FILE_LINE, is_suppressed, noqa_comments, parse_noqa
-from cat_lint.positions import Positions
+from cat_lint.positions import Positions, StatementMemo
 from cat_lint.rules import FILE_RULES, get_rule
-from cat_lint.rules._base import FixSpec, Report, RuleContext, literal_text
+from cat_lint.rules._base import FixSpec, LiteralMemo, Report, RuleContext, literal_text, using_literal_memo
 from cat_lint.rules.cat010_key_type_drift import json_type, typed_argument
 from cat_lint.settings import Settings
 from cat_lint.visitors import collect
@@ -80,11 +87,6 @@ _TOO_DEEP = "the file does not parse: it nests too deeply"
 _LIMIT_ERRORS = ("too many nested parentheses", "too many levels of indentation", "too many statically nested blocks")
 
 
-# The modules assembled from memoised chunks that are being analysed right now: id -> the first
-# lines of the file's AST statements, when the whole file was not compiled (positions need them).
-_ASSEMBLED: dict[int, list[int] | None] = {}
-
-
 #: The Python running cat-lint, and the oldest the Cat supports (cheshire-cat-ai 2.x: >=3.11).
 RUNNING = sys.version_info[:2]
 DEFAULT_TARGET = (3, 11)
@@ -136,8 +138,24 @@ def compile_error(tree: ast.Module, source: str, path: str, target: tuple[int, i
     return None
 
 
-def _parse(source: str, path: str, incremental: bool = False,
-           target: tuple[int, int] = DEFAULT_TARGET) -> tuple[cst.Module | None, ast.Module | None, Finding | None]:
+class Parsed(NamedTuple):
+    """A parse: the module (or the CAT000 error instead), Python's AST when the whole file was compiled,
+    and for a module assembled from memoised chunks, the first lines of its AST statements
+    (positions need them when the AST is absent)."""
+
+    module: cst.Module | None
+    tree: ast.Module | None = None
+    error: Finding | None = None
+    assembled: bool = False
+    firsts: list[int] | None = None
+
+
+def _failed(error: Finding) -> Parsed:
+    return Parsed(None, None, error)
+
+
+def _parse(source: str, path: str, target: tuple[int, int] = DEFAULT_TARGET,
+           chunks: ChunkMemo | None = None, history: History | None = None) -> Parsed:
     """Parse with libcst, after Python's own compiler has checked the file is safe to hand to it.
 
     Compiling to an AST costs a few percent of libcst's parse and guards it
@@ -147,45 +165,46 @@ def _parse(source: str, path: str, incremental: bool = False,
     rejects for another reason still goes to libcst, which accepts syntax of
     newer Pythons than the one running the linter.
 
-    With ``incremental`` (a document linted before), the module is
-    assembled from memoised per-statement parses when that reproduces the
-    source exactly (see ``cat_lint.incremental``); otherwise parsed whole.
+    With ``chunks`` and ``history`` (an incremental engine's) and a path
+    linted before, the module is assembled from memoised per-statement
+    parses when that reproduces the source exactly (see
+    ``cat_lint.incremental``); otherwise parsed whole.
     """
     if len(source) > MAX_SOURCE_CHARS:
-        return None, None, _parse_error(source, path, None, f"the file is too large to lint: {len(source):,} characters, past cat-lint's limit of "
-                                                  f"{MAX_SOURCE_CHARS:,}; nothing in it was checked")
+        return _failed(_parse_error(source, path, None, f"the file is too large to lint: {len(source):,} characters, past cat-lint's limit of "
+                                                  f"{MAX_SOURCE_CHARS:,}; nothing in it was checked"))
     if "\x00" in source:
         at = source.index("\x00")
         line = source.count("\n", 0, at) + 1
         col = at - (source.rfind("\n", 0, at) + 1)
-        return None, None, Finding("CAT000", "the file does not parse: it contains a NUL character", path, Span(line, col, line, col))
+        return _failed(Finding("CAT000", "the file does not parse: it contains a NUL character", path, Span(line, col, line, col)))
     surrogate = _SURROGATE.search(source)
     if surrogate is not None:
         # What a bad decode with surrogateescape leaves: Python would refuse the file.
         at = surrogate.start()
         line = source.count("\n", 0, at) + 1
         col = at - (source.rfind("\n", 0, at) + 1)
-        return None, None, Finding("CAT000", "the file does not parse: it is not valid UTF-8 text", path, Span(line, col, line, col))
-    if incremental:
+        return _failed(Finding("CAT000", "the file does not parse: it is not valid UTF-8 text", path, Span(line, col, line, col)))
+    incremental = chunks is not None and history is not None
+    if incremental and path in history:
         # The chunks an edit left alone keep their places: only the edited region is compiled.
-        starts = starts_after_edit(path, source, target)
+        starts = starts_after_edit(history.get(path), source, target)
         if starts is not None:
-            module, firsts = assemble(source, starts)
+            module, firsts = assemble(source, starts, chunks)
             if module is not None:
-                remember(path, source, starts)
-                _ASSEMBLED[id(module)] = firsts
-                return module, None, None
+                history.remember(path, source, starts)
+                return Parsed(module, assembled=True, firsts=firsts)
     tree = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning and the like are not ours to print
             tree = compile(source, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError, OverflowError):
-        return None, None, _parse_error(source, path, None, _TOO_DEEP)
+        return _failed(_parse_error(source, path, None, _TOO_DEEP))
     except SyntaxError as exc:
         newer = target > RUNNING and not str(exc.msg).startswith("(unicode error)")
         if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS) or not newer:
-            return None, None, _parse_error(source, path, None)
+            return _failed(_parse_error(source, path, None))
         # The target is a newer Python than this one: the syntax may be
         # newer too (PEP 695, 3.12 f-strings); libcst knows it and decides.
     except (ValueError, UnicodeError):  # lone surrogates and the like: libcst decides
@@ -193,25 +212,25 @@ def _parse(source: str, path: str, incremental: bool = False,
     if tree is not None:
         refused = compile_error(tree, source, path, target)
         if refused is not None:
-            return None, None, refused
+            return _failed(refused)
     starts = chunk_lines(tree) if tree is not None else None
-    remember(path, source, starts)
+    if incremental:
+        history.remember(path, source, starts)
     large = len(source) > LARGE_SOURCE_CHARS
     if (incremental or large) and starts:
         # A large file is parsed statement by statement and assembled: libcst's parse of
         # one 3 MB module takes three times as long and peaks at ten times the memory.
-        module, _firsts = assemble(source, starts, MEMO if incremental else ChunkMemo(max_chars=0))
+        module, _firsts = assemble(source, starts, chunks if incremental else ChunkMemo(max_chars=0))
         if module is not None:
-            _ASSEMBLED[id(module)] = None  # positions use the tree
-            return module, tree, None
+            return Parsed(module, tree, assembled=True)  # positions use the tree
     try:
-        return cst.parse_module(source), tree, None
+        return Parsed(cst.parse_module(source), tree)
     except cst.ParserSyntaxError as exc:
-        return None, None, _parse_error(source, path, exc)
+        return _failed(_parse_error(source, path, exc))
     except RecursionError:
-        return None, None, _parse_error(source, path, None, _TOO_DEEP)
+        return _failed(_parse_error(source, path, None, _TOO_DEEP))
     except Exception as exc:  # the native parser reports some errors as other exception types
-        return None, None, _parse_error(source, path, None, f"the file does not parse: {exc}")
+        return _failed(_parse_error(source, path, None, f"the file does not parse: {exc}"))
 
 
 def _edit(positions: Positions, spec) -> Edit:
@@ -241,33 +260,13 @@ def _fix(positions: Positions, spec: FixSpec | None) -> Fix | None:
     return Fix(spec.title, tuple(_edit(positions, e) for e in spec.edits), spec.safe)
 
 
-# The text of key literals of assembled modules (cat_lint.incremental), whose unchanged
-# statements are the same nodes from one lint to the next: id -> (node, text); holding the
-# node keeps its id from being reused.  Evaluating a literal costs a compile.
-_KEY_TEXTS: dict[int, tuple[cst.BaseExpression, str | None]] = {}
-_MAX_KEY_TEXTS = 50_000
-
-
-def _key_text(node: cst.BaseExpression, memo: bool) -> str | None:
-    if not memo:
-        return literal_text(node)
-    known = _KEY_TEXTS.get(id(node))
-    if known is not None and known[0] is node:
-        return known[1]
-    text = literal_text(node)
-    if len(_KEY_TEXTS) >= _MAX_KEY_TEXTS:
-        _KEY_TEXTS.clear()
-    _KEY_TEXTS[id(node)] = (node, text)
-    return text
-
-
-def _key_uses(facts, memo: bool = False) -> list[tuple[str, str, str, cst.BaseExpression, str | None, cst.BaseExpression | None]]:
+def _key_uses(facts) -> list[tuple[str, str, str, cst.BaseExpression, str | None, cst.BaseExpression | None]]:
     """Each literal key: (key, scope, verb, key node, JSON type the call gives it, the node that gives it)."""
     uses = []
     for call in facts.store_calls:
         if call.key is None:
             continue
-        key = _key_text(call.key, memo)
+        key = literal_text(call.key)
         if key:
             typed = typed_argument(call)
             kind = json_type(typed, facts, call) if typed is not None else None
@@ -275,55 +274,119 @@ def _key_uses(facts, memo: bool = False) -> list[tuple[str, str, str, cst.BaseEx
     return uses
 
 
-_gc_lock = threading.Lock()
-_gc_holders = 0
-_gc_was_enabled = False
+@dataclass(frozen=True)
+class Crash:
+    """The engine raised on one file: a bug to report, not a reason to drop the other files."""
+
+    path: str
+    error: str
+    details: str
 
 
-@contextmanager
-def _no_cyclic_gc():
-    """Python's cyclic collector paused while one file is checked.
+class Engine:
+    """Checks files; owns whatever it remembers from one check to the next.
 
-    A lint allocates many short-lived objects (Python's AST of the file,
-    the collector's tables) that die by reference counting at its end.
-    Collections during the lint promote them into the oldest generation
-    while they are alive, and once enough have been promoted the collector
-    walks the whole heap, which in a language server's worker holds the
-    memoised trees of every open document: measured, that doubled the
-    time of a re-lint of a 3,000-line file.  Paused, they are freed before
-    any collection sees them.  Nested and concurrent uses are counted.
+    A plain ``Engine()`` (the command line's) remembers nothing: each check
+    parses the file whole, and its result depends on its inputs alone.
+    ``Engine(incremental=True)`` (the language server's worker) keeps, for
+    the documents it checked recently, their last text and chunk lines
+    (``History``), the parsed chunks (``ChunkMemo``, bounded by
+    ``memo_chars`` characters of source) and the evaluated key literals
+    (``LiteralMemo``) and the positions in unchanged statements
+    (``StatementMemo``), so that a re-check after an edit parses only the
+    edited statements.  Its findings are exactly a plain engine's: the
+    tests compare them.  One engine may be used from several threads.
     """
-    global _gc_holders, _gc_was_enabled
-    with _gc_lock:
-        if _gc_holders == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_holders += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_holders -= 1
-            if _gc_holders == 0 and _gc_was_enabled:
-                gc.enable()
+
+    def __init__(self, *, incremental: bool = False, memo_chars: int = MAX_CACHED_CHARS,
+                 recent_paths: int = MAX_RECENT_PATHS) -> None:
+        self.incremental = incremental
+        self.chunks = ChunkMemo(memo_chars) if incremental else None
+        self.history = History(recent_paths) if incremental else None
+        self.literals = LiteralMemo() if incremental else None
+        self.statements = StatementMemo() if incremental else None
+        self.assembled = 0  # checks whose module was assembled from chunks: for tests and measurements
+
+    def check(self, source: str, path: str, settings: Settings) -> FileResult:
+        """Every per-file finding (unfiltered) and the literal keys of one file.
+
+        A leading U+FEFF (a byte-order mark an editor kept in its buffer) is
+        what Python skips in a file: it is linted without it, and positions on
+        the first line count it, so they stay those of the text given.
+        """
+        with using_literal_memo(self.literals):
+            if source.startswith("\ufeff"):
+                return _shift_first_line(self._check(source[1:], path, settings), 1)
+            return self._check(source, path, settings)
+
+    def forget(self, path: str) -> None:
+        """Drop a document's history (closed in the editor): its next check parses it whole."""
+        if self.history is not None:
+            self.history.forget(path)
+
+    def first_pass(self, sources: Sequence[tuple[str, str]], settings: Settings,
+                   executor: Executor | None = None, batch: int = 1) -> tuple[dict[str, FileResult], list[Crash]]:
+        """Check many files: ``(path, text)`` pairs in, results by path and the files that crashed out.
+
+        With ``executor`` (the caller's: a process pool for the command
+        line, the language server's own), the files go to it in batches of
+        ``batch``, each checked by a plain engine in the worker; without,
+        they are checked here by this engine.  A file the engine raises on
+        is a ``Crash``: reported by the caller as an internal error, while
+        every other file's result still counts.
+        """
+        results: dict[str, FileResult] = {}
+        crashes: list[Crash] = []
+        if executor is None:
+            outcomes: Iterable[FileResult | Crash] = (self._guarded(path, text, settings) for path, text in sources)
+        else:
+            items = list(sources)
+            futures = [executor.submit(check_batch, items[i:i + batch], settings) for i in range(0, len(items), max(1, batch))]
+            outcomes = (outcome for future in futures for outcome in future.result())
+        for outcome in outcomes:
+            if isinstance(outcome, Crash):
+                crashes.append(outcome)
+            else:
+                results[outcome.path] = outcome
+        return results, crashes
+
+    def _guarded(self, path: str, text: str, settings: Settings) -> FileResult | Crash:
+        try:
+            return self.check(text, path, settings)
+        except Exception as exc:  # noqa: BLE001 - reported as an internal error, the run goes on
+            return Crash(path, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+    def _check(self, source: str, path: str, settings: Settings) -> FileResult:
+        result = FileResult(path)
+        result.noqa, result.file_noqa = parse_noqa(source)
+        if result.noqa:
+            result.noqa_comments = noqa_comments(source, result.noqa)
+        parsed = _parse(source, path, target_of(settings), self.chunks, self.history)
+        if parsed.module is None:
+            result.findings.append(parsed.error)
+            return result
+        if parsed.assembled:
+            self.assembled += 1
+        try:
+            _analyse(parsed, source, path, settings, result, self.statements if parsed.assembled else None)
+        except RecursionError:
+            result.findings = [Finding("CAT000", "the file nests too deeply for cat-lint to check it", path, Span(1, 0, 1, 0))]
+            result.key_uses = []
+        return result
+
+
+def check_batch(items: Sequence[tuple[str, str]], settings: Settings) -> list[FileResult | Crash]:
+    """A batch of ``(path, text)`` checked by a plain engine: what ``Engine.first_pass`` runs in a worker."""
+    engine = Engine()
+    return [engine._guarded(path, text, settings) for path, text in items]
 
 
 def check_source(source: str, path: str, settings: Settings) -> FileResult:
-    """Every per-file finding (unfiltered) and the literal keys of one file.
-
-    A leading U+FEFF (a byte-order mark an editor kept in its buffer) is
-    what Python skips in a file: it is linted without it, and positions on
-    the first line count it, so they stay those of the text given.
-    """
-    with _no_cyclic_gc():
-        if source.startswith("\ufeff"):
-            return _shift_first_line(_check_source(source[1:], path, settings), 1)
-        return _check_source(source, path, settings)
+    """A one-off check of one file, by a plain engine."""
+    return Engine().check(source, path, settings)
 
 
 def _shift_first_line(result: FileResult, by: int) -> FileResult:
-    from dataclasses import replace
-
     def span(s: Span) -> Span:
         return Span(s.start_line, s.start_col + (by if s.start_line == 1 else 0),
                     s.end_line, s.end_col + (by if s.end_line == 1 else 0))
@@ -337,31 +400,9 @@ def _shift_first_line(result: FileResult, by: int) -> FileResult:
     return result
 
 
-def _check_source(source: str, path: str, settings: Settings) -> FileResult:
-    result = FileResult(path)
-    result.noqa, result.file_noqa = parse_noqa(source)
-    if result.noqa:
-        result.noqa_comments = noqa_comments(source, result.noqa)
-    module, tree, error = _parse(source, path, incremental=seen_before(path), target=target_of(settings))
-    if module is None:
-        result.findings.append(error)
-        return result
-    assembled = id(module) in _ASSEMBLED
-    firsts = _ASSEMBLED.get(id(module))
-    try:
-        _analyse(module, tree, source, path, settings, result, assembled, firsts)
-    except RecursionError:
-        result.findings = [Finding("CAT000", "the file nests too deeply for cat-lint to check it", path, Span(1, 0, 1, 0))]
-        result.key_uses = []
-    finally:
-        _ASSEMBLED.pop(id(module), None)
-    return result
-
-
-def _analyse(
-    module: cst.Module, tree: ast.Module | None, source: str, path: str, settings: Settings, result: FileResult, assembled: bool = False,
-    firsts: list[int] | None = None,
-) -> None:
+def _analyse(parsed: Parsed, source: str, path: str, settings: Settings, result: FileResult,
+             statements: StatementMemo | None) -> None:
+    module = parsed.module
     facts = collect(module, source)
     if not facts.store_calls and not facts.user_refs:
         return  # nothing of the Cat's stores in this file: no rule can fire
@@ -369,7 +410,7 @@ def _analyse(
     reports: list[Report] = []
     for rule in FILE_RULES:
         reports.extend(rule.check(context))
-    keys = _key_uses(facts, memo=assembled)
+    keys = _key_uses(facts)
     nodes: list[cst.CSTNode] = [r.node for r in reports] + [k[3] for k in keys] + [k[5] for k in keys if k[5] is not None]
     # A parenthesized tuple is shown with its parentheses: they are part of the literal.
     outer: list[cst.CSTNode] = [r.node for r in reports if isinstance(r.node, cst.Tuple) and r.node.lpar]
@@ -379,7 +420,8 @@ def _analyse(
                 (outer if spec.kind in ("replace_outer", "outer_first", "outer_last") else nodes).append(spec.node)
     if not nodes and not outer:
         return
-    positions = Positions(module, source, nodes, outer, facts.units, facts.tops, tree, memo=assembled, firsts=firsts)
+    positions = Positions(module, source, nodes, outer, facts.units, facts.tops, parsed.tree,
+                          memo=statements, firsts=parsed.firsts)
     for report in reports:
         node = report.node
         span = positions.outer_span(node) if isinstance(node, cst.Tuple) and node.lpar else positions.span(node)

@@ -34,18 +34,18 @@ mixed or old Mac newlines, a byte order mark, tab indentation, a chunk
 whose indentation default differs from the file's, a chunk libcst or
 Python rejects) makes the caller parse the whole file as before.
 
-The memo is a bounded LRU living in the process that runs
-``check_source`` (also the language server's worker process).  Chunks are
-keyed by their text and by how many identical chunks precede them in the
-file, so one module never holds the same node object twice (the engine
-keys its per-run tables by node identity).
+Nothing here is global: the chunk memo (a bounded LRU) and the history
+of each path's last lint belong to the ``cat_lint.engine.Engine`` that
+owns them; the language server's worker has one, the command line none.
+Chunks are keyed by their text and by how many identical chunks precede
+them in the file, so one module never holds the same node object twice
+(the engine keys its per-run tables by node identity).
 """
 
 from __future__ import annotations
 
 import ast
 import bisect
-import gc
 import re
 import sys
 import threading
@@ -53,7 +53,6 @@ import warnings
 from collections import OrderedDict
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
 
 from cat_lint.positions import statement_lines
 
@@ -63,10 +62,6 @@ MAX_CACHED_CHARS = 600_000
 # Paths seen recently: only a document linted before takes the incremental
 # path (a one-shot command line lint would only pay for filling the memo).
 MAX_RECENT_PATHS = 64
-
-# After this many chunks parsed in one call, the memo's trees are moved out of the cyclic
-# collector's reach (see _freeze).
-FREEZE_AFTER = 32
 
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.M)
 
@@ -135,14 +130,13 @@ def _has_block(stmt: cst.CSTNode) -> bool:
     return any(isinstance(suite, cst.IndentedBlock) for suite in suites)
 
 
-def _codegen(nodes, indent: str, newline: str) -> list[str]:
-    """Each node's code at the top level of a module with these defaults."""
-    out = []
-    for node in nodes:
-        state = CodegenState(default_indent=indent, default_newline=newline)
-        node._codegen(state)
-        out.append("".join(state.tokens))
-    return out
+def _codegen(nodes, template: cst.Module) -> list[str]:
+    """Each node's code at the top level of a module with ``template``'s indentation and newline.
+
+    ``Module.code_for_node`` is libcst's public way to generate one node's
+    code with a module's defaults; ``template`` is an empty module holding them.
+    """
+    return [template.code_for_node(node) for node in nodes]
 
 
 class ChunkMemo:
@@ -186,25 +180,40 @@ class ChunkMemo:
         return len(self._items)
 
 
-MEMO = ChunkMemo()
-# path -> (source, first line of each chunk) of its last lint, for the paths seen recently
-_documents: OrderedDict[str, tuple[str, list[int]]] = OrderedDict()
-_documents_lock = threading.Lock()
+class History:
+    """Each recently linted path's last source and chunk lines: an LRU of ``max_paths`` paths.
 
+    Only a path found here takes the incremental route; the next lint of
+    it cuts only the edited region (``starts_after_edit``).
+    """
 
-def seen_before(path: str) -> bool:
-    """Whether ``path`` was linted recently in this process."""
-    with _documents_lock:
-        return path in _documents
+    def __init__(self, max_paths: int = MAX_RECENT_PATHS) -> None:
+        self.max_paths = max_paths
+        self._items: OrderedDict[str, tuple[str, list[int]]] = OrderedDict()
+        self._lock = threading.Lock()
 
+    def __contains__(self, path: str) -> bool:
+        with self._lock:
+            return path in self._items
 
-def remember(path: str, source: str, starts: list[int] | None) -> None:
-    """Keep a lint's chunk lines for the next lint of the same path (a placeholder when unknown)."""
-    with _documents_lock:
-        _documents[path] = (source, starts or [])
-        _documents.move_to_end(path)
-        while len(_documents) > MAX_RECENT_PATHS:
-            _documents.popitem(last=False)
+    def get(self, path: str) -> tuple[str, list[int]] | None:
+        with self._lock:
+            return self._items.get(path)
+
+    def remember(self, path: str, source: str, starts: list[int] | None) -> None:
+        """Keep a lint's chunk lines for the next lint of the same path (a placeholder when unknown)."""
+        with self._lock:
+            self._items[path] = (source, starts or [])
+            self._items.move_to_end(path)
+            while len(self._items) > self.max_paths:
+                self._items.popitem(last=False)
+
+    def forget(self, path: str) -> None:
+        with self._lock:
+            self._items.pop(path, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -238,8 +247,10 @@ def _line_offsets(source: str) -> list[int]:
     return offsets
 
 
-def starts_after_edit(path: str, source: str, target: tuple[int, int] | None = None) -> list[int] | None:
-    """The chunk lines of ``source`` from those of the path's last lint, compiling only the edited chunks.
+def starts_after_edit(previous: tuple[str, list[int]] | None, source: str,
+                      target: tuple[int, int] | None = None) -> list[int] | None:
+    """The chunk lines of ``source`` from ``previous`` (the path's last lint: its source and
+    chunk lines), compiling only the edited chunks.
 
     The edited region runs from the chunk before the first changed character
     to the chunk after the last one.  Python's compiler must accept the
@@ -249,8 +260,6 @@ def starts_after_edit(path: str, source: str, target: tuple[int, int] | None = N
     ``None`` (compile the whole file) when there is no usable last lint or
     the region does not compile alone.
     """
-    with _documents_lock:
-        previous = _documents.get(path)
     if previous is None or not previous[1]:
         return None
     old, old_starts = previous
@@ -325,14 +334,14 @@ def chunk_lines(tree: ast.Module) -> list[int]:
     return starts
 
 
-def parse_incremental(source: str, tree: ast.Module | None, memo: ChunkMemo = MEMO) -> cst.Module | None:
+def parse_incremental(source: str, tree: ast.Module | None, memo: ChunkMemo) -> cst.Module | None:
     """The module libcst would parse from ``source``, from memoised chunks; ``None`` when this does not apply."""
     if tree is None or not tree.body:
         return None
     return assemble(source, chunk_lines(tree), memo)[0]
 
 
-def assemble(source: str, starts: list[int], memo: ChunkMemo = MEMO) -> tuple[cst.Module | None, list[int] | None]:
+def assemble(source: str, starts: list[int], memo: ChunkMemo) -> tuple[cst.Module | None, list[int] | None]:
     """The module of ``source`` cut at ``starts``, and the first lines of its AST statements (or None, None)."""
     if not starts or "\f" in source or source.startswith("\ufeff"):
         return None, None
@@ -346,7 +355,6 @@ def assemble(source: str, starts: list[int], memo: ChunkMemo = MEMO) -> tuple[cs
     seen: dict[str, int] = {}
     chunks: list[_Chunk] = []
     last = len(starts) - 1
-    parsed_before = memo.parsed
     try:
         for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
             text = source[a:b]
@@ -355,9 +363,6 @@ def assemble(source: str, starts: list[int], memo: ChunkMemo = MEMO) -> tuple[cs
             chunks.append(memo.get(text, occurrence, i == last, newline))
     except Exception:  # libcst rejects a chunk (or crashes on it): the whole file decides
         return None, None
-    finally:
-        if memo.parsed - parsed_before >= FREEZE_AFTER:
-            _freeze()
     module = _assemble(source, chunks, newline)
     if module is None:
         return None, None
@@ -371,28 +376,13 @@ def assemble(source: str, starts: list[int], memo: ChunkMemo = MEMO) -> tuple[cs
     return module, firsts
 
 
-def _freeze() -> None:
-    """Keep Python's cyclic collector from walking the memoised trees again and again.
-
-    The memo holds millions of long-lived objects; each full collection
-    walks them all (measured: pauses of 100 ms and more in a re-lint, and
-    in the pickling of its result).  ``gc.freeze`` moves every tracked
-    object out of the collector's generations.  The trees hold no
-    reference cycles, so evicted chunks are still freed by reference
-    counting.  Cyclic garbage is collected first so that none is frozen
-    with them; that full collection is why this runs only when a
-    document's chunks were parsed in bulk (its first re-lint), not on
-    every edit.
-    """
-    gc.collect()
-    gc.freeze()
-
 
 def _assemble(source: str, chunks: list[_Chunk], newline: str) -> cst.Module | None:
     indent = next((c.module.default_indent for c in chunks if c.has_indent), "    ")
     body: list[cst.BaseStatement] = []
     first = chunks[0].module
-    pieces: list[str] = _codegen(first.header, indent, newline)
+    template = cst.Module(body=(), default_indent=indent, default_newline=newline)
+    pieces: list[str] = _codegen(first.header, template)
     carried: tuple[cst.EmptyLine, ...] = ()
     carried_code = ""
     for i, chunk in enumerate(chunks):
@@ -403,14 +393,14 @@ def _assemble(source: str, chunks: list[_Chunk], newline: str) -> cst.Module | N
             return None
         codes = chunk.codes.get((indent, newline))
         if codes is None:
-            codes = chunk.codes[(indent, newline)] = tuple(_codegen(chunk.statements, indent, newline))
+            codes = chunk.codes[(indent, newline)] = tuple(_codegen(chunk.statements, template))
         statements = list(chunk.statements)
         if carried:
             key = (carried_code, indent, newline)
             if chunk.adjusted is None or chunk.adjusted[0] != key:
                 head = statements[0]
                 moved = head.with_changes(leading_lines=(*carried, *head.leading_lines))
-                chunk.adjusted = (key, moved, _codegen([moved], indent, newline)[0])
+                chunk.adjusted = (key, moved, _codegen([moved], template)[0])
             statements[0] = chunk.adjusted[1]
             codes = (chunk.adjusted[2], *codes[1:])
         body.extend(statements)
@@ -419,20 +409,17 @@ def _assemble(source: str, chunks: list[_Chunk], newline: str) -> cst.Module | N
         if carried:
             carried_code = chunk.carry_code.get(newline)
             if carried_code is None:
-                carried_code = chunk.carry_code[newline] = "".join(_codegen(carried, indent, newline))
+                carried_code = chunk.carry_code[newline] = "".join(_codegen(carried, template))
     last = chunks[-1].module
     if last.has_trailing_newline:
-        pieces.extend(_codegen(last.footer, indent, newline))
+        pieces.extend(_codegen(last.footer, template))
     else:
         # Module's codegen drops the final token (a newline) of a file that does not end with one:
         # generate the last chunk's statements and footer together, as it does.
         count = len(chunks[-1].statements)
         del pieces[len(pieces) - count:]
-        tail = CodegenState(default_indent=indent, default_newline=newline)
-        for node in (*body[len(body) - count:], *last.footer):
-            node._codegen(tail)
-        tail.pop_trailing_newline()
-        pieces.append("".join(tail.tokens))
+        tail = "".join(_codegen((*body[len(body) - count:], *last.footer), template))
+        pieces.append(tail[:-len(newline)] if tail.endswith(newline) else tail)
     return _module(first, body, last, indent, newline, source, pieces)
 
 

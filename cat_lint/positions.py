@@ -121,41 +121,50 @@ def _unit_lines(units: list[cst.CSTNode], firsts: list[int]) -> list[int | None]
     return lines if j == len(firsts) else None
 
 
-# Generated text and node ranges of statements, relative to the statement's start, for
-# modules assembled from memoised chunks (cat_lint.incremental): their unchanged
-# statements are the same node objects from one lint to the next.  Keyed by id(statement);
-# each entry holds the statement itself, so an id is never mistaken for a newer node's.
-MAX_MEMO_STATEMENTS = 20_000
-_memo: OrderedDict[int, tuple] = OrderedDict()
-_memo_lock = threading.Lock()
+class StatementMemo:
+    """Generated text and node ranges of statements, relative to each statement's start.
 
+    For modules assembled from memoised chunks (``cat_lint.incremental``),
+    whose unchanged statements are the same node objects from one lint to
+    the next; owned by the incremental engine that assembles them.  Keyed
+    by id(statement); each entry holds the statement itself, so an id is
+    never mistaken for a newer node's.  An LRU of ``max_statements``.
+    """
 
-def _memo_get(unit: cst.CSTNode, context: tuple) -> tuple | None:
-    with _memo_lock:
-        entry = _memo.get(id(unit))
-        if entry is None or entry[0] is not unit or entry[1] != context:
-            return None
-        _memo.move_to_end(id(unit))
-        return entry
+    def __init__(self, max_statements: int = 20_000) -> None:
+        self.max_statements = max_statements
+        self._items: OrderedDict[int, tuple] = OrderedDict()
+        self._lock = threading.Lock()
 
+    def get(self, unit: cst.CSTNode, context: tuple) -> tuple | None:
+        with self._lock:
+            entry = self._items.get(id(unit))
+            if entry is None or entry[0] is not unit or entry[1] != context:
+                return None
+            self._items.move_to_end(id(unit))
+            return entry
 
-def _memo_put(unit: cst.CSTNode, context: tuple, text: str, ranges: dict, outer: dict) -> None:
-    with _memo_lock:
-        _memo[id(unit)] = (unit, context, text, ranges, outer)
-        _memo.move_to_end(id(unit))
-        while len(_memo) > MAX_MEMO_STATEMENTS:
-            _memo.popitem(last=False)
+    def put(self, unit: cst.CSTNode, context: tuple, text: str, ranges: dict, outer: dict) -> None:
+        with self._lock:
+            self._items[id(unit)] = (unit, context, text, ranges, outer)
+            self._items.move_to_end(id(unit))
+            while len(self._items) > self.max_statements:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class Positions:
     """Spans of selected nodes of one module.
 
-    With ``memo`` (a module whose unchanged statements are reused between
-    lints), each statement's generated text and ranges are remembered
-    relative to its start, and reused while they hold every node asked for.
+    With ``memo`` (for a module whose unchanged statements are reused
+    between lints), each statement's generated text and ranges are
+    remembered relative to its start, and reused while they hold every
+    node asked for.
     """
 
-    _memo = False
+    _memo: StatementMemo | None = None
 
     def __init__(
         self,
@@ -166,7 +175,7 @@ class Positions:
         units: list[cst.CSTNode] | None = None,
         tops: dict[int, int] | None = None,
         tree: ast.Module | None = None,
-        memo: bool = False,
+        memo: StatementMemo | None = None,
         firsts: list[int] | None = None,
     ) -> None:
         self._memo = memo
@@ -218,7 +227,7 @@ class Positions:
                 start -= measure.offset
             if start < 0:
                 return False
-            if self._memo:
+            if self._memo is not None:
                 if by_unit is None:
                     by_unit = {}
                     for i in everything:
@@ -241,7 +250,7 @@ class Positions:
     def _from_memo(self, module, source, unit, indent, start, need: set[int], need_outer: set[int]) -> bool:
         """One statement's ranges, generated at offset 0 and remembered, shifted to ``start``."""
         context = (indent, module.default_indent, module.default_newline)
-        entry = _memo_get(unit, context)
+        entry = self._memo.get(unit, context)
         if entry is None or not need <= entry[3].keys() or not need_outer <= entry[4].keys():
             if entry is not None:  # keep what earlier lints asked for too
                 need |= entry[3].keys()
@@ -250,7 +259,7 @@ class Positions:
             state.indent_tokens = [indent] if indent else []
             unit._codegen(state)
             entry = (unit, context, "".join(state.tokens).rstrip("\r\n"), state.ranges, state.outer)
-            _memo_put(unit, *entry[1:])
+            self._memo.put(unit, *entry[1:])
         if not source.startswith(entry[2], start):
             return False
         for i in need:

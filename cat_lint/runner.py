@@ -3,7 +3,7 @@
 Two passes, because one rule (CAT006, a key read but never written) needs
 the whole tree:
 
-1. per file, :func:`cat_lint.engine.check_source`, in worker processes
+1. per file, :meth:`cat_lint.engine.Engine.first_pass`, in worker processes
    (libcst parsing is CPU-bound and holds the GIL); results come from the
    cache when the file's content, the tool and the settings are unchanged;
 2. once, :func:`cat_lint.engine.check_project` over every result, with a
@@ -26,15 +26,18 @@ import os
 import re
 import time
 import tokenize
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from cat_lint.cache import Cache, content_hash, write_atomic
 from cat_lint.findings import FileResult, Finding, Span
 from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
+
+if TYPE_CHECKING:  # the engine (and libcst) is imported only when a file must be checked: a warm run never does
+    from cat_lint.engine import Crash, Engine
 
 #: Below this many files to check, workers are not worth starting.
 SERIAL_BELOW = 16
@@ -44,11 +47,16 @@ MAX_FIX_ROUNDS = 10
 
 @dataclass
 class Source:
-    """A file as read from disk: its key for the engine, text and encoding."""
+    """A file: its key for the engine, content hash, and (once read) bytes, text and encoding.
+
+    A file whose size and modification time are those the cache recorded is
+    not read at all (its digest comes from the cache): ``data`` reads it on
+    first use, which only output that shows source lines and ``--fix`` need.
+    """
 
     key: str
     path: Path
-    data: bytes
+    raw: bytes | None
     digest: str
     text: str | None = None
     encoding: str = "utf-8"
@@ -57,6 +65,15 @@ class Source:
     # (where they stand as U+FFFD) and the text that keeps them (surrogate escapes).
     undecodable: list[int] = field(default_factory=list)
     raw_text: str = ""
+
+    @property
+    def data(self) -> bytes:
+        if self.raw is None:
+            try:
+                self.raw = read_regular(self.path)
+            except OSError:
+                self.raw = b""
+        return self.raw
 
 
 @dataclass
@@ -200,40 +217,24 @@ def _cat000(path: str, line: int, col: int, message: str) -> Finding:
     return Finding("CAT000", message, path, Span(line, col, line, col + 1))
 
 
-@dataclass(frozen=True)
-class Crash:
-    """The engine raised on one file: a bug to report, not a reason to drop the other files."""
-
-    path: str
-    error: str
-    details: str
-
-
-def _check_text(key: str, text: str, settings: Settings) -> FileResult | Crash:
-    from cat_lint.engine import check_source
-
-    try:
-        return check_source(text, key, settings)
-    except Exception as exc:  # noqa: BLE001 - reported as an internal error, run goes on
-        import traceback
-
-        return Crash(key, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-
-
-def check_one(source: Source, settings: Settings) -> FileResult | Crash:
+def check_one(source: Source, settings: Settings, engine: Engine | None = None) -> FileResult | Crash:
     """First pass on one decoded file."""
+    from cat_lint.engine import Engine
+
     if source.decode_error is not None:
         return FileResult(source.key, [source.decode_error])
     assert source.text is not None
-    return _check_text(source.key, source.text, settings)
+    results, crashes = (engine or Engine()).first_pass([(source.key, source.text)], settings)
+    return crashes[0] if crashes else results[source.key]
 
 
-def _check_chunk(items: list[tuple[str, str]], settings: Settings) -> list[FileResult | Crash]:
-    return [_check_text(key, text, settings) for key, text in items]
+def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | None = None,
+                 cache: Cache | None = None) -> dict[str, Source]:
+    """Each file's content hash, and its bytes when they had to be read.
 
-
-def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | None = None) -> dict[str, Source]:
-    """Each file's bytes (from ``given`` when there, else from disk) and content hash."""
+    ``given`` holds contents that do not come from the disk (stdin).  A
+    file ``cache`` knows by its size and modification time is not read.
+    """
     sources: dict[str, Source] = {}
     for path in files:
         key = engine_key(path, root)
@@ -241,6 +242,16 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
             data = given[path]
             sources[key] = Source(key, path, data, content_hash(data))
             continue
+        status = None
+        if cache is not None:
+            try:
+                status = os.stat(path)
+            except OSError:
+                status = None
+            digest = cache.digest_by_status(key, status) if status is not None else None
+            if digest is not None:
+                sources[key] = Source(key, path, None, digest)
+                continue
         try:
             data = read_regular(path)
         except OSError as exc:
@@ -249,12 +260,27 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
             sources[key] = source
             continue
         sources[key] = Source(key, path, data, content_hash(data))
+        if cache is not None and status is not None:
+            cache.note_status(key, status, sources[key].digest)
     return sources
 
 
+def _batch(files: int, workers: int) -> int:
+    """Files per task: several tasks per worker balance uneven files; few enough that
+    the pickling and scheduling overhead stays negligible."""
+    return max(1, min(64, files // (max(1, workers) * 4)))
+
+
 def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
-               jobs: int, crashes: list[Crash] | None = None) -> dict[str, FileResult]:
-    """Per-file results for every source; files the engine crashed on are left out and listed in ``crashes``."""
+               jobs: int, crashes: list[Crash] | None = None, *,
+               executor: Executor | None = None, engine: Engine | None = None) -> dict[str, FileResult]:
+    """Per-file results for every source; files the engine crashed on are left out and listed in ``crashes``.
+
+    Files not in ``cache`` are checked on ``executor`` when given (the
+    language server passes its own), else in a process pool of ``jobs``
+    workers when there are enough of them, else by ``engine`` (a plain
+    one by default) in this process.
+    """
     results: dict[str, FileResult] = {}
     crashed: list[Crash] = [] if crashes is None else crashes
     todo: list[Source] = []
@@ -271,30 +297,21 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
     for source in todo:
         if source.decode_error is not None:
             results[source.key] = FileResult(source.key, [source.decode_error])
-    if jobs <= 1 or len(parsable) < SERIAL_BELOW:
-        for source in parsable:
-            outcome = check_one(source, settings)
-            if isinstance(outcome, Crash):
-                crashed.append(outcome)
-            else:
-                results[source.key] = outcome
+    if not parsable:
+        return results
+    from cat_lint.engine import Engine
+
+    items = [(s.key, s.text) for s in parsable]
+    if executor is not None or jobs <= 1 or len(parsable) < SERIAL_BELOW:
+        checked, failed = (engine or Engine()).first_pass(items, settings, executor, _batch(len(items), jobs))
     else:
-        import cat_lint.engine  # noqa: F401  (imported once here, inherited by forked workers)
+        from concurrent.futures import ProcessPoolExecutor
 
         workers = min(jobs, len(parsable))
-        # Several chunks per worker balance uneven files; few enough that
-        # the pickling and scheduling overhead stays negligible.
-        size = max(1, min(64, len(parsable) // (workers * 4)))
-        chunks = [parsable[i:i + size] for i in range(0, len(parsable), size)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_check_chunk, [(s.key, s.text) for s in chunk], settings)
-                       for chunk in chunks]
-            for future in futures:
-                for outcome in future.result():
-                    if isinstance(outcome, Crash):
-                        crashed.append(outcome)
-                    else:
-                        results[outcome.path] = outcome
+            checked, failed = Engine().first_pass(items, settings, pool, _batch(len(items), workers))
+    results.update(checked)
+    crashed.extend(failed)
     for source in todo:
         if source.decode_error is None and source.key in results:
             cache.put(source.key, source.digest, results[source.key])
@@ -347,9 +364,9 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
     timings: dict[str, float] = {}
     crashes: list[Crash] = []
     cache = Cache(root, settings, enabled=use_cache)
-    sources = read_sources(files, root, stdin)
+    sources = read_sources(files, root, stdin, cache)
     linted = set(files)
-    others = read_sources([p for p in context if p not in linted], root)
+    others = read_sources([p for p in context if p not in linted], root, cache=cache)
     others = {k: s for k, s in others.items() if k not in sources and s.decode_error is None}
     db_keys = database_keys(settings, cat_project)
     timings["read"] = time.perf_counter() - clock

@@ -392,10 +392,16 @@ def worker_init() -> None:
     sys.stdout = sys.stderr
 
 
-def _check_text(item: tuple[str, str], settings: Settings) -> FileResult:
-    from cat_lint.engine import check_source
+_engine = None  # this process's incremental engine (the worker's, or the server's in its thread fallback)
 
-    return check_source(item[1], item[0], settings)
+
+def _check_text(item: tuple[str, str], settings: Settings) -> FileResult:
+    global _engine
+    if _engine is None:
+        from cat_lint.engine import Engine
+
+        _engine = Engine(incremental=True)
+    return _engine.check(item[1], item[0], settings)
 
 
 def _first_pass(sources: dict, settings: Settings, cache) -> dict[str, FileResult]:

@@ -30,6 +30,7 @@ class Report:
     cwd: Path = field(default_factory=lambda: Path(os.getcwd()))
     show_fix_hint: bool = True
     _repository: Path | None = field(default=None, repr=False)
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)  # key -> its lines, split once
 
     def absolute(self, key: str) -> Path:
         path = Path(key)
@@ -65,10 +66,12 @@ class Report:
 
     def line(self, key: str, row: int) -> str | None:
         """Source line ``row`` (1-based) without its line ending, if known."""
-        text = self.texts.get(key)
-        if text is None:
-            return None
-        lines = python_lines(text)
+        lines = self._lines.get(key)
+        if lines is None:
+            text = self.texts.get(key)
+            if text is None:
+                return None
+            lines = self._lines[key] = python_lines(text)
         if 1 <= row <= len(lines):
             return lines[row - 1]
         return None

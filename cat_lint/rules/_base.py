@@ -14,8 +14,10 @@ from __future__ import annotations
 import ast
 
 import textwrap
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import libcst as cst
 
@@ -122,32 +124,63 @@ class Rule:
         return f"<rule {self.code} {self.name}>"
 
 
-# literal_text's answers, keyed by the node itself: libcst nodes hash and
-# compare by identity, and holding the node keeps its id from being reused.
-# The incremental parse hands the rules the same node objects edit after
-# edit, so each literal is evaluated (compiled) once, not on every re-lint.
-# Bounded crudely: cleared when it grows past _LITERAL_CACHE_LIMIT entries.
-_LITERAL_CACHE: dict[cst.CSTNode, str | None] = {}
-_LITERAL_CACHE_LIMIT = 200_000
+class LiteralMemo:
+    """``literal_text``'s answers for nodes seen again, owned by an incremental engine.
+
+    The incremental parse hands the rules the same node objects edit after
+    edit, so each literal is evaluated (a compile) once, not on every
+    re-lint.  libcst nodes hash and compare by identity, and holding the
+    node keeps its id from being reused.  Bounded crudely: emptied when it
+    grows past ``limit`` entries.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self._texts: dict[cst.CSTNode, str | None] = {}
+
+    def text(self, node: cst.BaseExpression) -> str | None:
+        try:
+            return self._texts[node]
+        except KeyError:
+            pass
+        text = _evaluate(node)
+        if len(self._texts) >= self.limit:
+            self._texts.clear()
+        self._texts[node] = text
+        return text
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+# The memo of the engine checking a file in this thread or task, if it keeps one
+# (set by ``cat_lint.engine.Engine.check`` for the length of one check).
+_ACTIVE_MEMO: ContextVar[LiteralMemo | None] = ContextVar("cat_lint_literal_memo", default=None)
+
+
+@contextmanager
+def using_literal_memo(memo: LiteralMemo | None) -> Iterator[None]:
+    token = _ACTIVE_MEMO.set(memo)
+    try:
+        yield
+    finally:
+        _ACTIVE_MEMO.reset(token)
+
+
+def _evaluate(node: cst.BaseExpression) -> str | None:
+    try:
+        value = node.evaluated_value
+    except Exception:
+        value = None
+    return value if isinstance(value, str) else None
 
 
 def literal_text(node: cst.BaseExpression) -> str | None:
     """The value of a plain string literal (no f-string parts), else None."""
     if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         return None
-    try:
-        return _LITERAL_CACHE[node]
-    except KeyError:
-        pass
-    try:
-        value = node.evaluated_value
-    except Exception:
-        value = None
-    text = value if isinstance(value, str) else None
-    if len(_LITERAL_CACHE) >= _LITERAL_CACHE_LIMIT:
-        _LITERAL_CACHE.clear()
-    _LITERAL_CACHE[node] = text
-    return text
+    memo = _ACTIVE_MEMO.get()
+    return memo.text(node) if memo is not None else _evaluate(node)
 
 
 def literal_prefix(node: cst.BaseExpression) -> str | None:

@@ -7,6 +7,9 @@ which counts what the run really took from the cache.
 from __future__ import annotations
 
 import json
+import os
+import re
+import time
 from dataclasses import replace
 
 from cat_lint.cache import CACHE_DIR, Cache, content_hash, result_from_json, result_to_json
@@ -112,3 +115,41 @@ def test_corrupt_cache_on_disk_does_not_break_a_run(tmp_path):
     assert second.returncode == first.returncode == 1
     assert cached_count(second) == (1, 0)
     assert second.stdout == first.stdout
+
+
+def _rewrite_in_place(path, text: str, mtime_ns: int) -> None:
+    """New content of the same size in the same inode, with the modification time put back."""
+    with open(path, "r+", encoding="utf-8") as handle:
+        handle.write(text)
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def _keys_reported(project) -> list[str]:
+    proc = run_cli(["--output-format", "json"], project)
+    return sorted(re.findall(r'store\.save\(\\"(\w)\\"', proc.stdout))
+
+
+def test_a_file_whose_size_time_and_inode_are_unchanged_is_not_read_again(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED})
+    path = project / "plugins" / "a.py"
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    assert _keys_reported(project) == ["k"]
+    # What Ruff and git take as unchanged too: the warm run serves the old result without reading.
+    _rewrite_in_place(path, UNAWAITED.replace('"k"', '"j"'), an_hour_ago)
+    assert _keys_reported(project) == ["k"]
+    # Any other modification time, and the file is read again.
+    os.utime(path, ns=(an_hour_ago + 1, an_hour_ago + 1))
+    assert _keys_reported(project) == ["j"]
+
+
+def test_a_file_modified_just_before_it_was_read_is_read_every_time(tmp_path):
+    # Two writes within one tick of the file system's clock leave the same time: git's
+    # "racily clean" files.  A file modified less than two seconds before it was read
+    # is never trusted by its status alone.
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED})
+    path = project / "plugins" / "a.py"
+    recent = path.stat().st_mtime_ns
+    assert _keys_reported(project) == ["k"]
+    _rewrite_in_place(path, UNAWAITED.replace('"k"', '"j"'), recent)
+    assert _keys_reported(project) == ["j"]

@@ -413,14 +413,14 @@ def test_an_engine_crash_on_one_file_is_reported_and_the_others_are_linted(tmp_p
 
     project = make_project(tmp_path, {"plugins/a.py": UNAWAITED, "plugins/boom.py": CLEAN})
     monkeypatch.chdir(project)
-    real = engine.check_source
+    real = engine.Engine.check
 
-    def flaky(source, path, settings):
+    def flaky(self, source, path, settings):
         if path.endswith("boom.py"):
             raise ValueError("rule bug")
-        return real(source, path, settings)
+        return real(self, source, path, settings)
 
-    monkeypatch.setattr(engine, "check_source", flaky)
+    monkeypatch.setattr(engine.Engine, "check", flaky)
     assert cli.main(["--no-cache", "--jobs", "1", "--output-format", "concise"]) == 2
     out, err = capsys.readouterr()
     assert "plugins/a.py:5:5: CAT004" in out

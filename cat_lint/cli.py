@@ -152,14 +152,14 @@ def _fix_label(rule) -> str:
 
 def _rule_command(argv: Sequence[str]) -> int:
     parser = _Parser(prog="cat-lint rule", description="Show a rule's documentation.")
-    parser.add_argument("code", metavar="CODE", help="a rule code such as CAT001")
+    parser.add_argument("code", metavar="CODE", help="a rule code such as CAT001, or its name such as user-without-request")
     parser.add_argument("--output-format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
-    code = args.code.strip().upper()
-    rules = _rules()
-    rule = next((r for r in rules if r.code == code or getattr(r, "name", None) == args.code), None)
+    from cat_lint.rules import get_rule
+
+    rule = get_rule(args.code.strip())  # the registry's lookup: a code in any case, or a name
     if rule is None:
-        known = "\n".join(f"  {r.code}  {getattr(r, 'name', '')}" for r in rules)
+        known = "\n".join(f"  {r.code}  {r.name}" for r in _rules())
         sys.stderr.write(f"cat-lint: error: unknown rule {args.code!r}; the rules are:\n{known}\n")
         return EXIT_ERROR
     if args.output_format == "json":

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from cat_lint.settings import BOOTSTRAP_HOOKS, Settings
+from cat_lint.settings import BOOTSTRAP_HOOKS, Settings, compile_per_file_pattern
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,7 +95,7 @@ def check_selectors(codes: Iterable[str], option: str, where: str) -> tuple[str,
         if not SELECTOR.match(code):
             raise ConfigError(f"{where}: `{option}` has an invalid rule selector {code!r} "
                               "(expected CAT, a prefix such as CAT00, or a code such as CAT004)")
-        if known and not any(k.startswith(code) for k in known):
+        if not any(k.startswith(code) for k in known):
             raise ConfigError(f"{where}: `{option}` names unknown rule {code!r}; "
                               f"known rules: {', '.join(sorted(known))}")
         out.append(code)
@@ -103,11 +103,9 @@ def check_selectors(codes: Iterable[str], option: str, where: str) -> tuple[str,
 
 
 def known_codes() -> tuple[str, ...]:
-    """Every rule code, from the rule registry (empty while it cannot be imported)."""
-    try:
-        from cat_lint.rules import ALL_RULES
-    except ImportError:  # pragma: no cover - only while the rules package is being written
-        return ()
+    """Every rule code, from the rule registry (imported here, late: the rules import the settings)."""
+    from cat_lint.rules import ALL_RULES
+
     return tuple(rule.code for rule in ALL_RULES)
 
 
@@ -135,6 +133,10 @@ def _parse_table(table: dict[str, Any], where: str, root: Path) -> Settings:
             pairs = []
             for pattern, codes in value.items():
                 name = f"per-file-ignores.{pattern!r}" if not re.match(r"^\w+$", pattern) else f"per-file-ignores.{pattern}"
+                try:
+                    compile_per_file_pattern(pattern)
+                except ValueError as exc:
+                    raise ConfigError(f"{where}: `per-file-ignores`: {exc}") from None
                 pairs.append((pattern, check_selectors(_string_list(codes, name, where), name, where)))
             changes["per_file_ignores"] = tuple(pairs)
         elif option == "bootstrap-hooks":

@@ -17,7 +17,6 @@ select/ignore/per-file-ignores/noqa.
 from __future__ import annotations
 
 import ast
-import fnmatch
 import re
 import sys
 import traceback
@@ -25,7 +24,6 @@ import warnings
 from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
 from typing import Iterable, NamedTuple, Sequence
 
 import libcst as cst
@@ -472,32 +470,13 @@ def _project_findings(code: str, result: FileResult, index: KeyIndex) -> list[Fi
     return list(rule.check_uses(result.key_uses, index)) if rule is not None else []
 
 
-def _ignored_by_path(path: str, code: str, settings: Settings) -> bool:
-    if not settings.per_file_ignores:
-        return False
-    posix = PurePosixPath(path.replace("\\", "/"))
-    for pattern, codes in settings.per_file_ignores:
-        if not any(code.startswith(prefix) for prefix in codes):
-            continue
-        pattern = pattern.replace("\\", "/")
-        if (
-            fnmatch.fnmatch(str(posix), pattern)
-            or fnmatch.fnmatch(posix.name, pattern)
-            or posix.match(pattern)
-            or (pattern.endswith("/") and str(posix).startswith(pattern))
-            or str(posix).startswith(pattern.rstrip("/") + "/")
-        ):
-            return True
-    return False
-
-
 def filter_findings(result: FileResult, findings: Iterable[Finding], settings: Settings) -> list[Finding]:
     """Drop what select/ignore, per-file-ignores and noqa comments silence."""
     kept = []
     for finding in findings:
         if not settings.enabled(finding.code):
             continue
-        if _ignored_by_path(finding.path, finding.code, settings):
+        if settings.ignored_by_path(finding.path, finding.code):
             continue
         lines = (finding.span.start_line,) if finding.span.start_line == finding.span.end_line else (finding.span.start_line, finding.span.end_line)
         if finding.code == "CAT100":

@@ -24,7 +24,7 @@ BASE_URL = ADMIN_URL.rsplit("/", 1)[0]
 
 def run_admin(sql: str, url: str = ADMIN_URL) -> None:
     """Run one administrator statement, from anywhere (an async test included)."""
-    asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install './[postgres]')")
+    import asyncpg
     failure: list[BaseException] = []
 
     async def execute() -> None:

@@ -1,7 +1,7 @@
 """What every rule is made of, and what a rule reports.
 
 A rule is a class holding its code, its documentation (Ruff's "what it does
-/ why is this bad / example / fix" sections) and its VALID/INVALID examples
+/ why is this bad / example, use instead / fix" sections) and its VALID/INVALID examples
 (Fixit's way: the examples are the rule's tests), next to its ``check``.
 ``check`` reads the facts the collector gathered in the file's single walk
 (see ``cat_lint.visitors``) and returns ``Report`` objects holding nodes,
@@ -86,6 +86,7 @@ class Rule:
     what: str = ""
     why: str = ""
     example: str = ""
+    use_instead: str = ""  # the Example, corrected: it lints clean (tests/lint/test_rules.py checks both)
     fix_text: str = ""
     limits: str = ""
     fixable: str = "never"  # "never", "sometimes" or "always"
@@ -108,6 +109,8 @@ class Rule:
         parts += ["## Why is this bad?", "", textwrap.dedent(self.why).strip(), ""]
         if self.example:
             parts += ["## Example", "", "```python", textwrap.dedent(self.example).strip("\n"), "```", ""]
+        if self.use_instead:
+            parts += ["Use instead:", "", "```python", textwrap.dedent(self.use_instead).strip("\n"), "```", ""]
         if self.fix_text:
             parts += ["## Fix", "", textwrap.dedent(self.fix_text).strip(), ""]
         if self.limits:

@@ -36,7 +36,13 @@ class SyntaxErrorRule(Rule):
         from cat import store
 
         def remember(value):
-            await store.save("last", value)  # `await` outside an async function
+            await store.save("last", value)  # CAT000: `await` outside an async function
+    """
+    use_instead = """
+        from cat import store
+
+        async def remember(value):
+            await store.save("last", value)
     """
     fix_text = "Correct the code at the reported position."
     VALID = (

@@ -119,6 +119,15 @@ class UserWithoutRequest(Rule):
             await user.save("welcome_shown", False)   # CAT001: no request at bootstrap
             return value
     """
+    use_instead = """
+        from cat import hook, user
+
+        @hook
+        async def before_agent_run(value):
+            if not await user.load("welcome_shown", False):   # in a request: `user` is its caller
+                await user.save("welcome_shown", True)
+            return value
+    """
     fix_text = """
         Keep per-user state for code that runs in a request (tools, endpoints with a role,
         `before_agent_run`...). At bootstrap, use the global `store`, or set the per-user default

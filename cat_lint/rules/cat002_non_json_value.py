@@ -38,6 +38,13 @@ class NonJsonValue(Rule):
         async def remember_visit():
             await user.save("visit", {"at": datetime.now(), "tags": {"new"}})   # CAT002 twice
     """
+    use_instead = """
+        from datetime import datetime
+        from cat import user
+
+        async def remember_visit():
+            await user.save("visit", {"at": datetime.now().isoformat(), "tags": ["new"]})
+    """
     fix_text = """
         Convert to JSON types before saving: `datetime.now().isoformat()`, `sorted(tags)` or
         `list(tags)`, `str(uuid4())`, `str(path)`, `str(decimal)` or `float(decimal)`, and `None`

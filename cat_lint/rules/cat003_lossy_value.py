@@ -46,6 +46,13 @@ class LossyValue(Rule):
             await store.save("size", (640, 480))          # CAT003: loads as [640, 480]
             await store.save("names", {1: "one"})         # CAT003: loads as {"1": "one"}
     """
+    use_instead = """
+        from cat import store
+
+        async def remember():
+            await store.save("size", [640, 480])
+            await store.save("names", {"1": "one"})
+    """
     fix_text = """
         Save what you will load: a list instead of a tuple, string keys (`{"1": "one"}`), or a
         list of pairs. A tuple literal written in the call (or in an update lambda) is made a

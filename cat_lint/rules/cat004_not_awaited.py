@@ -40,6 +40,12 @@ class NotAwaited(Rule):
         async def remember(theme):
             store.save("theme", theme)   # CAT004: never runs
     """
+    use_instead = """
+        from cat import store
+
+        async def remember(theme):
+            await store.save("theme", theme)
+    """
     fix_text = """
         Add `await`. In an `async def` the fix does it and `--fix` applies it. In a plain `def`,
         make the function `async` (and await it where it is called) first.

@@ -29,6 +29,17 @@ class UserInOpenEndpoint(Rule):
         async def todos():
             return await user.load("todos", [])   # CAT005
     """
+    use_instead = """
+        from cat import endpoint, user
+
+        @endpoint.get("/todos", role="authenticated")
+        async def todos():
+            return await user.load("todos", [])
+
+        @endpoint.post("/todos", role="authenticated")
+        async def add_todo(text: str):
+            return await user.update("todos", lambda todos: todos + [text], default=[])
+    """
     fix_text = """
         Declare who may call the endpoint: `@endpoint.get("/todos", role="authenticated")` (or
         `role="admin"`, or a list of roles). The fix adds `role="authenticated"`; it is offered,

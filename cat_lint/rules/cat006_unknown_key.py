@@ -47,6 +47,15 @@ class UnknownKey(Rule):
         async def current():
             return await store.load("thme", "light")   # CAT006: did you mean "theme"?
     """
+    use_instead = """
+        from cat import store
+
+        async def remember(theme):
+            await store.save("theme", theme)
+
+        async def current():
+            return await store.load("theme", "light")
+    """
     fix_text = "Use the key that is saved, or save the key somewhere."
     limits = """
         Only string literal keys are checked; f-strings and variables are left alone. The tree is

@@ -65,6 +65,12 @@ class InvalidKey(Rule):
         async def f():
             await store.save(42, "answer")   # CAT007
     """
+    use_instead = """
+        from cat import store
+
+        async def f():
+            await store.save("answer", 42)
+    """
     fix_text = 'Use a short, non-empty string key: `await store.save("answer", 42)`.'
     VALID = (
         "from cat import store\n\nasync def f(name):\n    await store.save(f'counter_{name}', 0)\n",

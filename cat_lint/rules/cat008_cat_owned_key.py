@@ -34,6 +34,15 @@ class CatOwnedKey(Rule):
         async def reset():
             await store.delete("active_plugins")   # CAT008
     """
+    use_instead = """
+        from cat import store
+
+        async def configure(settings):
+            await store.save("my_plugin_settings", settings)
+
+        async def reset():
+            await store.delete("my_plugin_settings")
+    """
     fix_text = """
         Keep your plugin's state under keys of its own, prefixed with the plugin's name
         (`"my_plugin_settings"`); change the Cat's settings through its admin UI or API.

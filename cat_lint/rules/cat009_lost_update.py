@@ -215,8 +215,14 @@ class LostUpdate(Rule):
         from cat import store
 
         async def count_visit():
-            count = await store.load("visits", 0)
-            await store.save("visits", count + 1)   # CAT009: overlapping requests lose visits
+            count = await store.load("visits", 0)   # CAT009: overlapping requests lose visits
+            await store.save("visits", count + 1)
+    """
+    use_instead = """
+        from cat import store
+
+        async def count_visit():
+            return await store.update("visits", lambda count: count + 1, default=0)
     """
     fix_text = """
         Use `update`, which reads and writes in one step while the database is locked:

@@ -140,6 +140,13 @@ class KeyTypeDrift(Rule):
             todos = await user.load("todos", {})     # CAT010: saved as a list below
             await user.save("todos", [text])
     """
+    use_instead = """
+        from cat import user
+
+        async def add_todo(text):
+            todos = await user.load("todos", [])
+            await user.save("todos", todos + [text])
+    """
     fix_text = """
         Decide on one type for the key and use it everywhere; convert old data once (a
         bootstrap hook that loads, converts and saves the key, or `cat-store`). When a default

@@ -30,7 +30,13 @@ class UnusedNoqa(Rule):
         from cat import store
 
         async def remember(x):
-            await store.save("notes", x)  # noqa: CAT004
+            await store.save("notes", x)  # noqa: CAT004  # CAT100: it is awaited, nothing to silence
+    """
+    use_instead = """
+        from cat import store
+
+        async def remember(x):
+            await store.save("notes", x)
     """
     fix_text = """
         Remove the unused codes (the whole comment when none is left). `--fix` does it.

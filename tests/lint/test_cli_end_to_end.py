@@ -201,6 +201,17 @@ def test_per_file_ignores(tmp_path):
     assert codes(run_cli(["--output-format", "concise"], project)) == [("plugins/new/a.py", 5, "CAT004")]
 
 
+def test_per_file_ignores_are_gitignore_patterns_from_the_project_root(tmp_path):
+    project = make_project(tmp_path, {
+        "plugins/p/legacy_a.py": UNAWAITED, "plugins/p/deep/legacy_b.py": UNAWAITED, "plugins/p/a.py": UNAWAITED,
+        "plugins/p/tests/t.py": UNAWAITED, "tests/t.py": UNAWAITED, "vendor/plugins/legacy_c.py": UNAWAITED,
+    }, config='per-file-ignores = { "plugins/**/legacy_*.py" = ["CAT004"], "tests/" = ["CAT"] }')
+    expected = [("plugins/p/a.py", 5, "CAT004"), ("vendor/plugins/legacy_c.py", 5, "CAT004")]
+    assert codes(run_cli(["--output-format", "concise"], project)) == expected
+    # Run from a subfolder, the keys (and so the matches) are still taken from the project root.
+    assert codes(run_cli(["--output-format", "concise", "."], project / "plugins")) == [("p/a.py", 5, "CAT004")]
+
+
 def test_excludes_and_gitignore_but_explicit_files_win(tmp_path):
     project = make_project(tmp_path, {
         "plugins/a.py": UNAWAITED, "plugins/legacy/b.py": UNAWAITED, "plugins/tmp_c.py": UNAWAITED,
@@ -287,6 +298,9 @@ def test_rules_and_rule(tmp_path):
     assert listed == sorted(listed) and {"CAT000", "CAT001", "CAT008"} <= set(listed)
     doc = run_cli(["rule", "CAT004"], tmp_path)
     assert doc.returncode == 0 and doc.stdout.startswith("# ") and "CAT004" in doc.stdout.splitlines()[0]
+    # The registry's lookup (get_rule): a code in any case, or the rule's name.
+    for alias in ("cat004", "store-call-not-awaited"):
+        assert run_cli(["rule", alias], tmp_path).stdout == doc.stdout, alias
     unknown = run_cli(["rule", "CAT999"], tmp_path)
     assert unknown.returncode == 2 and "CAT999" in unknown.stderr and "CAT004" in unknown.stderr
     data = json.loads(run_cli(["rules", "--output-format", "json"], tmp_path).stdout)
@@ -333,7 +347,7 @@ def test_undecodable_file_is_a_cat000_finding(tmp_path):
 
 
 def test_pre_commit_hook_runs_the_console_script_on_the_files_it_is_given(tmp_path):
-    yaml = pytest.importorskip("yaml")
+    import yaml
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]

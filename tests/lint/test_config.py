@@ -72,6 +72,9 @@ def test_no_configuration_gives_defaults_rooted_at_the_project(tmp_path):
     ('select = ["E501"]', "invalid rule selector 'E501'"),
     ('per-file-ignores = ["x"]', "`per-file-ignores` must be a table"),
     ('per-file-ignores = { "a.py" = "CAT001" }', "must be a list of strings"),
+    # Negated, an empty pattern would silence the codes in every file.
+    ('per-file-ignores = { "!" = ["CAT001"] }', "`per-file-ignores`: the pattern '!' names no file"),
+    ('per-file-ignores = { "" = ["CAT001"] }', "`per-file-ignores`: the pattern '' names no file"),
     ('bootstrap-hooks = ["not a name"]', "is not a Python identifier"),
     ('database = 3', "`database` must be a non-empty database URL"),
     ('lost-update-user = "yes"', "`lost-update-user` must be true or false"),
@@ -91,11 +94,7 @@ def test_invalid_toml_is_reported_with_the_file(tmp_path):
         load_config(tmp_path)
 
 
-def test_unknown_full_code_is_an_error_when_rules_are_known(tmp_path):
-    from cat_lint.config import known_codes
-
-    if not known_codes():
-        pytest.skip("rule registry not available")
+def test_unknown_full_code_is_an_error(tmp_path):
     write(tmp_path / "pyproject.toml", '[tool.cat-lint]\nignore = ["CAT999"]\n')
     with pytest.raises(ConfigError, match="unknown rule 'CAT999'"):
         load_config(tmp_path)
@@ -119,6 +118,53 @@ def test_command_line_select_replaces_and_ignore_adds(tmp_path):
     assert s2.enabled("CAT004") and not s2.enabled("CAT006")
     with pytest.raises(ConfigError, match="--select"):
         with_overrides(s, select=["X1"])
+
+
+# --- per-file-ignores ---------------------------------------------------------
+
+UNAWAITED = 'from cat import store\n\nasync def remember(x):\n    store.save("notes", x)\n'
+
+
+@pytest.mark.parametrize(("pattern", "silenced", "reported"), [
+    # Anchored at the project root (it has a slash in the middle); ** crosses folders, * does not.
+    ("plugins/**/legacy_*.py",
+     ["plugins/legacy_a.py", "plugins/p/legacy_a.py", "plugins/p/q/legacy_a.py"],
+     ["plugins/p/a.py", "vendor/plugins/p/legacy_a.py", "legacy_a.py"]),
+    ("plugins/*/old.py", ["plugins/p/old.py"], ["plugins/p/q/old.py", "old.py"]),
+    # A folder pattern covers every file beneath a folder of that name, at any depth.
+    ("tests/", ["tests/a.py", "tests/unit/a.py", "plugins/p/tests/t.py"], ["tests.py", "mytests/a.py", "plugins/p/a.py"]),
+    # No slash: matched against the name, at any depth.
+    ("*.py", ["a.py", "plugins/p/a.py"], ["plugins/p/a.pyi"]),
+    ("legacy_*.py", ["legacy_a.py", "plugins/p/legacy_a.py"], ["plugins/legacy/a.py"]),
+    # A leading slash anchors a name to the root.
+    ("/setup.py", ["setup.py"], ["plugins/p/setup.py"]),
+    # A folder's files are covered through the folder, as in .gitignore.
+    ("plugins/old/*", ["plugins/old/a.py", "plugins/old/sub/a.py"], ["plugins/new/a.py"]),
+    # Ruff's negation: the codes are ignored everywhere except where the pattern matches.
+    ("!plugins/**", ["tests/a.py", "a.py"], ["plugins/p/a.py"]),
+])
+def test_per_file_ignores_match_like_gitignore(pattern, silenced, reported):
+    """The patterns are gitignore's, as ``exclude``'s are: one glob dialect for every path option."""
+    from cat_lint.engine import lint_source
+    from cat_lint.settings import Settings
+
+    settings = Settings(per_file_ignores=((pattern, ("CAT004",)),))
+    for path in silenced:
+        assert lint_source(UNAWAITED, path, settings) == [], (pattern, path)
+    for path in reported:
+        assert [f.code for f in lint_source(UNAWAITED, path, settings)] == ["CAT004"], (pattern, path)
+
+
+def test_per_file_ignores_only_silence_their_codes_and_outside_files_match_by_name():
+    from cat_lint.engine import lint_source
+    from cat_lint.settings import Settings
+
+    settings = Settings(per_file_ignores=(("tests/", ("CAT00",)), ("legacy_*.py", ("CAT001",))))
+    assert lint_source(UNAWAITED, "tests/a.py", settings) == []
+    assert [f.code for f in lint_source(UNAWAITED, "plugins/legacy_a.py", settings)] == ["CAT004"]
+    # A file outside the project has an absolute key: only its name is matched, never its folders.
+    assert [f.code for f in lint_source(UNAWAITED, "/home/me/tests/a.py", settings)] == ["CAT004"]
+    assert lint_source(UNAWAITED, "/home/me/tests/a.py", Settings(per_file_ignores=(("a.py", ("CAT004",)),))) == []
 
 
 # --- discovery --------------------------------------------------------------

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
+import cat
 
 from cli_support import make_project, run_cli
 
-cat = pytest.importorskip("cat")
 
 SAVES_A_LIST = "from cat import user\n\n\nasync def add(text):\n    await user.save('todos', [text])\n"
 LOADS_A_DICT = "from cat import user\n\n\nasync def show():\n    todos = await user.load('todos', {})\n    return todos\n"

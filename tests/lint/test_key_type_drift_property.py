@@ -17,14 +17,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+import cat
 from cat_lint.engine import check_project, check_source
 from cat_lint.keys import KeyIndex, load_database_keys
 from cat_lint.settings import Settings
 
-cat = pytest.importorskip("cat")
 
 # Python expressions; the last ones are not stated plainly (a parameter, a call of unknown result).
 PLAIN = [

@@ -20,14 +20,13 @@ import itertools
 import textwrap
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+import cat
 from cat_lint.engine import lint_source
 from cat_lint.fixes import apply_fixes
 from cat_lint.settings import Settings
 
-cat = pytest.importorskip("cat")
 
 USER_ID = "the-same-user"
 

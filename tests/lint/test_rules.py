@@ -8,6 +8,9 @@ index holds just that one file.
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 import pytest
 
 from cat_lint.engine import lint_source
@@ -33,6 +36,37 @@ def test_every_rule_has_examples_and_docs():
             assert heading in rule.docs, (rule.code, heading)
         assert rule.url.endswith(f"/docs/rules/{rule.code}.md")
         assert rule.name and rule.name == rule.name.lower() and " " not in rule.name
+
+
+def _block(text: str) -> str:
+    """A documentation code block as the page shows it, as a file."""
+    return textwrap.dedent(text).strip("\n") + "\n"
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_the_example_is_caught_on_the_lines_it_marks(rule):
+    """The page's Example triggers its rule, on exactly the lines commented `# CODE`.
+
+    Each Example stands alone in one file (CAT006 and CAT010 included: the
+    file holds the saves the rule compares with), so what the page promises
+    is what ``lint_source`` on that file reports.
+    """
+    source = _block(rule.example)
+    # A file name of its own: a lint never depends on what the process linted before under that name.
+    findings = lint_source(source, f"{rule.code}_example.py", Settings(select=(rule.code,)))
+    marked = {n for n, line in enumerate(source.splitlines(), 1) if re.search(rf"# {rule.code}\b", line)}
+    assert marked, f"{rule.code}'s Example marks no line with `# {rule.code}`"
+    assert {f.span.start_line for f in findings} == marked, findings
+    assert {f.code for f in findings} == {rule.code}
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_use_instead_lints_clean(rule):
+    """The page's "Use instead:" block, with every rule on: the correction teaches no other mistake."""
+    assert rule.use_instead, f"{rule.code} has no use_instead"
+    docs = rule.docs
+    assert docs.index("## Example") < docs.index("Use instead:") < docs.index("## Fix"), rule.code
+    assert lint_source(_block(rule.use_instead), f"{rule.code}_use_instead.py", Settings()) == []
 
 
 @pytest.mark.parametrize(("rule", "source"), VALID)

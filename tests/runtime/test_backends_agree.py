@@ -18,6 +18,7 @@ import textwrap
 import threading
 import uuid
 
+import asyncpg
 import pytest
 
 import cat
@@ -27,7 +28,6 @@ from cat.errors import DatabaseOpenError, StoreClosedError
 from postgres_support import BASE_URL, drop_database, new_database, run_admin
 from runtime_helpers import ROOT
 
-asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install './runtime[postgres]')")
 
 @pytest.fixture
 def databases(request, tmp_path, monkeypatch):

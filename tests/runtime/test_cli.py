@@ -281,7 +281,6 @@ def test_reading_never_writes_while_the_cat_runs(project, capsys):
 @pytest.fixture
 def pg_project(tmp_path):
     """A project whose config.py names a new PostgreSQL database, filled through the runtime."""
-    pytest.importorskip("asyncpg", reason="asyncpg (the postgres extra) is not installed")
     from postgres_support import pg_database
 
     with pg_database() as url:
@@ -347,7 +346,6 @@ def test_postgresql_reading_needs_only_select(pg_project, capsys):
 
 
 def test_postgresql_database_the_cat_never_wrote_to_has_no_keys(capsys):
-    pytest.importorskip("asyncpg", reason="asyncpg (the postgres extra) is not installed")
     from postgres_support import pg_database
 
     with pg_database() as url:

@@ -8,6 +8,7 @@ import subprocess
 import textwrap
 import uuid
 
+import asyncpg
 import pytest
 
 import cat
@@ -17,7 +18,6 @@ from postgres_support import pg_database
 from runtime_helpers import PYTHON, subprocess_env
 from test_values import BAD, EXACT, same
 
-asyncpg = pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install 'cat-devtools[postgres]')")
 
 @pytest.fixture
 def pg_url():

@@ -21,12 +21,13 @@ URIs are written against; files outside the root keep their absolute path.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import time
 import tokenize
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -253,8 +254,15 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
 
 
 def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
-               jobs: int, crashes: list[Crash] | None = None) -> dict[str, FileResult]:
-    """Per-file results for every source; files the engine crashed on are left out and listed in ``crashes``."""
+               jobs: int, crashes: list[Crash] | None = None, *,
+               executor: Executor | None = None) -> dict[str, FileResult]:
+    """Per-file results for every source; files the engine crashed on are left out and listed in ``crashes``.
+
+    ``executor``: where to check the files instead of a pool of ``jobs``
+    forked workers started here.  A caller that must not fork (the language
+    server, which runs threads) passes its own; every file then goes to it
+    in chunks (sized for ``jobs`` workers), whatever their number.
+    """
     results: dict[str, FileResult] = {}
     crashed: list[Crash] = [] if crashes is None else crashes
     todo: list[Source] = []
@@ -271,7 +279,7 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
     for source in todo:
         if source.decode_error is not None:
             results[source.key] = FileResult(source.key, [source.decode_error])
-    if jobs <= 1 or len(parsable) < SERIAL_BELOW:
+    if executor is None and (jobs <= 1 or len(parsable) < SERIAL_BELOW):
         for source in parsable:
             outcome = check_one(source, settings)
             if isinstance(outcome, Crash):
@@ -281,12 +289,12 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
     else:
         import cat_lint.engine  # noqa: F401  (imported once here, inherited by forked workers)
 
-        workers = min(jobs, len(parsable))
+        workers = max(1, min(jobs, len(parsable)))
         # Several chunks per worker balance uneven files; few enough that
         # the pickling and scheduling overhead stays negligible.
         size = max(1, min(64, len(parsable) // (workers * 4)))
         chunks = [parsable[i:i + size] for i in range(0, len(parsable), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers) if executor is None else _borrowed(executor) as pool:
             futures = [pool.submit(_check_chunk, [(s.key, s.text) for s in chunk], settings)
                        for chunk in chunks]
             for future in futures:
@@ -299,6 +307,12 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
         if source.decode_error is None and source.key in results:
             cache.put(source.key, source.digest, results[source.key])
     return results
+
+
+@contextlib.contextmanager
+def _borrowed(executor: Executor):
+    """The caller's executor, used as a pool is here but left running: its owner shuts it down."""
+    yield executor
 
 
 def build_index(results: Iterable[FileResult], settings: Settings, db_keys=None):

@@ -35,6 +35,7 @@ from pygls.lsp.server import LanguageServer
 from cat_lsp import __version__
 from cat_lsp.diagnostics import DiagnosticsScheduler
 from cat_lsp.editor_settings import EditorSettingsTable
+from cat_lsp.lint_workers import LintWorkers
 from cat_lsp.workspace import Project, Workspace, iter_paths
 
 log = logging.getLogger(__name__)
@@ -56,14 +57,14 @@ class CatLanguageServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("cat-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self.projects = Workspace()
         self.lint_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cat-lsp-lint")
         self.query_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cat-lsp-query")
+        self.workers = LintWorkers(self.lint_pool)
+        self.projects = Workspace(self.workers.first_pass)
         self.diagnostics = DiagnosticsScheduler(self, DEFAULT_DEBOUNCE_MS / 1000)
         self.poll_interval = DEFAULT_POLL_SECONDS
         self._scans: dict[Path, asyncio.Future] = {}
         self._poller: asyncio.Task | None = None
-        self.checker = Checker()
 
     # -- helpers for the feature modules ----------------------------------
     @property
@@ -107,7 +108,7 @@ class CatLanguageServer(LanguageServer):
         """Both passes for an editor buffer: the parse in the checker process, the project pass here."""
         key = project.key_for(path)
         settings = project.settings
-        result = await self.checker.check(text, key, settings, self.lint_pool)
+        result = await self.workers.check(text, key, settings)
         return await self.run_lint(project.accept, path, text, version, result, settings)
 
     async def ready_project(self, path: Path) -> Project:
@@ -132,8 +133,10 @@ class CatLanguageServer(LanguageServer):
 
     async def _scan(self, project: Project) -> None:
         try:
-            count = await self.run_lint(project.scan)
-            log.info("indexed %d files of %s", count, project.folder)
+            report = await self.run_lint(project.scan)
+            log.info("indexed %d files of %s", report.files, project.folder)
+            if report.crashes:
+                self.report_crashes(project, report.crashes)
         except Exception:
             log.exception("indexing %s failed", project.folder)
         uris = [u for u in self.diagnostics.open_uris() if self.projects.project_for(self.path_of(u)) is project]
@@ -190,10 +193,19 @@ class CatLanguageServer(LanguageServer):
                 self.warn(project.config_error)
             # Read the database's keys now, so the first completion does not wait for them.
             asyncio.ensure_future(self.run_query(project.snapshot))
-            self.start_scan(project)
-        self.checker.warm_up()
+            if project.folder not in self._scans:  # a document opened meanwhile may have started it
+                self.start_scan(project)
+        self.workers.warm_up()
         if self.poll_interval > 0 and self._poller is None:
             self._poller = asyncio.ensure_future(self._poll_databases())
+
+    def report_crashes(self, project: Project, crashes: list) -> None:
+        """Files the engine raised on while indexing: a bug to report; the rest of the index stands."""
+        for crash in crashes:
+            log.error("cat-lint crashed on %s: %s\n%s", crash.path, crash.error, crash.details)
+        names = ", ".join(crash.path for crash in crashes[:3]) + (" and others" if len(crashes) > 3 else "")
+        self.warn(f"cat-lint crashed on {len(crashes)} file(s) of {project.folder.name} while indexing ({names}; "
+                  f"{crashes[0].error}); their keys are left out of the index. Please report it.")
 
     def warn(self, message: str) -> None:
         try:
@@ -248,7 +260,7 @@ class CatLanguageServer(LanguageServer):
             self._poller.cancel()
         for project in self.projects.all():
             project.database.close()
-        self.checker.close()
+        self.workers.close()
         self.lint_pool.shutdown(wait=False, cancel_futures=True)
         self.query_pool.shutdown(wait=False, cancel_futures=True)
 
@@ -293,93 +305,6 @@ class CatLanguageServer(LanguageServer):
             self._scans.pop(folder, None)
         for folder in iter_paths(f.uri for f in params.event.added):
             self.start_scan(self.projects.add_folder(folder))
-
-
-class Checker:
-    """The engine's per-file pass (the parse: CPU-bound, holding the GIL) in a worker process.
-
-    In a thread, a 3,000-line parse would take the GIL from the event loop
-    and the completion threads for a second; in a process, completion
-    stays at its few milliseconds while a big file is linted.  The process
-    comes from a ``forkserver`` (never fork a threaded server).  If the
-    worker dies on some input, that document gets a CAT000 saying so and a
-    new worker starts; if workers cannot be started at all, the pass runs
-    in a thread instead.
-    """
-
-    def __init__(self) -> None:
-        self._pool = None
-        self._disabled = False
-        self._failures = 0
-
-    def _executor(self):
-        if self._disabled:
-            return None
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            from cat_lsp.workspace import worker_init
-
-            try:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("forkserver"), initializer=worker_init
-                )
-            except Exception as exc:
-                log.warning("no worker process for linting (%s); linting in a thread", exc)
-                self._disabled = True
-                return None
-        return self._pool
-
-    def warm_up(self) -> None:
-        """Start the worker and import the engine in it before the first document arrives."""
-        pool = self._executor()
-        if pool is not None:
-            try:
-                pool.submit(_import_engine)
-            except Exception:
-                pass
-
-    async def check(self, text: str, key: str, settings: Any, fallback: ThreadPoolExecutor):
-        from concurrent.futures.process import BrokenProcessPool
-
-        from cat_lsp.workspace import _check_text
-
-        loop = asyncio.get_running_loop()
-        pool = self._executor()
-        if pool is not None:
-            try:
-                return await loop.run_in_executor(pool, _check_text, (key, text), settings)
-            except BrokenProcessPool:
-                self._pool = None
-                self._failures += 1
-                if self._failures >= 3:
-                    self._disabled = True
-                log.error("the lint worker died on %s; starting a new one", key)
-                from cat_lint.findings import FileResult, Finding, Span
-
-                message = "cat-lint crashed while checking this file (the worker process died); please report it"
-                return FileResult(key, [Finding("CAT000", message, key, Span(1, 0, 1, 0))])
-            except Exception as exc:  # could not hand the work over (pickling, shutdown): do it here
-                log.info("lint worker unavailable (%s); linting in a thread", exc)
-        return await loop.run_in_executor(fallback, _check_text, (key, text), settings)
-
-    def close(self) -> None:
-        """Stop the worker now: exiting must not wait for a long parse nobody will read."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            try:
-                process.terminate()
-            except Exception:
-                pass
-
-
-def _import_engine() -> None:
-    import cat_lint.engine  # noqa: F401
 
 
 def create_server() -> CatLanguageServer:

@@ -1,0 +1,198 @@
+"""The server's worker processes: where the engine's per-file pass runs.
+
+A libcst parse is CPU-bound and holds the GIL.  In a thread, a 3,000-line
+parse would take the GIL from the event loop and the completion threads for
+a second; in a process, completion stays at its few milliseconds while a big
+file is linted.  The same processes index a workspace folder: the server
+hands them to :func:`cat_lint.runner.first_pass`, so the editor and the
+command line share one first pass and one crash policy (a file the engine
+raises on is reported, the others still count).
+
+The processes come from a ``forkserver``: never fork a server that runs
+threads (a lock held by another thread at fork time stays held forever in
+the child).  If a worker dies on some input, that document gets a CAT000
+saying so and a new pool starts; after three deaths, or if processes cannot
+be started at all, the pass runs in a thread instead.
+
+Debugging: with the environment variable ``CAT_LSP_DEBUG_CRASH_ON`` set to
+a marker, the engine raises in a worker on any file containing that marker,
+as a rule with a bug would.  It exists so that the crash policy can be
+tested (and seen in an editor) with the real server; leave it unset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import signal
+from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from cat_lint.findings import FileResult, Finding, Span
+from cat_lint.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: How many worker processes lint and index; the machines editors run on
+#: have other work to do, and a second worker already halves a big scan.
+MAX_WORKERS = 2
+#: After this many worker deaths the session lints in a thread instead.
+MAX_FAILURES = 3
+CRASH_ON_VARIABLE = "CAT_LSP_DEBUG_CRASH_ON"
+
+CRASHED_MESSAGE = "cat-lint crashed while checking this file ({error}); please report it"
+
+
+def worker_setup(pids: Any, crash_on: str | None) -> None:
+    """Run once in each worker process, before its first task.
+
+    * stdout is the editor's protocol channel (inherited from the server):
+      anything printed goes to stderr instead;
+    * the worker's pid goes back to the server, which stops its workers by
+      pid at exit rather than waiting for a long parse nobody will read;
+    * the memory policy of the worker as a whole: the engine is imported
+      now, then everything alive (modules, rule tables, grammar) is frozen
+      out of the cyclic collector's reach, because it lives as long as the
+      process does.  Nothing else is ever frozen: what a lint allocates is
+      collected as usual (see ``tests/lsp/test_memory.py`` for the bound);
+    * the debug crash marker (see the module's docstring).
+    """
+    import sys
+
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        pass
+    sys.stdout = sys.stderr
+    pids.put(os.getpid())
+    import cat_lint.engine
+
+    if crash_on:
+        real = cat_lint.engine.check_source
+
+        def check_source(source: str, path: str, settings: Settings) -> FileResult:
+            if crash_on in source:
+                raise RuntimeError(f"{CRASH_ON_VARIABLE} marker found (a deliberate crash)")
+            return real(source, path, settings)
+
+        cat_lint.engine.check_source = check_source  # type: ignore[assignment]
+    gc.collect()
+    gc.freeze()
+
+
+def _nothing() -> None:
+    """A task that makes the pool start a worker (which imports the engine) before the first document."""
+
+
+def crash_finding(key: str, error: str) -> FileResult:
+    """What a document shows when the engine could not check it: one CAT000 on its first line."""
+    return FileResult(key, [Finding("CAT000", CRASHED_MESSAGE.format(error=error), key, Span(1, 0, 1, 0))])
+
+
+class LintWorkers:
+    """The session's pool of worker processes (started lazily, replaced when one dies)."""
+
+    def __init__(self, fallback: ThreadPoolExecutor) -> None:
+        self._fallback = fallback
+        self._pool: Executor | None = None
+        self._pids: Any = None
+        self._known_pids: set[int] = set()
+        self._disabled = False
+        self._failures = 0
+
+    def executor(self) -> Executor | None:
+        """The process pool, or ``None`` when this session lints in a thread."""
+        if self._disabled:
+            return None
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            try:
+                context = multiprocessing.get_context("forkserver")
+                self._pids = context.SimpleQueue()
+                self._pool = ProcessPoolExecutor(
+                    max_workers=MAX_WORKERS, mp_context=context, initializer=worker_setup,
+                    initargs=(self._pids, os.environ.get(CRASH_ON_VARIABLE) or None),
+                )
+            except Exception as exc:
+                log.warning("no worker process for linting (%s); linting in a thread", exc)
+                self._disabled = True
+                return None
+        return self._pool
+
+    def warm_up(self) -> None:
+        """Start a worker and import the engine in it before the first document arrives."""
+        pool = self.executor()
+        if pool is not None:
+            try:
+                pool.submit(_nothing)
+            except Exception:
+                pass
+
+    def _worker_died(self, what: str) -> None:
+        self._stop_pool()
+        self._failures += 1
+        if self._failures >= MAX_FAILURES:
+            self._disabled = True
+        log.error("a lint worker process died while checking %s; starting a new one", what)
+
+    async def check(self, text: str, key: str, settings: Settings) -> FileResult:
+        """The per-file pass on an editor buffer, in a worker process when there is one."""
+        from cat_lint import runner
+
+        source = runner.Source(key, Path(key), b"", "", text=text)
+        loop = asyncio.get_running_loop()
+        pool = self.executor()
+        outcome: FileResult | runner.Crash | None = None
+        if pool is not None:
+            try:
+                outcome = await loop.run_in_executor(pool, runner.check_one, source, settings)
+            except BrokenProcessPool:
+                self._worker_died(key)
+                return crash_finding(key, "the worker process died")
+            except Exception as exc:  # could not hand the work over (pickling, shutdown): do it here
+                log.info("lint worker unavailable (%s); linting in a thread", exc)
+        if outcome is None:
+            outcome = await loop.run_in_executor(self._fallback, runner.check_one, source, settings)
+        if isinstance(outcome, runner.Crash):
+            log.error("cat-lint crashed on %s: %s\n%s", outcome.path, outcome.error, outcome.details)
+            return crash_finding(key, outcome.error)
+        return outcome
+
+    def first_pass(self, sources: dict, settings: Settings, cache: Any, crashes: list) -> dict[str, FileResult]:
+        """:func:`cat_lint.runner.first_pass` in these workers (blocking: call it from a thread)."""
+        from cat_lint import runner
+
+        pool = self.executor()
+        if pool is not None:
+            try:
+                return runner.first_pass(sources, settings, cache, MAX_WORKERS, crashes, executor=pool)
+            except BrokenProcessPool:
+                self._worker_died(f"{len(sources)} files")
+                crashes.clear()
+        # No workers (or they died): the same pass, here, file by file.
+        return runner.first_pass(sources, settings, cache, 1, crashes)
+
+    def _stop_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        pids, self._pids = self._pids, None
+        if pool is None:
+            return
+        pool.shutdown(wait=False, cancel_futures=True)
+        while pids is not None and not pids.empty():
+            self._known_pids.add(pids.get())
+        for pid in self._known_pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:  # already gone
+                pass
+        self._known_pids.clear()
+
+    def close(self) -> None:
+        """Stop the workers now: exiting must not wait for a long parse nobody will read."""
+        self._stop_pool()

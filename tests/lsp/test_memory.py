@@ -35,7 +35,7 @@ WARM_UP = 100
 #: (``cat_lint.incremental.ChunkMemo``: bounded by 600,000 characters of
 #: source per worker, each chunk here about 150).  The limit leaves room for
 #: that memo to fill in both workers; a leak of every lint's or every
-#: snapshot's objects would pass it within these cycles.
+#: snapshot's objects would exceed it within these cycles.
 GROWTH_LIMIT_KIB = 64 * 1024
 
 TEXT = '''\

@@ -27,7 +27,8 @@ import gc
 import logging
 import os
 import signal
-from concurrent.futures import Executor, ThreadPoolExecutor
+import threading
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,15 @@ def crash_finding(key: str, error: str) -> FileResult:
 
 
 class LintWorkers:
-    """The session's pool of worker processes (started lazily, replaced when one dies)."""
+    """The session's pool of worker processes (started lazily, replaced when one dies).
+
+    Used from the event loop (documents) and from a thread (scans): one lock
+    guards starting and replacing the pool.
+    """
 
     def __init__(self, fallback: ThreadPoolExecutor) -> None:
         self._fallback = fallback
+        self._lock = threading.Lock()
         self._pool: Executor | None = None
         self._pids: Any = None
         self._known_pids: set[int] = set()
@@ -106,6 +112,10 @@ class LintWorkers:
 
     def executor(self) -> Executor | None:
         """The process pool, or ``None`` when this session lints in a thread."""
+        with self._lock:
+            return self._start()
+
+    def _start(self) -> Executor | None:
         if self._disabled:
             return None
         if self._pool is None:
@@ -135,10 +145,11 @@ class LintWorkers:
                 pass
 
     def _worker_died(self, what: str) -> None:
-        self._stop_pool()
-        self._failures += 1
-        if self._failures >= MAX_FAILURES:
-            self._disabled = True
+        with self._lock:
+            self._stop_pool()
+            self._failures += 1
+            if self._failures >= MAX_FAILURES:
+                self._disabled = True
         log.error("a lint worker process died while checking %s; starting a new one", what)
 
     async def check(self, text: str, key: str, settings: Settings) -> FileResult:
@@ -146,23 +157,48 @@ class LintWorkers:
         from cat_lint import runner
 
         source = runner.Source(key, Path(key), b"", "", text=text)
-        loop = asyncio.get_running_loop()
-        pool = self.executor()
         outcome: FileResult | runner.Crash | None = None
-        if pool is not None:
+        # A worker that dies during the check may have died of something else (killed, out of
+        # memory): the document gets a second worker before it is blamed with a CAT000.
+        for attempt in range(2):
+            future = self._submit(source, settings)
+            if future is None:
+                break
             try:
-                outcome = await loop.run_in_executor(pool, runner.check_one, source, settings)
+                outcome = await asyncio.wrap_future(future)
+                break
             except BrokenProcessPool:
                 self._worker_died(key)
-                return crash_finding(key, "the worker process died")
-            except Exception as exc:  # could not hand the work over (pickling, shutdown): do it here
-                log.info("lint worker unavailable (%s); linting in a thread", exc)
+                if attempt == 1:
+                    return crash_finding(key, "the worker process died")
         if outcome is None:
-            outcome = await loop.run_in_executor(self._fallback, runner.check_one, source, settings)
+            outcome = await asyncio.get_running_loop().run_in_executor(self._fallback, runner.check_one, source, settings)
         if isinstance(outcome, runner.Crash):
             log.error("cat-lint crashed on %s: %s\n%s", outcome.path, outcome.error, outcome.details)
             return crash_finding(key, outcome.error)
         return outcome
+
+    def _submit(self, source: Any, settings: Settings) -> Future | None:
+        """Hand one check to a worker; ``None`` when it must run in a thread instead.
+
+        A pool found broken here lost its worker between two documents (killed,
+        out of memory): nothing of this document's doing, so it is replaced
+        and the document goes to the new one.
+        """
+        from cat_lint import runner
+
+        for _attempt in range(2):
+            pool = self.executor()
+            if pool is None:
+                return None
+            try:
+                return pool.submit(runner.check_one, source, settings)
+            except BrokenProcessPool:
+                self._worker_died("nothing (between two documents)")
+            except Exception as exc:  # could not hand the work over (shutdown): do it here
+                log.info("lint worker unavailable (%s); linting in a thread", exc)
+                return None
+        return None
 
     def first_pass(self, sources: dict, settings: Settings, cache: Any, crashes: list) -> dict[str, FileResult]:
         """:func:`cat_lint.runner.first_pass` in these workers (blocking: call it from a thread)."""
@@ -195,4 +231,6 @@ class LintWorkers:
 
     def close(self) -> None:
         """Stop the workers now: exiting must not wait for a long parse nobody will read."""
-        self._stop_pool()
+        with self._lock:
+            self._disabled = True
+            self._stop_pool()

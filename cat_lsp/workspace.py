@@ -43,6 +43,8 @@ class DocumentResult:
     findings: list[Finding]
 
 
+#: Whether the editor has a file open; the session's documents answer it.
+IsOpen = Callable[[Path], bool]
 #: ``cat_lint.runner.first_pass`` bound to where it runs: ``(sources, settings, cache, crashes) -> results``.
 FirstPass = Callable[[dict, Settings, object, list], "dict[str, FileResult]"]
 
@@ -66,9 +68,10 @@ class Project:
     """One workspace folder (or, for a file outside every folder, that file's project)."""
 
     def __init__(self, folder: Path, editor: EditorSettings | None = None,
-                 first_pass: FirstPass = first_pass_here) -> None:
+                 first_pass: FirstPass = first_pass_here, is_open: IsOpen = lambda path: False) -> None:
         self.folder = folder
         self.first_pass = first_pass
+        self.is_open = is_open  # whether the editor has a file open (its buffer is then the truth)
         self.lock = threading.RLock()
         self.settings = Settings(project=str(folder))
         self.root = folder
@@ -80,7 +83,6 @@ class Project:
         self._db_keys: DatabaseKeys | None = None
         self._disk_uses: dict[str, list[KeyUse]] = {}
         self.documents: dict[str, DocumentResult] = {}  # engine key -> last lint of the open buffer
-        self.open_keys: set[str] = set()  # documents the editor has open (their buffer is the truth)
         self.index = KeyIndex()
         self.scanned = False
         self.loose = False  # a file's own project outside every workspace folder: never scanned
@@ -124,9 +126,7 @@ class Project:
             settings, refused = self.editor.apply(settings, Path(settings.project or root))
             if refused:
                 error = f"{error}; {refused}" if error else refused
-            open_paths = [self.path_for(key) for key in self.open_keys]
             self.settings, self.root, self.config_source, self.config_error = settings, root, source, error
-            self.open_keys = {self.key_for(path) for path in open_paths}  # keys are relative to the root
             changed = (settings, root) != before
             if changed:
                 self.database.project = cat_project_of(self.folder, root)
@@ -234,7 +234,7 @@ class Project:
 
         key = self.key_for(path)
         with self.lock:
-            if key in self.documents:
+            if self.is_open(path):
                 return False  # the buffer is the truth while open
         if not path.is_file():
             return self.file_deleted(path)
@@ -276,7 +276,7 @@ class Project:
         with self.lock:
             existing = self.documents.get(key)
             stale = existing is not None and None not in (version, existing.version) and version < existing.version
-            if key in self.open_keys and not stale and settings == self.settings and result.path == key:
+            if self.is_open(path) and not stale and settings == self.settings and result.path == key:
                 self.index.set_file(key, result.key_uses)
                 findings = list(check_project([result], settings, self.index).get(key, []))
                 doc = DocumentResult(version, text, result, findings)
@@ -296,13 +296,9 @@ class Project:
             new_text, applied, _remaining = fix_source(doc.text, key, list(doc.findings), self.settings, self.index)
             # fix_source indexed the fixed text; until the editor applies the
             # edit, the buffer (and so the index) still holds the old one.
-            if key in self.open_keys:
+            if self.is_open(path):
                 self.index.set_file(key, doc.result.key_uses)
         return new_text, applied
-
-    def open(self, path: Path) -> None:
-        with self.lock:
-            self.open_keys.add(self.key_for(path))
 
     def recheck(self, path: Path) -> DocumentResult | None:
         """Only the project pass again for an open document (the index or database changed): no parsing."""
@@ -324,7 +320,6 @@ class Project:
         """The editor closed the buffer: the file on disk is the truth again."""
         key = self.key_for(path)
         with self.lock:
-            self.open_keys.discard(key)
             self.documents.pop(key, None)
             uses = self._disk_uses.get(key)
             if uses is None:
@@ -358,8 +353,9 @@ class Project:
 class Workspace:
     """Every project of the session, found by the file they contain."""
 
-    def __init__(self, first_pass: FirstPass = first_pass_here) -> None:
+    def __init__(self, first_pass: FirstPass = first_pass_here, is_open: IsOpen = lambda path: False) -> None:
         self.first_pass = first_pass
+        self.is_open = is_open
         self.projects: dict[Path, Project] = {}
         self._lock = threading.Lock()
         self.editor_settings = EditorSettingsTable()
@@ -368,7 +364,8 @@ class Workspace:
         with self._lock:
             project = self.projects.get(folder)
             if project is None:
-                project = self.projects[folder] = Project(folder, self.editor_settings.for_folder(folder), self.first_pass)
+                project = self.projects[folder] = Project(
+                    folder, self.editor_settings.for_folder(folder), self.first_pass, self.is_open)
             return project
 
     def remove_folder(self, folder: Path) -> Project | None:

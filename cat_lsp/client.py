@@ -30,12 +30,13 @@ class Client:
         return self._server.client_capabilities
 
     @property
-    def encoding(self) -> str:
+    def encoding(self) -> types.PositionEncodingKind:
         """The position encoding agreed at initialisation (UTF-16 unless the client offered better)."""
         try:
-            return str(self._server.workspace.position_encoding or types.PositionEncodingKind.Utf16)
-        except Exception:  # before initialisation
-            return types.PositionEncodingKind.Utf16
+            agreed = self._server.workspace.position_encoding
+        except RuntimeError:  # before initialisation there is no workspace
+            agreed = None
+        return types.PositionEncodingKind(agreed) if agreed else types.PositionEncodingKind.Utf16
 
     def markdown(self, feature: str) -> bool:
         """Whether the client renders markdown in completion documentation or hovers."""

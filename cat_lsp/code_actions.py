@@ -15,21 +15,21 @@
 from __future__ import annotations
 
 import io
-import re
 import tokenize
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from cat_lsp.diagnostics import SOURCE, range_from_json
-from cat_lsp.positions import LineIndex
+from cat_lint.noqa import LINE_NOQA, listed_codes
+
+from cat_lsp.diagnostics import SOURCE, edits_from_json
+from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
     from cat_lsp.session import Session
 
 FIX_ALL_KIND = "source.fixAll.cat-lint"
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]*(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
 
 
 def _wants(only: list[str] | None, kind: str) -> bool:
@@ -84,7 +84,7 @@ def noqa_edit(text: str, line: int, end_line: int, code: str, scanned: object = 
     first is used unless it ends inside a multi-line string (where a comment
     would become part of the string), then the last.
     """
-    lines = LineIndex(text)
+    lines = EditorPositions(text)
     if scanned is ...:
         scanned = _comments_and_strings(text)
     comments, strings = scanned if scanned is not None else ({}, [])
@@ -105,11 +105,11 @@ def noqa_edit(text: str, line: int, end_line: int, code: str, scanned: object = 
         comment = comments.get(target)
     if comment is not None:
         col, comment_text = comment
-        match = _NOQA.search(comment_text)
+        match = LINE_NOQA.search(comment_text)
         if match is not None:
             if not match.group("codes"):
                 return None  # a bare noqa already silences everything on the line
-            codes = [c for c in re.split(r"[\s,]+", match.group("codes")) if c]
+            codes = listed_codes(match.group("codes"))
             if code in (c.upper() for c in codes):
                 return None
             start = col + match.start()
@@ -131,7 +131,7 @@ def noqa_edit(text: str, line: int, end_line: int, code: str, scanned: object = 
     return target, types.TextEdit(range=rng, new_text=new)
 
 
-def _to_client(edit: types.TextEdit, lines: LineIndex) -> types.TextEdit:
+def _to_client(edit: types.TextEdit, lines: EditorPositions) -> types.TextEdit:
     """noqa edits are computed in code points; convert their columns to the editor's units."""
     start = types.Position(line=edit.range.start.line, character=lines.to_units(edit.range.start.line, edit.range.start.character))
     end = types.Position(line=edit.range.end.line, character=lines.to_units(edit.range.end.line, edit.range.end.character))
@@ -139,7 +139,7 @@ def _to_client(edit: types.TextEdit, lines: LineIndex) -> types.TextEdit:
 
 
 # -- fix-all ----------------------------------------------------------------
-def minimal_edit(old: str, new: str, lines: LineIndex) -> types.TextEdit:
+def minimal_edit(old: str, new: str, lines: EditorPositions) -> types.TextEdit:
     """One edit replacing only the region where ``old`` and ``new`` differ."""
     prefix = 0
     limit = min(len(old), len(new))
@@ -176,7 +176,7 @@ def _fix_all_sync(session: Session, uri: str) -> tuple[str, str, int] | None:
 # -- the request ------------------------------------------------------------
 def _quick_fixes(session: Session, uri: str, version: int | None, text: str, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
-    lines = LineIndex(text, session.encoding)
+    lines = EditorPositions(text, session.encoding)
     scanned: object = ...  # comments and strings, tokenized once per request
     for diag in diagnostics:
         if diag.source != SOURCE:
@@ -187,7 +187,7 @@ def _quick_fixes(session: Session, uri: str, version: int | None, text: str, dia
         if made_for == version or session.client.versioned_edits:
             for number, fix in enumerate(fixes):
                 try:
-                    edits = [types.TextEdit(range=range_from_json(e["range"]), new_text=str(e["newText"])) for e in fix["edits"]]
+                    edits = edits_from_json(fix)
                 except (KeyError, TypeError, ValueError):
                     continue
                 actions.append(
@@ -237,7 +237,7 @@ async def code_actions(session: Session, params: types.CodeActionParams) -> list
         latest = session.latest(uri)
         if fixed is not None and latest is not None:
             old, new, applied = fixed
-            edit = minimal_edit(old, new, LineIndex(old, session.encoding))
+            edit = minimal_edit(old, new, EditorPositions(old, session.encoding))
             actions.append(
                 types.CodeAction(
                     title=f"Fix all auto-fixable cat-lint problems ({applied})",

@@ -26,7 +26,7 @@ from lsprotocol import types
 
 from cat_lint.findings import Span
 
-from cat_lsp.positions import LineIndex
+from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
     from cat_lsp.database import Snapshot
@@ -181,7 +181,7 @@ def reduced_source(lines: list[str], line: int) -> tuple[str, int]:
     return "\n".join(kept) + "\n", len(kept)
 
 
-def _store_call(text: str, lines: LineIndex, line: int, col: int):
+def _store_call(text: str, lines: EditorPositions, line: int, col: int):
     from cat_lint.names import store_call_at
 
     if len(lines.lines) <= REDUCE_ABOVE_LINES:
@@ -196,7 +196,7 @@ def _store_call(text: str, lines: LineIndex, line: int, col: int):
 
 
 def _complete_sync(session: Session, uri: str, text: str, position: types.Position) -> types.CompletionList | None:
-    lines = LineIndex(text, session.encoding)
+    lines = EditorPositions(text, session.encoding)
     line, col = lines.engine_position(position)
     head = lines.line(position.line)[:col]
     if not _MAYBE_CALL.search(head):

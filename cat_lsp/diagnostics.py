@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 
 from cat_lint.findings import Finding, Fix
 
-from cat_lsp.positions import LineIndex
+from cat_lsp.positions import EditorPositions
 from cat_lsp.workspace import DocumentResult
 
 if TYPE_CHECKING:
@@ -58,26 +59,27 @@ def _severity(code: str) -> types.DiagnosticSeverity:
     return types.DiagnosticSeverity.Error if code == "CAT000" else types.DiagnosticSeverity.Warning
 
 
-def range_json(rng: types.Range) -> dict[str, Any]:
-    return {
-        "start": {"line": rng.start.line, "character": rng.start.character},
-        "end": {"line": rng.end.line, "character": rng.end.character},
-    }
+# lsprotocol's own (un)structuring, as pygls uses it for every message: a diagnostic's ``data``
+# is free-form JSON, so the edits it carries are converted explicitly, both ways.
+CONVERTER = get_converter()
 
 
-def range_from_json(data: dict[str, Any]) -> types.Range:
-    return types.Range(
-        start=types.Position(line=int(data["start"]["line"]), character=int(data["start"]["character"])),
-        end=types.Position(line=int(data["end"]["line"]), character=int(data["end"]["character"])),
-    )
-
-
-def fix_json(fix: Fix, lines: LineIndex) -> dict[str, Any]:
+def fix_json(fix: Fix, lines: EditorPositions) -> dict[str, Any]:
+    """A fix as JSON in the editor's coordinates: title, safety and LSP ``TextEdit`` objects."""
     return {
         "title": fix.title,
         "safe": fix.safe,
-        "edits": [{"range": range_json(lines.range(edit.span)), "newText": edit.text} for edit in fix.edits],
+        "edits": [CONVERTER.unstructure(types.TextEdit(range=lines.range(edit.span), new_text=edit.text))
+                  for edit in fix.edits],
     }
+
+
+def edits_from_json(fix: dict[str, Any]) -> list[types.TextEdit]:
+    """The edits of a fix that came back in a diagnostic's ``data`` (raises ``ValueError`` if malformed)."""
+    try:
+        return [CONVERTER.structure(edit, types.TextEdit) for edit in fix["edits"]]
+    except Exception as exc:  # cattrs reports a bad shape as an exception group
+        raise ValueError(f"not a fix: {exc}") from exc
 
 
 def _related(finding: Finding, uri_of: Callable[[str], str] | None) -> list[types.DiagnosticRelatedInformation] | None:
@@ -97,7 +99,7 @@ def _related(finding: Finding, uri_of: Callable[[str], str] | None) -> list[type
     return out
 
 
-def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None,
+def to_diagnostic(finding: Finding, lines: EditorPositions, version: int | None,
                   uri_of: Callable[[str], str] | None = None) -> types.Diagnostic:
     url = _rule_url(finding.code)
     fixes = []
@@ -117,7 +119,7 @@ def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None,
 
 
 def to_diagnostics(doc: DocumentResult, encoding: str, uri_of: Callable[[str], str] | None = None) -> list[types.Diagnostic]:
-    lines = LineIndex(doc.text, encoding)
+    lines = EditorPositions(doc.text, encoding)
     return [to_diagnostic(f, lines, doc.version, uri_of) for f in doc.findings]
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from cat_lsp.navigation import fresh_text, key_at
-from cat_lsp.positions import LineIndex
+from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
     from cat_lsp.session import Session
@@ -114,7 +114,7 @@ def _hover_sync(session: Session, uri: str, text: str, version: int | None, posi
     if in_code is not None:
         parts.append(in_code)
     parts.extend(_uses_markdown(session, project, at.key, at.scope))
-    lines = LineIndex(text, session.encoding)
+    lines = EditorPositions(text, session.encoding)
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(parts)),
         range=lines.range(at.span),

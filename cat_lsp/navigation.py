@@ -22,7 +22,7 @@ from lsprotocol import types
 
 from cat_lint.findings import KeyUse, Span
 
-from cat_lsp.positions import LineIndex
+from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
     from cat_lsp.session import Session
@@ -42,7 +42,7 @@ def _contains(span: Span, line: int, col: int) -> bool:
 
 def key_at(session: Session, uri: str, text: str, version: int | None, position: types.Position) -> tuple[KeyAtCursor, Project] | None:
     """The key literal under the cursor, if any (blocking: run it in a worker)."""
-    lines = LineIndex(text, session.encoding)
+    lines = EditorPositions(text, session.encoding)
     line, col = lines.engine_position(position)
     path = session.path_of(uri)
     project = session.projects.project_for(path)
@@ -73,9 +73,9 @@ class _Texts:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._cache: dict[Path, LineIndex] = {}
+        self._cache: dict[Path, EditorPositions] = {}
 
-    def lines(self, path: Path) -> LineIndex:
+    def lines(self, path: Path) -> EditorPositions:
         found = self._cache.get(path)
         if found is None:
             current = self.session.text_of(path.as_uri())
@@ -86,7 +86,7 @@ class _Texts:
                     text = path.read_text(encoding="utf-8", errors="replace")
                 except OSError:
                     text = ""
-            found = self._cache[path] = LineIndex(text, self.session.encoding)
+            found = self._cache[path] = EditorPositions(text, self.session.encoding)
         return found
 
 

@@ -3,16 +3,17 @@
 A libcst parse is CPU-bound and holds the GIL.  In a thread, a 3,000-line
 parse would take the GIL from the event loop and the completion threads for
 a second; in a process, completion stays at its few milliseconds while a big
-file is linted.  The same processes index a workspace folder: the server
+file is linted.  Indexing a folder runs in worker processes too: the server
 hands them to :func:`cat_lint.runner.first_pass`, so the editor and the
 command line share one first pass and one crash policy (a file the engine
 raises on is reported, the others still count).
 
 The processes come from a ``forkserver``: never fork a server that runs
 threads (a lock held by another thread at fork time stays held forever in
-the child).  If a worker dies on some input, that document gets a CAT000
-saying so and a new pool starts; after three deaths, or if processes cannot
-be started at all, the pass runs in a thread instead.
+the child).  If the documents' worker dies, a new one starts and the
+document is tried once more before it gets a CAT000 saying so; after three
+deaths, or if processes cannot be started at all, the pass runs in a thread
+instead.
 
 Debugging: with the environment variable ``CAT_LSP_DEBUG_CRASH_ON`` set to
 a marker, the engine raises in a worker on any file containing that marker,
@@ -38,9 +39,9 @@ from cat_lint.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: How many worker processes lint and index; the machines editors run on
+#: How many worker processes index a folder; the machines editors run on
 #: have other work to do, and a second worker already halves a big scan.
-MAX_WORKERS = 2
+SCAN_WORKERS = 2
 #: After this many worker deaths the session lints in a thread instead.
 MAX_FAILURES = 3
 CRASH_ON_VARIABLE = "CAT_LSP_DEBUG_CRASH_ON"
@@ -94,49 +95,67 @@ def crash_finding(key: str, error: str) -> FileResult:
     return FileResult(key, [Finding("CAT000", CRASHED_MESSAGE.format(error=error), key, Span(1, 0, 1, 0))])
 
 
-class LintWorkers:
-    """The session's pool of worker processes (started lazily, replaced when one dies).
+class WorkerPool:
+    """One process pool from the forkserver, and the pids of its workers (reported by :func:`worker_setup`)."""
 
-    Used from the event loop (documents) and from a thread (scans): one lock
-    guards starting and replacing the pool.
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("forkserver")
+        self._pids = context.SimpleQueue()
+        self.executor: Executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=worker_setup,
+            initargs=(self._pids, os.environ.get(CRASH_ON_VARIABLE) or None),
+        )
+
+    def stop(self) -> None:
+        """Stop now: cancel what is queued, and terminate the workers rather than wait for a long parse."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        while not self._pids.empty():
+            pid = self._pids.get()
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:  # already gone
+                pass
+
+
+class LintWorkers:
+    """The session's worker processes: one for the open documents, more while a folder is indexed.
+
+    Open documents always go to the same single worker, so that the
+    engine's memo of parsed chunks and its last version of each document
+    are there for the next edit (an edit then re-parses only the statements
+    it touched).  Indexing a folder of :data:`cat_lint.runner.SERIAL_BELOW`
+    files or more gets a pool of its own, stopped when the scan ends.  Used
+    from the event loop (documents) and from threads (scans): one lock
+    guards starting and replacing pools.
     """
 
     def __init__(self, fallback: ThreadPoolExecutor) -> None:
         self._fallback = fallback
         self._lock = threading.Lock()
-        self._pool: Executor | None = None
-        self._pids: Any = None
-        self._known_pids: set[int] = set()
+        self._documents: WorkerPool | None = None
+        self._scans: set[WorkerPool] = set()
         self._disabled = False
         self._failures = 0
 
     def executor(self) -> Executor | None:
-        """The process pool, or ``None`` when this session lints in a thread."""
+        """The documents' worker, or ``None`` when this session lints in a thread."""
         with self._lock:
-            return self._start()
-
-    def _start(self) -> Executor | None:
-        if self._disabled:
-            return None
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            try:
-                context = multiprocessing.get_context("forkserver")
-                self._pids = context.SimpleQueue()
-                self._pool = ProcessPoolExecutor(
-                    max_workers=MAX_WORKERS, mp_context=context, initializer=worker_setup,
-                    initargs=(self._pids, os.environ.get(CRASH_ON_VARIABLE) or None),
-                )
-            except Exception as exc:
-                log.warning("no worker process for linting (%s); linting in a thread", exc)
-                self._disabled = True
+            if self._disabled:
                 return None
-        return self._pool
+            if self._documents is None:
+                try:
+                    self._documents = WorkerPool(1)
+                except Exception as exc:
+                    log.warning("no worker process for linting (%s); linting in a thread", exc)
+                    self._disabled = True
+                    return None
+            return self._documents.executor
 
     def warm_up(self) -> None:
-        """Start a worker and import the engine in it before the first document arrives."""
+        """Start the documents' worker and import the engine in it before the first document arrives."""
         pool = self.executor()
         if pool is not None:
             try:
@@ -146,7 +165,9 @@ class LintWorkers:
 
     def _worker_died(self, what: str) -> None:
         with self._lock:
-            self._stop_pool()
+            if self._documents is not None:
+                self._documents.stop()
+                self._documents = None
             self._failures += 1
             if self._failures >= MAX_FAILURES:
                 self._disabled = True
@@ -201,36 +222,50 @@ class LintWorkers:
         return None
 
     def first_pass(self, sources: dict, settings: Settings, cache: Any, crashes: list) -> dict[str, FileResult]:
-        """:func:`cat_lint.runner.first_pass` in these workers (blocking: call it from a thread)."""
+        """:func:`cat_lint.runner.first_pass` in worker processes (blocking: call it from a thread)."""
         from cat_lint import runner
 
-        pool = self.executor()
-        if pool is not None:
+        if len(sources) < runner.SERIAL_BELOW:
+            pool = self.executor()  # a few files: the documents' worker, already running
+            if pool is not None:
+                try:
+                    return runner.first_pass(sources, settings, cache, 1, crashes, executor=pool)
+                except BrokenProcessPool:
+                    self._worker_died(f"{len(sources)} files")
+                    crashes.clear()
+            return runner.first_pass(sources, settings, cache, 1, crashes)
+        scan = self._scan_pool()
+        if scan is not None:
             try:
-                return runner.first_pass(sources, settings, cache, MAX_WORKERS, crashes, executor=pool)
+                return runner.first_pass(sources, settings, cache, SCAN_WORKERS, crashes, executor=scan.executor)
             except BrokenProcessPool:
-                self._worker_died(f"{len(sources)} files")
+                log.error("a worker process died while indexing %d files; indexing in a thread", len(sources))
                 crashes.clear()
-        # No workers (or they died): the same pass, here, file by file.
+            finally:
+                with self._lock:
+                    self._scans.discard(scan)
+                scan.stop()
+        # No workers (or one died): the same pass, here, file by file.
         return runner.first_pass(sources, settings, cache, 1, crashes)
 
-    def _stop_pool(self) -> None:
-        pool, self._pool = self._pool, None
-        pids, self._pids = self._pids, None
-        if pool is None:
-            return
-        pool.shutdown(wait=False, cancel_futures=True)
-        while pids is not None and not pids.empty():
-            self._known_pids.add(pids.get())
-        for pid in self._known_pids:
+    def _scan_pool(self) -> WorkerPool | None:
+        with self._lock:
+            if self._disabled:
+                return None
             try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:  # already gone
-                pass
-        self._known_pids.clear()
+                pool = WorkerPool(SCAN_WORKERS)
+            except Exception as exc:
+                log.info("indexing without worker processes: %s", exc)
+                return None
+            self._scans.add(pool)
+            return pool
 
     def close(self) -> None:
-        """Stop the workers now: exiting must not wait for a long parse nobody will read."""
+        """Stop every worker now: exiting must not wait for a long parse nobody will read."""
         with self._lock:
             self._disabled = True
-            self._stop_pool()
+            pools = [*self._scans, *([self._documents] if self._documents is not None else [])]
+            self._scans.clear()
+            self._documents = None
+        for pool in pools:
+            pool.stop()

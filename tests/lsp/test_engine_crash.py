@@ -35,6 +35,8 @@ async def crashing(lsp_client: LanguageClient):
 
 async def test_a_crash_while_indexing_keeps_the_other_files_keys(crashing: LanguageClient, project: Path):
     plugins = project / "plugins" / "demo"
+    for number in range(20):  # enough files that the scan gets worker processes of its own
+        (plugins / f"more_{number}.py").write_text(f"VALUE = {number}\n", encoding="utf-8")
     (plugins / "writer.py").write_text(
         'from cat import store\n\n\nasync def write():\n    await store.save("shared", 1)\n', encoding="utf-8")
     (plugins / "boom.py").write_text(

@@ -30,12 +30,12 @@ from lsp_support import (
 CYCLES = 2000
 DATABASE_CHANGES = 200
 WARM_UP = 100
-#: Measured: the server process grows by about 4 MiB, each lint worker by
-#: about 12 MiB, which is the engine's memo of parsed chunks filling up
-#: (``cat_lint.incremental.ChunkMemo``: bounded by 600,000 characters of
-#: source per worker, each chunk here about 150).  The limit leaves room for
-#: that memo to fill in both workers; a leak of every lint's or every
-#: snapshot's objects would exceed it within these cycles.
+#: Measured: the server process grows by about 4 MiB, its documents' lint
+#: worker by about 25 MiB, which is the engine's memo of parsed chunks
+#: filling up (``cat_lint.incremental.ChunkMemo``: bounded by 600,000
+#: characters of source, each chunk here about 150, so about half full at
+#: the end).  The limit leaves room for that memo to fill; a leak of every
+#: lint's objects would exceed it within these cycles.
 GROWTH_LIMIT_KIB = 64 * 1024
 
 TEXT = '''\

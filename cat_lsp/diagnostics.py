@@ -10,7 +10,8 @@ Scheduling (:class:`DiagnosticsScheduler`):
 
 * push (``textDocument/publishDiagnostics``) for clients that cannot pull:
   each change restarts a per-document debounce timer; when it fires the
-  current text and version are linted in a worker thread, and the result is
+  current text and version are linted (the parse in the session's worker
+  process, the project pass in a ``lint`` thread), and the result is
   published only if the document still has that version, so a slow run
   never overwrites a newer one;
 * pull (``textDocument/diagnostic``) when the client supports it: the

@@ -1,18 +1,22 @@
 """Stale-result protection: a slow lint of version N never replaces the result of version N+1.
 
-Version N is a large document (its lint takes a worker a while), N+1 a small
-one sent while N's lint is in flight; the server has two worker processes,
-so N+1's lint finishes first.  Every publication is recorded in order.
+Version N is a large document (its lint takes the worker about a second),
+N+1 a small one sent while N's lint is in the worker.  Pushed: every
+publication is recorded in order, and none of N's may come after N+1's.
+Pulled: a request made while N was current is still being answered when
+N+1 arrives; its answer must be N+1's (removing the server's version check
+makes this test fail with N's findings).
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import codes, diagnostics_where, open_doc, position_of, replace_all, start
+from lsp_support import codes, diagnostics_where, open_doc, pull_capabilities, replace_all, start
 
 SMALL = 'from cat import store\n\n\nasync def f():\n    return await store.load("{key}")\n'
 
@@ -34,6 +38,17 @@ class Publications(dict):
         super().__setitem__(uri, diagnostics)
 
 
+async def handed_to_a_worker(client: LanguageClient) -> None:
+    """Returns once the server handled the messages sent so far: a lint they started is in a worker by then.
+
+    ``cat/keys`` is answered from the index and the database without waiting
+    for any lint (hover would wait for the current version's); the server
+    handles messages in order, and a lint's first step (handing the text to
+    the worker) runs before this answer's.
+    """
+    await client.protocol.send_request_async("cat/keys", {})
+
+
 def keys_in(diagnostics: list[types.Diagnostic]) -> set[str]:
     return {d.message.split('"')[1] for d in diagnostics if d.code == "CAT006"}
 
@@ -47,15 +62,12 @@ async def test_a_slow_old_version_never_replaces_a_newer_one(client: LanguageCli
     await diagnostics_where(client, uri, lambda d: keys_in(d) == {"from_version_1"})
 
     replace_all(client, uri, large("from_version_2"), 2)
-    # A request answered after the change was handled: by then version 2's lint has been handed to a worker.
-    await client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=position_of(text, "store.load")))
+    await handed_to_a_worker(client)
     replace_all(client, uri, SMALL.format(key="from_version_3"), 3)
 
     await diagnostics_where(client, uri, lambda d: keys_in(d) == {"from_version_3"})
     # Give version 2's slow lint every chance to finish and (wrongly) publish: version 4 is
-    # larger and sent later, so its lint ends after version 2's in any likely schedule (and
-    # the assertions below hold whichever ends first).
+    # linted after it, in the same worker.
     replace_all(client, uri, large("from_version_4", 1600), 4)
     await diagnostics_where(client, uri, lambda d: keys_in(d) == {"from_version_4"}, timeout=60)
 
@@ -63,3 +75,26 @@ async def test_a_slow_old_version_never_replaces_a_newer_one(client: LanguageCli
     assert {"from_version_2"} not in published[published.index({"from_version_3"}):], published
     assert published[-1] == {"from_version_4"}
     assert "CAT000" not in codes(client.diagnostics[uri])
+
+
+async def test_a_pull_answered_while_a_newer_version_arrived_carries_the_newer_result(client: LanguageClient, project: Path):
+    """A pull request is not cancelled by the next edit (a push run is): its answer must still be the newest version's."""
+    await start(client, project, pull_capabilities(), debounce=0)
+    path = project / "plugins" / "demo" / "stale.py"
+    text = SMALL.format(key="from_version_1")
+    uri = open_doc(client, path, text)
+    identifier = types.TextDocumentIdentifier(uri=uri)
+
+    def pull():
+        return asyncio.ensure_future(client.text_document_diagnostic_async(types.DocumentDiagnosticParams(text_document=identifier)))
+
+    first = await pull()
+    assert keys_in(first.items) == {"from_version_1"}
+
+    replace_all(client, uri, large("from_version_2"), 2)
+    during = pull()  # lints version 2, slowly
+    await handed_to_a_worker(client)
+    replace_all(client, uri, SMALL.format(key="from_version_3"), 3)
+    after = pull()
+    reports = await asyncio.wait_for(asyncio.gather(during, after), 60)
+    assert [keys_in(report.items) for report in reports] == [{"from_version_3"}] * 2

@@ -26,7 +26,7 @@ from cat_lsp.diagnostics import SOURCE, edits_from_json
 from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
-    from cat_lsp.session import Session
+    from cat_lsp.session import FeatureSession
 
 FIX_ALL_KIND = "source.fixAll.cat-lint"
 
@@ -39,8 +39,8 @@ def _wants(only: list[str] | None, kind: str) -> bool:
     return any(kind == k or kind.startswith(k + ".") for k in only)
 
 
-def _workspace_edit(session: Session, uri: str, version: int | None, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
-    if session.client.versioned_edits:
+def _workspace_edit(session: FeatureSession, uri: str, version: int | None, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
+    if session.versioned_edits:
         return types.WorkspaceEdit(
             document_changes=[
                 types.TextDocumentEdit(
@@ -159,7 +159,7 @@ def minimal_edit(old: str, new: str, lines: EditorPositions) -> types.TextEdit:
     )
 
 
-def _fix_all_sync(session: Session, uri: str) -> tuple[str, str, int] | None:
+def _fix_all_sync(session: FeatureSession, uri: str) -> tuple[str, str, int] | None:
     latest = session.latest(uri)
     if latest is None:
         return None
@@ -174,7 +174,7 @@ def _fix_all_sync(session: Session, uri: str) -> tuple[str, str, int] | None:
 
 
 # -- the request ------------------------------------------------------------
-def _quick_fixes(session: Session, uri: str, version: int | None, text: str, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
+def _quick_fixes(session: FeatureSession, uri: str, version: int | None, text: str, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
     lines = EditorPositions(text, session.encoding)
     scanned: object = ...  # comments and strings, tokenized once per request
@@ -184,7 +184,7 @@ def _quick_fixes(session: Session, uri: str, version: int | None, text: str, dia
         data: Any = diag.data if isinstance(diag.data, dict) else {}
         made_for = data.get("version", version)
         fixes = data.get("fixes") or []
-        if made_for == version or session.client.versioned_edits:
+        if made_for == version or session.versioned_edits:
             for number, fix in enumerate(fixes):
                 try:
                     edits = edits_from_json(fix)
@@ -219,7 +219,7 @@ def _quick_fixes(session: Session, uri: str, version: int | None, text: str, dia
     return actions
 
 
-async def code_actions(session: Session, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+async def code_actions(session: FeatureSession, params: types.CodeActionParams) -> list[types.CodeAction] | None:
     uri = params.text_document.uri
     current = session.text_of(uri)
     if current is None:

@@ -30,7 +30,7 @@ from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
     from cat_lsp.database import Snapshot
-    from cat_lsp.session import Session
+    from cat_lsp.session import FeatureSession
 
 MAX_ITEMS = 50
 
@@ -126,7 +126,7 @@ def build_items(
     return items
 
 
-def _resolve_sync(session: Session, item: types.CompletionItem) -> types.CompletionItem:
+def _resolve_sync(session: FeatureSession, item: types.CompletionItem) -> types.CompletionItem:
     data = item.data if isinstance(item.data, dict) else {}
     scope, name = data.get("scope"), data.get("key")
     if not isinstance(scope, str) or not isinstance(name, str):
@@ -136,7 +136,7 @@ def _resolve_sync(session: Session, item: types.CompletionItem) -> types.Complet
         key = project.snapshot(wait=False).keys(scope).get(name)
         if key is None:
             continue
-        markdown = session.client.markdown("completion")
+        markdown = session.markdown("completion")
         doc = f"```json\n{key.preview}\n```" if markdown else key.preview
         if name in project.written_keys(scope):
             doc += "\n\nAlso saved by this workspace's code."
@@ -147,7 +147,7 @@ def _resolve_sync(session: Session, item: types.CompletionItem) -> types.Complet
     return item
 
 
-async def resolve(session: Session, item: types.CompletionItem) -> types.CompletionItem:
+async def resolve(session: FeatureSession, item: types.CompletionItem) -> types.CompletionItem:
     return await session.run_query(_resolve_sync, session, item)
 
 
@@ -195,7 +195,7 @@ def _store_call(text: str, lines: EditorPositions, line: int, col: int):
     return type(ctx)(ctx.scope, ctx.verb, ctx.prefix, ctx.quote, span)
 
 
-def _complete_sync(session: Session, uri: str, text: str, position: types.Position) -> types.CompletionList | None:
+def _complete_sync(session: FeatureSession, uri: str, text: str, position: types.Position) -> types.CompletionList | None:
     lines = EditorPositions(text, session.encoding)
     line, col = lines.engine_position(position)
     head = lines.line(position.line)[:col]
@@ -219,7 +219,7 @@ def _complete_sync(session: Session, uri: str, text: str, position: types.Positi
     return types.CompletionList(is_incomplete=cut, items=items)
 
 
-async def complete(session: Session, params: types.CompletionParams) -> types.CompletionList | None:
+async def complete(session: FeatureSession, params: types.CompletionParams) -> types.CompletionList | None:
     uri = params.text_document.uri
     current = session.text_of(uri)
     if current is None:

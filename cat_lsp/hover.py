@@ -22,7 +22,7 @@ from cat_lsp.navigation import fresh_text, key_at
 from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
-    from cat_lsp.session import Session
+    from cat_lsp.session import FeatureSession
     from cat_lsp.workspace import Project
 
 MAX_JSON_CHARS = 2000
@@ -46,7 +46,7 @@ def pretty(value: object) -> str:
     return out
 
 
-def _uses_markdown(session: Session, project: Project, key: str, scope: str) -> list[str]:
+def _uses_markdown(session: FeatureSession, project: Project, key: str, scope: str) -> list[str]:
     uses = project.uses(key, scope)
     out = []
     for label, group in (("Saved", [u for u in uses if u.writes]), ("Read", [u for u in uses if not u.writes])):
@@ -78,7 +78,7 @@ def _types_in_code(project: Project, key: str, scope: str) -> str | None:
     return "Types in code: " + ", ".join(shown)
 
 
-def _hover_sync(session: Session, uri: str, text: str, version: int | None, position: types.Position) -> types.Hover | None:
+def _hover_sync(session: FeatureSession, uri: str, text: str, version: int | None, position: types.Position) -> types.Hover | None:
     found = key_at(session, uri, text, version, position)
     if found is None:
         return None
@@ -121,7 +121,7 @@ def _hover_sync(session: Session, uri: str, text: str, version: int | None, posi
     )
 
 
-async def hover(session: Session, params: types.HoverParams) -> types.Hover | None:
+async def hover(session: FeatureSession, params: types.HoverParams) -> types.Hover | None:
     current = await fresh_text(session, params.text_document.uri)
     if current is None:
         return None

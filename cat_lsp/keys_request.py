@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cat_lsp.session import Session
+    from cat_lsp.session import FeatureSession
     from cat_lsp.workspace import Project
 
 METHOD = "cat/keys"
@@ -51,7 +51,7 @@ def _param(params: Any, name: str) -> Any:
     return getattr(params, name, None)
 
 
-def _project(session: Session, params: Any) -> Project | None:
+def _project(session: FeatureSession, params: Any) -> Project | None:
     uri = _param(params, "uri")
     if isinstance(uri, str) and uri:
         return session.projects.project_for(session.path_of(uri))
@@ -59,7 +59,7 @@ def _project(session: Session, params: Any) -> Project | None:
     return projects[0] if projects else session.projects.project_for(Path.cwd())
 
 
-def _places(session: Session, project: Project, uses: list) -> list[dict[str, Any]]:
+def _places(session: FeatureSession, project: Project, uses: list) -> list[dict[str, Any]]:
     from cat_lsp.navigation import locations
 
     return [
@@ -69,7 +69,7 @@ def _places(session: Session, project: Project, uses: list) -> list[dict[str, An
     ]
 
 
-def _list_sync(session: Session, project: Project) -> dict[str, Any]:
+def _list_sync(session: FeatureSession, project: Project) -> dict[str, Any]:
     snapshot = project.snapshot(force_check=True)  # an explicit refresh: look now, not at most 50 ms ago
     out: list[dict[str, Any]] = []
     for scope, code_scope in (("global", "store"), ("user", "user")):
@@ -98,7 +98,7 @@ def _list_sync(session: Session, project: Project) -> dict[str, Any]:
     }
 
 
-async def list_keys(session: Session, params: Any) -> dict[str, Any]:
+async def list_keys(session: FeatureSession, params: Any) -> dict[str, Any]:
     project = _project(session, params)
     if project is None:
         return {"database": None, "reason": "no workspace folder", "keys": []}
@@ -114,7 +114,7 @@ def _value_sync(project: Project, key: str, user_id: str | None) -> dict[str, An
     return {"found": found, "value": value, "database": project.database.describe(), "reason": None}
 
 
-async def key_value(session: Session, params: Any) -> dict[str, Any]:
+async def key_value(session: FeatureSession, params: Any) -> dict[str, Any]:
     key = _param(params, "key")
     user_id = _param(params, "userId")
     if not isinstance(key, str):
@@ -131,7 +131,7 @@ def _users_sync(project: Project, key: str | None) -> dict[str, Any]:
     return {"userIds": ids[:MAX_USERS], "more": len(ids) > MAX_USERS}
 
 
-async def user_ids(session: Session, params: Any) -> dict[str, Any]:
+async def user_ids(session: FeatureSession, params: Any) -> dict[str, Any]:
     key = _param(params, "key")
     project = _project(session, params)
     if project is None:

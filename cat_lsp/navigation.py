@@ -25,7 +25,7 @@ from cat_lint.findings import KeyUse, Span
 from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
-    from cat_lsp.session import Session
+    from cat_lsp.session import FeatureSession
     from cat_lsp.workspace import Project
 
 
@@ -40,7 +40,7 @@ def _contains(span: Span, line: int, col: int) -> bool:
     return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
 
 
-def key_at(session: Session, uri: str, text: str, version: int | None, position: types.Position) -> tuple[KeyAtCursor, Project] | None:
+def key_at(session: FeatureSession, uri: str, text: str, version: int | None, position: types.Position) -> tuple[KeyAtCursor, Project] | None:
     """The key literal under the cursor, if any (blocking: run it in a worker)."""
     lines = EditorPositions(text, session.encoding)
     line, col = lines.engine_position(position)
@@ -71,7 +71,7 @@ def key_at(session: Session, uri: str, text: str, version: int | None, position:
 class _Texts:
     """File texts for converting columns: the editor's buffer when open, else the file on disk."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: FeatureSession) -> None:
         self.session = session
         self._cache: dict[Path, EditorPositions] = {}
 
@@ -90,7 +90,7 @@ class _Texts:
         return found
 
 
-def locations(session: Session, project: Project, uses: list[KeyUse]) -> list[types.Location]:
+def locations(session: FeatureSession, project: Project, uses: list[KeyUse]) -> list[types.Location]:
     texts = _Texts(session)
     out = []
     for use in uses:
@@ -99,7 +99,7 @@ def locations(session: Session, project: Project, uses: list[KeyUse]) -> list[ty
     return out
 
 
-def _definition_sync(session: Session, uri: str, text: str, version: int | None, position: types.Position) -> list[types.Location] | None:
+def _definition_sync(session: FeatureSession, uri: str, text: str, version: int | None, position: types.Position) -> list[types.Location] | None:
     found = key_at(session, uri, text, version, position)
     if found is None:
         return None
@@ -109,7 +109,7 @@ def _definition_sync(session: Session, uri: str, text: str, version: int | None,
 
 
 def _references_sync(
-    session: Session, uri: str, text: str, version: int | None, position: types.Position, include_declaration: bool
+    session: FeatureSession, uri: str, text: str, version: int | None, position: types.Position, include_declaration: bool
 ) -> list[types.Location] | None:
     found = key_at(session, uri, text, version, position)
     if found is None:
@@ -121,7 +121,7 @@ def _references_sync(
     return locations(session, project, uses) or None
 
 
-async def fresh_text(session: Session, uri: str) -> tuple[str, int | None] | None:
+async def fresh_text(session: FeatureSession, uri: str) -> tuple[str, int | None] | None:
     """The document's text once its current version is linted (so the index matches what the author sees)."""
     if session.text_of(uri) is None:
         return None
@@ -132,14 +132,14 @@ async def fresh_text(session: Session, uri: str) -> tuple[str, int | None] | Non
     return session.text_of(uri)
 
 
-async def definition(session: Session, params: types.DefinitionParams) -> list[types.Location] | None:
+async def definition(session: FeatureSession, params: types.DefinitionParams) -> list[types.Location] | None:
     current = await fresh_text(session, params.text_document.uri)
     if current is None:
         return None
     return await session.run_query(_definition_sync, session, params.text_document.uri, current[0], current[1], params.position)
 
 
-async def references(session: Session, params: types.ReferenceParams) -> list[types.Location] | None:
+async def references(session: FeatureSession, params: types.ReferenceParams) -> list[types.Location] | None:
     current = await fresh_text(session, params.text_document.uri)
     if current is None:
         return None

@@ -21,7 +21,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
 from cat_lsp.background_tasks import BackgroundTasks
 from cat_lsp.client import Client
@@ -40,8 +40,41 @@ DEFAULT_POLL_SECONDS = 1.0
 SCAN_WAIT_SECONDS = 10.0
 
 
+class FeatureSession(Protocol):
+    """All a feature handler (completion, hover, navigation, code actions, ``cat/keys``) may use.
+
+    Texts and lint results of open documents, the projects, the client's
+    preferences, and where to run blocking work; nothing that changes the
+    session's state.  :class:`Session` is the implementation.
+    """
+
+    projects: Workspace
+
+    @property
+    def encoding(self) -> str: ...
+
+    @property
+    def versioned_edits(self) -> bool: ...
+
+    def markdown(self, feature: str) -> bool: ...
+
+    def path_of(self, uri: str) -> Path: ...
+
+    def text_of(self, uri: str) -> tuple[str, int | None] | None: ...
+
+    def latest(self, uri: str) -> DocumentResult | None: ...
+
+    def current(self, uri: str) -> Awaitable[DocumentResult | None]: ...
+
+    def ready_project(self, path: Path) -> Awaitable[Project]: ...
+
+    def run_lint(self, fn: Callable[..., T], *args: Any) -> Awaitable[T]: ...
+
+    def run_query(self, fn: Callable[..., T], *args: Any) -> Awaitable[T]: ...
+
+
 class Session:
-    """The state of one connection, and what feature handlers may ask of it."""
+    """The state of one connection; to feature handlers, a :class:`FeatureSession`."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -58,6 +91,13 @@ class Session:
     @property
     def encoding(self) -> str:
         return self.client.encoding
+
+    @property
+    def versioned_edits(self) -> bool:
+        return self.client.versioned_edits
+
+    def markdown(self, feature: str) -> bool:
+        return self.client.markdown(feature)
 
     def path_of(self, uri: str) -> Path:
         for path in iter_paths([uri]):

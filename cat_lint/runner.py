@@ -294,7 +294,8 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
         # the pickling and scheduling overhead stays negligible.
         size = max(1, min(64, len(parsable) // (workers * 4)))
         chunks = [parsable[i:i + size] for i in range(0, len(parsable), size)]
-        with ProcessPoolExecutor(max_workers=workers) if executor is None else _borrowed(executor) as pool:
+        # The caller's executor is left running: its owner shuts it down.
+        with ProcessPoolExecutor(max_workers=workers) if executor is None else contextlib.nullcontext(executor) as pool:
             futures = [pool.submit(_check_chunk, [(s.key, s.text) for s in chunk], settings)
                        for chunk in chunks]
             for future in futures:
@@ -307,12 +308,6 @@ def first_pass(sources: dict[str, Source], settings: Settings, cache: Cache,
         if source.decode_error is None and source.key in results:
             cache.put(source.key, source.digest, results[source.key])
     return results
-
-
-@contextlib.contextmanager
-def _borrowed(executor: Executor):
-    """The caller's executor, used as a pool is here but left running: its owner shuts it down."""
-    yield executor
 
 
 def build_index(results: Iterable[FileResult], settings: Settings, db_keys=None):

@@ -83,6 +83,7 @@ def worker_setup(pids: Any, crash_on: str | None) -> None:
                 raise RuntimeError(f"{CRASH_ON_VARIABLE} marker found (a deliberate crash)")
             return real(source, path, settings)
 
+        # The runner looks check_source up in cat_lint.engine at each call, inside its crash capture.
         cat_lint.engine.check_source = check_source  # type: ignore[assignment]
     gc.collect()
     gc.freeze()

@@ -29,6 +29,16 @@ _CODE = re.compile(r"[A-Za-z]+[0-9]*")
 
 FILE_LINE = 0  # the key under which file-level, code-specific suppressions are kept
 
+#: A line's ``# noqa`` or ``# noqa: CODES`` (group ``codes``), exactly as the
+#: engine reads it: the editor's "Ignore CAT00x on this line" edits the
+#: comment this finds, so both agree on what already suppresses.
+LINE_NOQA = _LINE
+
+
+def listed_codes(codes: str | None) -> list[str]:
+    """The codes of a ``# noqa: ...`` list as written, in order (``LINE_NOQA``'s ``codes`` group)."""
+    return _CODE.findall(codes or "")
+
 
 def _codes(text: str | None) -> frozenset[str]:
     return frozenset(code.upper() for code in _CODE.findall(text or ""))

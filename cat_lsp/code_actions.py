@@ -15,21 +15,21 @@
 from __future__ import annotations
 
 import io
-import re
 import tokenize
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from cat_lsp.diagnostics import SOURCE, range_from_json
-from cat_lsp.positions import LineIndex
+from cat_lint.noqa import LINE_NOQA, listed_codes
+
+from cat_lsp.diagnostics import SOURCE, edits_from_json
+from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
-    from cat_lsp.server import CatLanguageServer
+    from cat_lsp.session import FeatureSession
 
 FIX_ALL_KIND = "source.fixAll.cat-lint"
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]*(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
 
 
 def _wants(only: list[str] | None, kind: str) -> bool:
@@ -39,10 +39,8 @@ def _wants(only: list[str] | None, kind: str) -> bool:
     return any(kind == k or kind.startswith(k + ".") for k in only)
 
 
-def _workspace_edit(ls: CatLanguageServer, uri: str, version: int | None, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
-    caps = ls.client_capabilities.workspace
-    versioned = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
-    if versioned:
+def _workspace_edit(session: FeatureSession, uri: str, version: int | None, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
+    if session.versioned_edits:
         return types.WorkspaceEdit(
             document_changes=[
                 types.TextDocumentEdit(
@@ -86,7 +84,7 @@ def noqa_edit(text: str, line: int, end_line: int, code: str, scanned: object = 
     first is used unless it ends inside a multi-line string (where a comment
     would become part of the string), then the last.
     """
-    lines = LineIndex(text)
+    lines = EditorPositions(text)
     if scanned is ...:
         scanned = _comments_and_strings(text)
     comments, strings = scanned if scanned is not None else ({}, [])
@@ -107,11 +105,11 @@ def noqa_edit(text: str, line: int, end_line: int, code: str, scanned: object = 
         comment = comments.get(target)
     if comment is not None:
         col, comment_text = comment
-        match = _NOQA.search(comment_text)
+        match = LINE_NOQA.search(comment_text)
         if match is not None:
             if not match.group("codes"):
                 return None  # a bare noqa already silences everything on the line
-            codes = [c for c in re.split(r"[\s,]+", match.group("codes")) if c]
+            codes = listed_codes(match.group("codes"))
             if code in (c.upper() for c in codes):
                 return None
             start = col + match.start()
@@ -133,7 +131,7 @@ def noqa_edit(text: str, line: int, end_line: int, code: str, scanned: object = 
     return target, types.TextEdit(range=rng, new_text=new)
 
 
-def _to_client(edit: types.TextEdit, lines: LineIndex) -> types.TextEdit:
+def _to_client(edit: types.TextEdit, lines: EditorPositions) -> types.TextEdit:
     """noqa edits are computed in code points; convert their columns to the editor's units."""
     start = types.Position(line=edit.range.start.line, character=lines.to_units(edit.range.start.line, edit.range.start.character))
     end = types.Position(line=edit.range.end.line, character=lines.to_units(edit.range.end.line, edit.range.end.character))
@@ -141,7 +139,7 @@ def _to_client(edit: types.TextEdit, lines: LineIndex) -> types.TextEdit:
 
 
 # -- fix-all ----------------------------------------------------------------
-def minimal_edit(old: str, new: str, lines: LineIndex) -> types.TextEdit:
+def minimal_edit(old: str, new: str, lines: EditorPositions) -> types.TextEdit:
     """One edit replacing only the region where ``old`` and ``new`` differ."""
     prefix = 0
     limit = min(len(old), len(new))
@@ -161,14 +159,14 @@ def minimal_edit(old: str, new: str, lines: LineIndex) -> types.TextEdit:
     )
 
 
-def _fix_all_sync(ls: CatLanguageServer, uri: str) -> tuple[str, str, int] | None:
-    latest = ls.diagnostics.latest(uri)
+def _fix_all_sync(session: FeatureSession, uri: str) -> tuple[str, str, int] | None:
+    latest = session.latest(uri)
     if latest is None:
         return None
     if not any(f.fix is not None and f.fix.safe for f in latest.findings):
         return None
-    path = ls.path_of(uri)
-    project = ls.projects.project_for(path)
+    path = session.path_of(uri)
+    project = session.projects.project_for(path)
     new_text, applied = project.fix_all(path, latest)
     if not applied or new_text == latest.text:
         return None
@@ -176,9 +174,9 @@ def _fix_all_sync(ls: CatLanguageServer, uri: str) -> tuple[str, str, int] | Non
 
 
 # -- the request ------------------------------------------------------------
-def _quick_fixes(ls: CatLanguageServer, uri: str, version: int | None, text: str, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
+def _quick_fixes(session: FeatureSession, uri: str, version: int | None, text: str, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
-    lines = LineIndex(text, ls.encoding)
+    lines = EditorPositions(text, session.encoding)
     scanned: object = ...  # comments and strings, tokenized once per request
     for diag in diagnostics:
         if diag.source != SOURCE:
@@ -186,10 +184,10 @@ def _quick_fixes(ls: CatLanguageServer, uri: str, version: int | None, text: str
         data: Any = diag.data if isinstance(diag.data, dict) else {}
         made_for = data.get("version", version)
         fixes = data.get("fixes") or []
-        if made_for == version or _versioned(ls):
+        if made_for == version or session.versioned_edits:
             for number, fix in enumerate(fixes):
                 try:
-                    edits = [types.TextEdit(range=range_from_json(e["range"]), new_text=str(e["newText"])) for e in fix["edits"]]
+                    edits = edits_from_json(fix)
                 except (KeyError, TypeError, ValueError):
                     continue
                 actions.append(
@@ -198,7 +196,7 @@ def _quick_fixes(ls: CatLanguageServer, uri: str, version: int | None, text: str
                         kind=types.CodeActionKind.QuickFix,
                         diagnostics=[diag],
                         is_preferred=bool(fix.get("safe")) and number == 0,
-                        edit=_workspace_edit(ls, uri, made_for, edits),
+                        edit=_workspace_edit(session, uri, made_for, edits),
                     )
                 )
         code = str(diag.code) if diag.code is not None else None
@@ -215,41 +213,36 @@ def _quick_fixes(ls: CatLanguageServer, uri: str, version: int | None, text: str
                         title=f"Ignore {code} on this line",
                         kind=types.CodeActionKind.QuickFix,
                         diagnostics=[diag],
-                        edit=_workspace_edit(ls, uri, version, [_to_client(edit, lines)]),
+                        edit=_workspace_edit(session, uri, version, [_to_client(edit, lines)]),
                     )
                 )
     return actions
 
 
-def _versioned(ls: CatLanguageServer) -> bool:
-    caps = ls.client_capabilities.workspace
-    return bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
-
-
-async def code_actions(ls: CatLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+async def code_actions(session: FeatureSession, params: types.CodeActionParams) -> list[types.CodeAction] | None:
     uri = params.text_document.uri
-    current = ls.text_of(uri)
+    current = session.text_of(uri)
     if current is None:
         return None
     text, version = current
     only = params.context.only
     actions: list[types.CodeAction] = []
     if _wants(only, types.CodeActionKind.QuickFix):
-        actions.extend(_quick_fixes(ls, uri, version, text, list(params.context.diagnostics)))
+        actions.extend(_quick_fixes(session, uri, version, text, list(params.context.diagnostics)))
     # Fix-all re-lints: only when asked for by kind (a source-action menu,
     # code actions on save), not on every cursor move's lightbulb request.
     if only and _wants(only, FIX_ALL_KIND):
-        await ls.diagnostics.current(uri)
-        fixed = await ls.run_lint(_fix_all_sync, ls, uri)
-        latest = ls.diagnostics.latest(uri)
+        await session.current(uri)
+        fixed = await session.run_lint(_fix_all_sync, session, uri)
+        latest = session.latest(uri)
         if fixed is not None and latest is not None:
             old, new, applied = fixed
-            edit = minimal_edit(old, new, LineIndex(old, ls.encoding))
+            edit = minimal_edit(old, new, EditorPositions(old, session.encoding))
             actions.append(
                 types.CodeAction(
                     title=f"Fix all auto-fixable cat-lint problems ({applied})",
                     kind=FIX_ALL_KIND,
-                    edit=_workspace_edit(ls, uri, latest.version, [edit]),
+                    edit=_workspace_edit(session, uri, latest.version, [edit]),
                 )
             )
     return actions or None

@@ -26,11 +26,11 @@ from lsprotocol import types
 
 from cat_lint.findings import Span
 
-from cat_lsp.positions import LineIndex
+from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
     from cat_lsp.database import Snapshot
-    from cat_lsp.server import CatLanguageServer
+    from cat_lsp.session import FeatureSession
 
 MAX_ITEMS = 50
 
@@ -126,17 +126,17 @@ def build_items(
     return items
 
 
-def _resolve_sync(ls: CatLanguageServer, item: types.CompletionItem) -> types.CompletionItem:
+def _resolve_sync(session: FeatureSession, item: types.CompletionItem) -> types.CompletionItem:
     data = item.data if isinstance(item.data, dict) else {}
     scope, name = data.get("scope"), data.get("key")
     if not isinstance(scope, str) or not isinstance(name, str):
         return item
-    projects = ls.projects.all()
+    projects = session.projects.all()
     for project in projects:
         key = project.snapshot(wait=False).keys(scope).get(name)
         if key is None:
             continue
-        markdown = ls.markdown("completion")
+        markdown = session.markdown("completion")
         doc = f"```json\n{key.preview}\n```" if markdown else key.preview
         if name in project.written_keys(scope):
             doc += "\n\nAlso saved by this workspace's code."
@@ -147,8 +147,8 @@ def _resolve_sync(ls: CatLanguageServer, item: types.CompletionItem) -> types.Co
     return item
 
 
-async def resolve(ls: CatLanguageServer, item: types.CompletionItem) -> types.CompletionItem:
-    return await ls.run_query(_resolve_sync, ls, item)
+async def resolve(session: FeatureSession, item: types.CompletionItem) -> types.CompletionItem:
+    return await session.run_query(_resolve_sync, session, item)
 
 
 # Above this many lines, the engine is asked about the import statements and
@@ -181,7 +181,7 @@ def reduced_source(lines: list[str], line: int) -> tuple[str, int]:
     return "\n".join(kept) + "\n", len(kept)
 
 
-def _store_call(text: str, lines: LineIndex, line: int, col: int):
+def _store_call(text: str, lines: EditorPositions, line: int, col: int):
     from cat_lint.names import store_call_at
 
     if len(lines.lines) <= REDUCE_ABOVE_LINES:
@@ -195,8 +195,8 @@ def _store_call(text: str, lines: LineIndex, line: int, col: int):
     return type(ctx)(ctx.scope, ctx.verb, ctx.prefix, ctx.quote, span)
 
 
-def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.Position) -> types.CompletionList | None:
-    lines = LineIndex(text, ls.encoding)
+def _complete_sync(session: FeatureSession, uri: str, text: str, position: types.Position) -> types.CompletionList | None:
+    lines = EditorPositions(text, session.encoding)
     line, col = lines.engine_position(position)
     head = lines.line(position.line)[:col]
     if not _MAYBE_CALL.search(head):
@@ -207,7 +207,7 @@ def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.P
         return None
     if ctx is None:
         return None
-    project = ls.projects.project_for(ls.path_of(uri))
+    project = session.projects.project_for(session.path_of(uri))
     snapshot = project.snapshot(wait=False)
     written = project.written_keys(ctx.scope)
     names, cut = candidates(snapshot, written, ctx.scope, ctx.prefix)
@@ -219,11 +219,11 @@ def _complete_sync(ls: CatLanguageServer, uri: str, text: str, position: types.P
     return types.CompletionList(is_incomplete=cut, items=items)
 
 
-async def complete(ls: CatLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
+async def complete(session: FeatureSession, params: types.CompletionParams) -> types.CompletionList | None:
     uri = params.text_document.uri
-    current = ls.text_of(uri)
+    current = session.text_of(uri)
     if current is None:
         return None
     text, _version = current
-    await ls.ready_project(ls.path_of(uri))  # keys saved in files not yet indexed would be missing
-    return await ls.run_query(_complete_sync, ls, uri, text, params.position)
+    await session.ready_project(session.path_of(uri))  # keys saved in files not yet indexed would be missing
+    return await session.run_query(_complete_sync, session, uri, text, params.position)

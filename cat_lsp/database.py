@@ -21,7 +21,6 @@ never an exception: the editor works without a database, silently.
 from __future__ import annotations
 
 import bisect
-import gc
 import logging
 import os
 import threading
@@ -256,7 +255,6 @@ class ProjectDatabase:
         self._stale = False  # only now: until the first snapshot exists, readers wait for it
         log.info("read %d global and %d per-user keys from %s (data_version %s, file %s)",
                  len(global_keys), len(user_keys), self.describe(), version, self._identity)
-        freeze_long_lived()
 
     def _close(self) -> None:
         if self._reader is not None:
@@ -272,19 +270,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, (DatabaseUnavailable, DatabaseURLError)):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def freeze_long_lived() -> None:
-    """Take what is alive now out of the cyclic garbage collector's reach.
-
-    A snapshot of 100,000 keys is several hundred thousand objects that live
-    until the next reload; every full collection would walk them all, and it
-    runs while the server holds the GIL, so a pause lands inside whatever
-    request is being answered.  Called after a big long-lived structure is
-    built (a snapshot, the workspace index), off the main loop: garbage is
-    collected first so none of it is frozen; frozen objects are still freed
-    by reference counting once dropped.  Each call only walks what is not
-    frozen yet.
-    """
-    gc.collect()
-    gc.freeze()

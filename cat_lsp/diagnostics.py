@@ -10,7 +10,8 @@ Scheduling (:class:`DiagnosticsScheduler`):
 
 * push (``textDocument/publishDiagnostics``) for clients that cannot pull:
   each change restarts a per-document debounce timer; when it fires the
-  current text and version are linted in a worker thread, and the result is
+  current text and version are linted (the parse in the session's worker
+  process, the project pass in a ``lint`` thread), and the result is
   published only if the document still has that version, so a slow run
   never overwrites a newer one;
 * pull (``textDocument/diagnostic``) when the client supports it: the
@@ -25,17 +26,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 
 from cat_lint.findings import Finding, Fix
 
-from cat_lsp.positions import LineIndex
+from cat_lsp.positions import EditorPositions
 from cat_lsp.workspace import DocumentResult
 
 if TYPE_CHECKING:
-    from cat_lsp.server import CatLanguageServer
+    from cat_lsp.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -57,26 +60,27 @@ def _severity(code: str) -> types.DiagnosticSeverity:
     return types.DiagnosticSeverity.Error if code == "CAT000" else types.DiagnosticSeverity.Warning
 
 
-def range_json(rng: types.Range) -> dict[str, Any]:
-    return {
-        "start": {"line": rng.start.line, "character": rng.start.character},
-        "end": {"line": rng.end.line, "character": rng.end.character},
-    }
+# lsprotocol's own (un)structuring, as pygls uses it for every message: a diagnostic's ``data``
+# is free-form JSON, so the edits it carries are converted explicitly, both ways.
+CONVERTER = get_converter()
 
 
-def range_from_json(data: dict[str, Any]) -> types.Range:
-    return types.Range(
-        start=types.Position(line=int(data["start"]["line"]), character=int(data["start"]["character"])),
-        end=types.Position(line=int(data["end"]["line"]), character=int(data["end"]["character"])),
-    )
-
-
-def fix_json(fix: Fix, lines: LineIndex) -> dict[str, Any]:
+def fix_json(fix: Fix, lines: EditorPositions) -> dict[str, Any]:
+    """A fix as JSON in the editor's coordinates: title, safety and LSP ``TextEdit`` objects."""
     return {
         "title": fix.title,
         "safe": fix.safe,
-        "edits": [{"range": range_json(lines.range(edit.span)), "newText": edit.text} for edit in fix.edits],
+        "edits": [CONVERTER.unstructure(types.TextEdit(range=lines.range(edit.span), new_text=edit.text))
+                  for edit in fix.edits],
     }
+
+
+def edits_from_json(fix: dict[str, Any]) -> list[types.TextEdit]:
+    """The edits of a fix that came back in a diagnostic's ``data`` (raises ``ValueError`` if malformed)."""
+    try:
+        return [CONVERTER.structure(edit, types.TextEdit) for edit in fix["edits"]]
+    except Exception as exc:  # cattrs reports a bad shape as an exception group
+        raise ValueError(f"not a fix: {exc}") from exc
 
 
 def _related(finding: Finding, uri_of: Callable[[str], str] | None) -> list[types.DiagnosticRelatedInformation] | None:
@@ -96,7 +100,7 @@ def _related(finding: Finding, uri_of: Callable[[str], str] | None) -> list[type
     return out
 
 
-def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None,
+def to_diagnostic(finding: Finding, lines: EditorPositions, version: int | None,
                   uri_of: Callable[[str], str] | None = None) -> types.Diagnostic:
     url = _rule_url(finding.code)
     fixes = []
@@ -116,12 +120,13 @@ def to_diagnostic(finding: Finding, lines: LineIndex, version: int | None,
 
 
 def to_diagnostics(doc: DocumentResult, encoding: str, uri_of: Callable[[str], str] | None = None) -> list[types.Diagnostic]:
-    lines = LineIndex(doc.text, encoding)
+    lines = EditorPositions(doc.text, encoding)
     return [to_diagnostic(f, lines, doc.version, uri_of) for f in doc.findings]
 
 
 @dataclass
 class _DocState:
+    path: Path
     version: int | None = None
     changed_at: float = 0.0  # loop time of the last change
     timer: asyncio.Task | None = None
@@ -132,41 +137,61 @@ class _DocState:
 
 
 class DiagnosticsScheduler:
-    """Per-document debounce, stale-result protection, push or pull."""
+    """The open documents: per-document debounce, stale-result protection, push or pull.
 
-    def __init__(self, server: CatLanguageServer, debounce: float) -> None:
-        self.server = server
+    This is the one record of which documents the server lints: pygls keeps
+    their texts, and a project asks here (:meth:`is_open_path`) whether a
+    file's buffer or its content on disk is the truth.
+    """
+
+    def __init__(self, session: Session, debounce: float) -> None:
+        self.session = session
         self.debounce = debounce
         self.pull = False  # decided at initialisation from the client's capabilities
         self.refresh_supported = False
         self._docs: dict[str, _DocState] = {}
+        # The same documents by path, for the projects' worker threads (a set: safe to test from them).
+        self._open_paths: set[Path] = set()
         self._counter = 0
 
     # -- events -----------------------------------------------------------
-    def opened(self, uri: str, version: int | None) -> None:
-        state = self._docs.setdefault(uri, _DocState())
+    def opened(self, uri: str, path: Path, version: int | None) -> None:
+        state = self._docs.setdefault(uri, _DocState(path))
+        self._open_paths.add(path)
         state.version = version
         if not self.pull:
             self._restart_timer(uri, state, 0.0)
 
     def changed(self, uri: str, version: int | None) -> None:
-        state = self._docs.setdefault(uri, _DocState())
+        state = self._docs.get(uri)
+        if state is None:  # not a document we lint
+            return
         state.version = version
         state.changed_at = asyncio.get_running_loop().time()
         if not self.pull:
             self._restart_timer(uri, state, self.debounce)
 
-    def closed(self, uri: str) -> None:
+    def closed(self, uri: str) -> bool:
+        """Forget a document; returns whether it was open (the caller then gives its project the disk's version)."""
         state = self._docs.pop(uri, None)
-        if state is not None and state.timer is not None:
+        if state is None:
+            return False
+        if not any(other.path == state.path for other in self._docs.values()):
+            self._open_paths.discard(state.path)
+        if state.timer is not None:
             state.timer.cancel()
-        if state is not None and state.latest is not None and written_signature(state.latest):
+        if state.latest is not None and written_signature(state.latest):
             self._recheck_others(uri)  # the file on disk replaces the buffer in the index
         if not self.pull:
-            self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            self.session.client.publish(uri, [])
+        return True
 
     def is_open(self, uri: str) -> bool:
         return uri in self._docs
+
+    def is_open_path(self, path: Path) -> bool:
+        """Whether the editor has this file open (called from worker threads)."""
+        return path in self._open_paths
 
     def open_uris(self) -> list[str]:
         return list(self._docs)
@@ -179,7 +204,7 @@ class DiagnosticsScheduler:
     def _restart_timer(self, uri: str, state: _DocState, delay: float) -> None:
         if state.timer is not None:
             state.timer.cancel()
-        state.timer = asyncio.ensure_future(self._after(uri, delay))
+        state.timer = self.session.tasks.start(self._after(uri, delay), name=f"lint {uri}")
 
     async def _after(self, uri: str, delay: float) -> None:
         try:
@@ -202,21 +227,19 @@ class DiagnosticsScheduler:
         state = self._docs.get(uri)
         if state is None:
             return None
-        text_doc = self.server.workspace.get_text_document(uri)
-        version = text_doc.version
+        text, version = self.session.client.document(uri)
         if state.latest is not None and state.latest.version == version and version is not None:
             return state.latest
         future = state.running.get(version)
         if future is None:
-            text = text_doc.source
-            path = self.server.path_of(uri)
-            project = await self.server.ready_project(path)
-            future = asyncio.ensure_future(self.server.lint_document(project, path, text, version))
+            project = await self.session.ready_project(state.path)
+            future = self.session.tasks.start(
+                self.session.lint_document(project, state.path, text, version), name=f"lint {uri} v{version}")
             state.running[version] = future
             future.add_done_callback(lambda _f, s=state, v=version: s.running.pop(v, None))
         doc = await asyncio.shield(future)
         live = self._docs.get(uri)
-        if live is not state or self.server.workspace.get_text_document(uri).version != version:
+        if live is not state or self.session.client.document(uri)[1] != version:
             return None
         if state.latest is None or state.latest.version is None or version is None or version >= state.latest.version:
             before = state.latest
@@ -229,27 +252,25 @@ class DiagnosticsScheduler:
         return doc
 
     def _recheck_others(self, uri: str) -> None:
-        project = self.server.projects.project_for(self.server.path_of(uri))
-        others = [u for u in self.server.open_uris_of(project) if u != uri]
+        project = self.session.project_of(uri)
+        others = [u for u in self.session.open_uris_of(project) if u != uri]
         if others:
-            asyncio.ensure_future(self.recheck(others))
+            self.session.tasks.start(self.recheck(others), name=f"re-check the documents beside {uri}")
 
     def _uri_of(self, uri: str) -> Callable[[str], str]:
         """Paths in findings (relative to the document's project) as URIs."""
-        project = self.server.projects.project_for(self.server.path_of(uri))
+        project = self.session.project_of(uri)
         return lambda path: project.path_for(path).as_uri()
 
     def _publish(self, uri: str, doc: DocumentResult) -> None:
         if self.pull or uri not in self._docs:
             return
-        diagnostics = to_diagnostics(doc, self.server.encoding, self._uri_of(uri))
+        diagnostics = to_diagnostics(doc, self.session.encoding, self._uri_of(uri))
         state = self._docs[uri]
         if state.published == diagnostics:
             return
         state.published = diagnostics
-        self.server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
-        )
+        self.session.client.publish(uri, diagnostics, doc.version)
 
     async def pull_report(self, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
         uri = params.text_document.uri
@@ -279,7 +300,7 @@ class DiagnosticsScheduler:
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         return types.RelatedFullDocumentDiagnosticReport(
-            items=to_diagnostics(doc, self.server.encoding, self._uri_of(uri)), result_id=result_id)
+            items=to_diagnostics(doc, self.session.encoding, self._uri_of(uri)), result_id=result_id)
 
     # -- project-wide changes --------------------------------------------
     async def recheck(self, uris: list[str], full: bool = False) -> None:
@@ -300,9 +321,8 @@ class DiagnosticsScheduler:
                 else:
                     self._restart_timer(uri, state, 0.0)
                 continue
-            path = self.server.path_of(uri)
-            project = self.server.projects.project_for(path)
-            doc = await self.server.run_lint(project.recheck, path)
+            project = self.session.projects.project_for(state.path)
+            doc = await self.session.run_lint(project.recheck, state.path)
             if doc is None or self._docs.get(uri) is not state:
                 continue
             if state.latest is not None and doc.version == state.latest.version:
@@ -312,10 +332,7 @@ class DiagnosticsScheduler:
                 changed = True
                 self._publish(uri, doc)
         if changed and self.pull and self.refresh_supported:
-            try:
-                self.server.workspace_diagnostic_refresh(None)
-            except Exception:
-                log.debug("diagnostic refresh failed", exc_info=True)
+            self.session.client.refresh_diagnostics()
 
 
 def written_signature(doc: DocumentResult) -> frozenset[tuple[str, str, str | None]]:

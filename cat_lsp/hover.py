@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from cat_lsp.navigation import fresh_text, key_at
-from cat_lsp.positions import LineIndex
+from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
-    from cat_lsp.server import CatLanguageServer
+    from cat_lsp.session import FeatureSession
     from cat_lsp.workspace import Project
 
 MAX_JSON_CHARS = 2000
@@ -46,7 +46,7 @@ def pretty(value: object) -> str:
     return out
 
 
-def _uses_markdown(ls: CatLanguageServer, project: Project, key: str, scope: str) -> list[str]:
+def _uses_markdown(session: FeatureSession, project: Project, key: str, scope: str) -> list[str]:
     uses = project.uses(key, scope)
     out = []
     for label, group in (("Saved", [u for u in uses if u.writes]), ("Read", [u for u in uses if not u.writes])):
@@ -78,8 +78,8 @@ def _types_in_code(project: Project, key: str, scope: str) -> str | None:
     return "Types in code: " + ", ".join(shown)
 
 
-def _hover_sync(ls: CatLanguageServer, uri: str, text: str, version: int | None, position: types.Position) -> types.Hover | None:
-    found = key_at(ls, uri, text, version, position)
+def _hover_sync(session: FeatureSession, uri: str, text: str, version: int | None, position: types.Position) -> types.Hover | None:
+    found = key_at(session, uri, text, version, position)
     if found is None:
         return None
     at, project = found
@@ -113,16 +113,16 @@ def _hover_sync(ls: CatLanguageServer, uri: str, text: str, version: int | None,
     in_code = _types_in_code(project, at.key, at.scope)
     if in_code is not None:
         parts.append(in_code)
-    parts.extend(_uses_markdown(ls, project, at.key, at.scope))
-    lines = LineIndex(text, ls.encoding)
+    parts.extend(_uses_markdown(session, project, at.key, at.scope))
+    lines = EditorPositions(text, session.encoding)
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(parts)),
         range=lines.range(at.span),
     )
 
 
-async def hover(ls: CatLanguageServer, params: types.HoverParams) -> types.Hover | None:
-    current = await fresh_text(ls, params.text_document.uri)
+async def hover(session: FeatureSession, params: types.HoverParams) -> types.Hover | None:
+    current = await fresh_text(session, params.text_document.uri)
     if current is None:
         return None
-    return await ls.run_query(_hover_sync, ls, params.text_document.uri, current[0], current[1], params.position)
+    return await session.run_query(_hover_sync, session, params.text_document.uri, current[0], current[1], params.position)

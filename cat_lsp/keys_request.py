@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cat_lsp.server import CatLanguageServer
+    from cat_lsp.session import FeatureSession
     from cat_lsp.workspace import Project
 
 METHOD = "cat/keys"
@@ -51,25 +51,25 @@ def _param(params: Any, name: str) -> Any:
     return getattr(params, name, None)
 
 
-def _project(ls: CatLanguageServer, params: Any) -> Project | None:
+def _project(session: FeatureSession, params: Any) -> Project | None:
     uri = _param(params, "uri")
     if isinstance(uri, str) and uri:
-        return ls.projects.project_for(ls.path_of(uri))
-    projects = ls.projects.all()
-    return projects[0] if projects else ls.projects.project_for(Path.cwd())
+        return session.projects.project_for(session.path_of(uri))
+    projects = session.projects.all()
+    return projects[0] if projects else session.projects.project_for(Path.cwd())
 
 
-def _places(ls: CatLanguageServer, project: Project, uses: list) -> list[dict[str, Any]]:
+def _places(session: FeatureSession, project: Project, uses: list) -> list[dict[str, Any]]:
     from cat_lsp.navigation import locations
 
     return [
         {"uri": loc.uri, "range": {"start": {"line": loc.range.start.line, "character": loc.range.start.character},
                                    "end": {"line": loc.range.end.line, "character": loc.range.end.character}}}
-        for loc in locations(ls, project, uses[:MAX_PLACES])
+        for loc in locations(session, project, uses[:MAX_PLACES])
     ]
 
 
-def _list_sync(ls: CatLanguageServer, project: Project) -> dict[str, Any]:
+def _list_sync(session: FeatureSession, project: Project) -> dict[str, Any]:
     snapshot = project.snapshot(force_check=True)  # an explicit refresh: look now, not at most 50 ms ago
     out: list[dict[str, Any]] = []
     for scope, code_scope in (("global", "store"), ("user", "user")):
@@ -84,7 +84,7 @@ def _list_sync(ls: CatLanguageServer, project: Project) -> dict[str, Any]:
             entry: dict[str, Any] = {
                 "scope": scope, "key": name, "inDatabase": key is not None,
                 "savedInCode": name in written, "readInCode": bool(reads),
-                "saves": _places(ls, project, saves), "reads": _places(ls, project, reads),
+                "saves": _places(session, project, saves), "reads": _places(session, project, reads),
             }
             if key is not None:
                 entry.update(type=key.type, types=list(key.types), size=key.size, preview=key.preview, users=key.users)
@@ -98,12 +98,12 @@ def _list_sync(ls: CatLanguageServer, project: Project) -> dict[str, Any]:
     }
 
 
-async def list_keys(ls: CatLanguageServer, params: Any) -> dict[str, Any]:
-    project = _project(ls, params)
+async def list_keys(session: FeatureSession, params: Any) -> dict[str, Any]:
+    project = _project(session, params)
     if project is None:
         return {"database": None, "reason": "no workspace folder", "keys": []}
-    await ls.ready_project(project.folder)  # so that keys saved in code are all listed
-    return await ls.run_query(_list_sync, ls, project)
+    await session.ready_project(project.folder)  # so that keys saved in code are all listed
+    return await session.run_query(_list_sync, session, project)
 
 
 def _value_sync(project: Project, key: str, user_id: str | None) -> dict[str, Any]:
@@ -114,15 +114,15 @@ def _value_sync(project: Project, key: str, user_id: str | None) -> dict[str, An
     return {"found": found, "value": value, "database": project.database.describe(), "reason": None}
 
 
-async def key_value(ls: CatLanguageServer, params: Any) -> dict[str, Any]:
+async def key_value(session: FeatureSession, params: Any) -> dict[str, Any]:
     key = _param(params, "key")
     user_id = _param(params, "userId")
     if not isinstance(key, str):
         return {"found": False, "value": None, "database": None, "reason": "no key given"}
-    project = _project(ls, params)
+    project = _project(session, params)
     if project is None:
         return {"found": False, "value": None, "database": None, "reason": "no workspace folder"}
-    return await ls.run_query(_value_sync, project, key, user_id if isinstance(user_id, str) else None)
+    return await session.run_query(_value_sync, project, key, user_id if isinstance(user_id, str) else None)
 
 
 def _users_sync(project: Project, key: str | None) -> dict[str, Any]:
@@ -131,9 +131,9 @@ def _users_sync(project: Project, key: str | None) -> dict[str, Any]:
     return {"userIds": ids[:MAX_USERS], "more": len(ids) > MAX_USERS}
 
 
-async def user_ids(ls: CatLanguageServer, params: Any) -> dict[str, Any]:
+async def user_ids(session: FeatureSession, params: Any) -> dict[str, Any]:
     key = _param(params, "key")
-    project = _project(ls, params)
+    project = _project(session, params)
     if project is None:
         return {"userIds": [], "more": False}
-    return await ls.run_query(_users_sync, project, key if isinstance(key, str) else None)
+    return await session.run_query(_users_sync, project, key if isinstance(key, str) else None)

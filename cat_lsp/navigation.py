@@ -22,10 +22,10 @@ from lsprotocol import types
 
 from cat_lint.findings import KeyUse, Span
 
-from cat_lsp.positions import LineIndex
+from cat_lsp.positions import EditorPositions
 
 if TYPE_CHECKING:
-    from cat_lsp.server import CatLanguageServer
+    from cat_lsp.session import FeatureSession
     from cat_lsp.workspace import Project
 
 
@@ -40,13 +40,13 @@ def _contains(span: Span, line: int, col: int) -> bool:
     return (span.start_line, span.start_col) <= (line, col) <= (span.end_line, span.end_col)
 
 
-def key_at(ls: CatLanguageServer, uri: str, text: str, version: int | None, position: types.Position) -> tuple[KeyAtCursor, Project] | None:
+def key_at(session: FeatureSession, uri: str, text: str, version: int | None, position: types.Position) -> tuple[KeyAtCursor, Project] | None:
     """The key literal under the cursor, if any (blocking: run it in a worker)."""
-    lines = LineIndex(text, ls.encoding)
+    lines = EditorPositions(text, session.encoding)
     line, col = lines.engine_position(position)
-    path = ls.path_of(uri)
-    project = ls.projects.project_for(path)
-    latest = ls.diagnostics.latest(uri)
+    path = session.path_of(uri)
+    project = session.projects.project_for(path)
+    latest = session.latest(uri)
     if latest is not None and latest.version == version and latest.text == text:
         for use in latest.result.key_uses:
             if _contains(use.span, line, col):
@@ -71,14 +71,14 @@ def key_at(ls: CatLanguageServer, uri: str, text: str, version: int | None, posi
 class _Texts:
     """File texts for converting columns: the editor's buffer when open, else the file on disk."""
 
-    def __init__(self, ls: CatLanguageServer) -> None:
-        self.ls = ls
-        self._cache: dict[Path, LineIndex] = {}
+    def __init__(self, session: FeatureSession) -> None:
+        self.session = session
+        self._cache: dict[Path, EditorPositions] = {}
 
-    def lines(self, path: Path) -> LineIndex:
+    def lines(self, path: Path) -> EditorPositions:
         found = self._cache.get(path)
         if found is None:
-            current = self.ls.text_of(path.as_uri())
+            current = self.session.text_of(path.as_uri())
             if current is not None:
                 text = current[0]
             else:
@@ -86,12 +86,12 @@ class _Texts:
                     text = path.read_text(encoding="utf-8", errors="replace")
                 except OSError:
                     text = ""
-            found = self._cache[path] = LineIndex(text, self.ls.encoding)
+            found = self._cache[path] = EditorPositions(text, self.session.encoding)
         return found
 
 
-def locations(ls: CatLanguageServer, project: Project, uses: list[KeyUse]) -> list[types.Location]:
-    texts = _Texts(ls)
+def locations(session: FeatureSession, project: Project, uses: list[KeyUse]) -> list[types.Location]:
+    texts = _Texts(session)
     out = []
     for use in uses:
         path = project.path_for(use.path)
@@ -99,51 +99,51 @@ def locations(ls: CatLanguageServer, project: Project, uses: list[KeyUse]) -> li
     return out
 
 
-def _definition_sync(ls: CatLanguageServer, uri: str, text: str, version: int | None, position: types.Position) -> list[types.Location] | None:
-    found = key_at(ls, uri, text, version, position)
+def _definition_sync(session: FeatureSession, uri: str, text: str, version: int | None, position: types.Position) -> list[types.Location] | None:
+    found = key_at(session, uri, text, version, position)
     if found is None:
         return None
     at, project = found
     writes = [u for u in project.uses(at.key, at.scope) if u.writes]
-    return locations(ls, project, writes) or None
+    return locations(session, project, writes) or None
 
 
 def _references_sync(
-    ls: CatLanguageServer, uri: str, text: str, version: int | None, position: types.Position, include_declaration: bool
+    session: FeatureSession, uri: str, text: str, version: int | None, position: types.Position, include_declaration: bool
 ) -> list[types.Location] | None:
-    found = key_at(ls, uri, text, version, position)
+    found = key_at(session, uri, text, version, position)
     if found is None:
         return None
     at, project = found
     uses = project.uses(at.key, at.scope)
     if not include_declaration:
         uses = [u for u in uses if not u.writes]
-    return locations(ls, project, uses) or None
+    return locations(session, project, uses) or None
 
 
-async def fresh_text(ls: CatLanguageServer, uri: str) -> tuple[str, int | None] | None:
+async def fresh_text(session: FeatureSession, uri: str) -> tuple[str, int | None] | None:
     """The document's text once its current version is linted (so the index matches what the author sees)."""
-    if ls.text_of(uri) is None:
+    if session.text_of(uri) is None:
         return None
     try:
-        await ls.diagnostics.current(uri)
+        await session.current(uri)
     except Exception:
         pass  # answer from what we have
-    return ls.text_of(uri)
+    return session.text_of(uri)
 
 
-async def definition(ls: CatLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
-    current = await fresh_text(ls, params.text_document.uri)
+async def definition(session: FeatureSession, params: types.DefinitionParams) -> list[types.Location] | None:
+    current = await fresh_text(session, params.text_document.uri)
     if current is None:
         return None
-    return await ls.run_query(_definition_sync, ls, params.text_document.uri, current[0], current[1], params.position)
+    return await session.run_query(_definition_sync, session, params.text_document.uri, current[0], current[1], params.position)
 
 
-async def references(ls: CatLanguageServer, params: types.ReferenceParams) -> list[types.Location] | None:
-    current = await fresh_text(ls, params.text_document.uri)
+async def references(session: FeatureSession, params: types.ReferenceParams) -> list[types.Location] | None:
+    current = await fresh_text(session, params.text_document.uri)
     if current is None:
         return None
     include = params.context.include_declaration if params.context is not None else True
-    return await ls.run_query(
-        _references_sync, ls, params.text_document.uri, current[0], current[1], params.position, include
+    return await session.run_query(
+        _references_sync, session, params.text_document.uri, current[0], current[1], params.position, include
     )

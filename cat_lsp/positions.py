@@ -5,11 +5,17 @@ points.  LSP counts 0-based lines and columns in UTF-16 code units unless
 client and server agreed on UTF-8 or UTF-32 at initialisation.  Every
 feature converts here, at the edge, with the document's current text, so
 that a key containing "é" or an emoji still gets the right squiggle.
+
+The unit counting is pygls's :class:`pygls.workspace.PositionCodec` (the
+same code pygls uses to apply the editor's changes); this module adds what
+the engine needs around it: LSP's line breaks, 1-based lines, clamping to
+the document, and :class:`cat_lint.findings.Span`.
 """
 
 from __future__ import annotations
 
 from lsprotocol import types
+from pygls.workspace import PositionCodec
 
 from cat_lint.findings import Span
 
@@ -17,24 +23,12 @@ UTF8 = types.PositionEncodingKind.Utf8
 UTF16 = types.PositionEncodingKind.Utf16
 UTF32 = types.PositionEncodingKind.Utf32
 
-
-def _unit_len(char: str, encoding: str) -> int:
-    point = ord(char)
-    if encoding == UTF16:
-        return 2 if point > 0xFFFF else 1
-    if encoding == UTF8:
-        if point < 0x80:
-            return 1
-        if point < 0x800:
-            return 2
-        if point < 0x10000:
-            return 3
-        return 4
-    return 1
+# str.splitlines also breaks on these, which LSP does not.
+_NOT_LSP_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-class LineIndex:
-    """The lines of one version of a document, for converting columns.
+class EditorPositions:
+    """One version of a document's lines, for converting positions between the engine and the editor.
 
     Lines are split the way LSP splits them (``\\n``, ``\\r\\n`` and a lone
     ``\\r``), which is also how Python's tokenizer counts them.
@@ -43,10 +37,9 @@ class LineIndex:
     def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
+        self.codec = PositionCodec(types.PositionEncodingKind(encoding))
         self.lines = text.splitlines(keepends=False) if text else [""]
-        # str.splitlines also breaks on \x0b, \x0c, \x1c.. which LSP does not;
-        # re-split by hand only when such a character is present.
-        if any(c in text for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        if any(c in text for c in _NOT_LSP_BREAKS):
             self.lines = _split_lsp_lines(text)
         if text.endswith(("\n", "\r")):
             self.lines.append("")
@@ -59,11 +52,10 @@ class LineIndex:
     # -- engine -> LSP ----------------------------------------------------
     def to_units(self, line0: int, col: int) -> int:
         """A code-point column on a 0-based line, in the negotiated units."""
-        text = self.line(line0)
-        col = max(0, min(col, len(text)))
-        if self.encoding == UTF32 or text.isascii():
+        col = max(0, min(col, len(self.line(line0))))
+        if not 0 <= line0 < len(self.lines):
             return col
-        return sum(_unit_len(c, self.encoding) for c in text[:col])
+        return self.codec.position_to_client_units(self.lines, types.Position(line=line0, character=col)).character
 
     def position(self, line1: int, col: int) -> types.Position:
         line0 = max(0, line1 - 1)
@@ -78,16 +70,12 @@ class LineIndex:
 
     # -- LSP -> engine ----------------------------------------------------
     def to_code_points(self, line0: int, units: int) -> int:
-        """An LSP column in the negotiated units, as a code-point column."""
-        text = self.line(line0)
-        if self.encoding == UTF32 or text.isascii():
-            return max(0, min(units, len(text)))
-        seen = 0
-        for index, char in enumerate(text):
-            if seen >= units:
-                return index
-            seen += _unit_len(char, self.encoding)
-        return len(text)
+        """An LSP column in the negotiated units, as a code-point column (clamped to the line)."""
+        if not 0 <= line0 < len(self.lines):
+            return 0
+        text = self.lines[line0]
+        units = max(0, min(units, self.codec.client_num_units(text)))
+        return self.codec.position_from_client_units(self.lines, types.Position(line=line0, character=units)).character
 
     def engine_position(self, position: types.Position) -> tuple[int, int]:
         """``(line, col)`` as the engine counts: 1-based line, code-point column."""

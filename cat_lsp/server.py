@@ -1,23 +1,10 @@
-"""The pygls wiring: lifecycle, document sync, and which module answers what.
+"""The pygls wiring: which handler answers which LSP method.
 
-Everything slow (parsing, the database) runs in two small thread pools so
-the event loop keeps reading messages: ``lint`` for the engine's per-file
-pass, ``query`` for completion, hover and the database, so that a
-completion never queues behind a long lint.  The feature modules hold the
-logic; this module only routes requests to them and keeps the per-session
-state (projects, open documents, file watchers, the database poll).
-
-Options the client may pass in ``initializationOptions``:
-
-* ``debounce`` (milliseconds, default 150): how long a document must stay
-  unchanged before it is linted (push diagnostics);
-* ``databasePollInterval`` (seconds, default 1.0): how often the database
-  is checked for new keys so that diagnostics follow a running Cat (0
-  disables the poll; completion and hover always check); a change is also
-  sent to the client as a ``cat/databaseChanged`` notification;
-* ``folders``: the editor's ``cat.database``, ``cat.lint.select`` and
-  ``cat.lint.ignore`` per workspace folder (see ``editor_settings``), also
-  accepted later in ``workspace/didChangeConfiguration``.
+The handlers live in the feature modules (and :mod:`cat_lsp.session_events`
+for the lifecycle and workspace notifications); each takes the
+:class:`cat_lsp.session.Session` and the request's parameters.  This module
+only registers them, from one table, so that the list of what the server
+answers is in one place and no handler sees the pygls server itself.
 """
 
 from __future__ import annotations
@@ -25,477 +12,89 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from cat_lsp import __version__
-from cat_lsp.diagnostics import DiagnosticsScheduler
-from cat_lsp.editor_settings import EditorSettingsTable
-from cat_lsp.workspace import Project, Workspace, iter_paths
+from cat_lsp.client import Client
+from cat_lsp.session import Session
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-DEFAULT_DEBOUNCE_MS = 150
-DEFAULT_POLL_SECONDS = 1.0
-# Lint waits at most this long for the first scan of a folder (so that CAT006
-# does not flash "never written" for keys saved in files not yet indexed).
-SCAN_WAIT_SECONDS = 10.0
-WATCHED = ("**/*.py", "**/pyproject.toml", "**/config.py")
-# Sent to the client when a project's database changed: ``{"uri": <the project folder's URI>}``.
-DATABASE_CHANGED = "cat/databaseChanged"
+Handler = Callable[[Session, Any], Any]
 
 
 class CatLanguageServer(LanguageServer):
-    """The server and its session state."""
+    """The pygls server of one connection; its state is :attr:`session`."""
 
     def __init__(self) -> None:
         super().__init__("cat-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self.projects = Workspace()
-        self.lint_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cat-lsp-lint")
-        self.query_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cat-lsp-query")
-        self.diagnostics = DiagnosticsScheduler(self, DEFAULT_DEBOUNCE_MS / 1000)
-        self.poll_interval = DEFAULT_POLL_SECONDS
-        self._scans: dict[Path, asyncio.Future] = {}
-        self._poller: asyncio.Task | None = None
-        self.checker = Checker()
-
-    # -- helpers for the feature modules ----------------------------------
-    @property
-    def encoding(self) -> str:
-        try:
-            return str(self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
-        except Exception:
-            return types.PositionEncodingKind.Utf16
-
-    def markdown(self, feature: str) -> bool:
-        """Whether the client renders markdown in completion documentation or hovers."""
-        text = self.client_capabilities.text_document
-        if text is None:
-            return False
-        if feature == "completion":
-            item = text.completion.completion_item if text.completion is not None else None
-            formats = item.documentation_format if item is not None else None
-        else:
-            formats = text.hover.content_format if text.hover is not None else None
-        return bool(formats) and types.MarkupKind.Markdown in formats
-
-    def path_of(self, uri: str) -> Path:
-        for path in iter_paths([uri]):
-            return path
-        return Path(uri)
-
-    def text_of(self, uri: str) -> tuple[str, int | None] | None:
-        """The buffer and version of an open document (``None`` when not open)."""
-        if not self.diagnostics.is_open(uri):
-            return None
-        doc = self.workspace.get_text_document(uri)
-        return doc.source, doc.version
-
-    async def run_lint(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.lint_pool, fn, *args)
-
-    async def run_query(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.query_pool, fn, *args)
-
-    async def lint_document(self, project: Project, path: Path, text: str, version: int | None):
-        """Both passes for an editor buffer: the parse in the checker process, the project pass here."""
-        key = project.key_for(path)
-        settings = project.settings
-        result = await self.checker.check(text, key, settings, self.lint_pool)
-        return await self.run_lint(project.accept, path, text, version, result, settings)
-
-    async def ready_project(self, path: Path) -> Project:
-        """The project of ``path`` once its first scan is done (or took too long)."""
-        project = self.projects.project_for(path)
-        scan = self._scans.get(project.folder)
-        if scan is None and not project.loose and not project.scanned:
-            scan = self.start_scan(project)
-        if scan is not None and not scan.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(scan), SCAN_WAIT_SECONDS)
-            except asyncio.TimeoutError:
-                log.info("still indexing %s; linting meanwhile", project.folder)
-            except Exception:
-                pass
-        return project
-
-    def start_scan(self, project: Project) -> asyncio.Future:
-        future = asyncio.ensure_future(self._scan(project))
-        self._scans[project.folder] = future
-        return future
-
-    async def _scan(self, project: Project) -> None:
-        try:
-            count = await self.run_lint(project.scan)
-            log.info("indexed %d files of %s", count, project.folder)
-        except Exception:
-            log.exception("indexing %s failed", project.folder)
-        uris = [u for u in self.diagnostics.open_uris() if self.projects.project_for(self.path_of(u)) is project]
-        await self.diagnostics.recheck(uris)
-
-    # -- lifecycle ----------------------------------------------------------
-    def configure(self, params: types.InitializeParams) -> None:
-        options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
-        debounce = options.get("debounce")
-        if isinstance(debounce, (int, float)) and debounce >= 0:
-            self.diagnostics.debounce = debounce / 1000
-        poll = options.get("databasePollInterval")
-        if isinstance(poll, (int, float)) and poll >= 0:
-            self.poll_interval = float(poll)
-        editor = EditorSettingsTable.parse(options)
-        if editor is not None:
-            self.projects.editor_settings = editor
-        caps = params.capabilities
-        text_caps = caps.text_document
-        self.diagnostics.pull = bool(text_caps is not None and text_caps.diagnostic is not None)
-        ws_caps = caps.workspace
-        self.diagnostics.refresh_supported = bool(
-            ws_caps is not None and ws_caps.diagnostics is not None and ws_caps.diagnostics.refresh_support
-        )
-        folders = list(iter_paths(f.uri for f in params.workspace_folders or []))
-        if not folders:
-            root = params.root_uri or (Path(params.root_path).as_uri() if params.root_path else None)
-            folders = list(iter_paths([root])) if root else []
-        for folder in folders:
-            self.projects.add_folder(folder)
-
-    async def on_initialized(self) -> None:
-        caps = self.client_capabilities.workspace
-        watched = caps.did_change_watched_files if caps is not None else None
-        if watched is not None and watched.dynamic_registration:
-            try:
-                await self.client_register_capability_async(
-                    types.RegistrationParams(
-                        registrations=[
-                            types.Registration(
-                                id="cat-lsp-watched-files",
-                                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                                register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                                    watchers=[types.FileSystemWatcher(glob_pattern=g) for g in WATCHED]
-                                ),
-                            )
-                        ]
-                    )
-                )
-            except Exception as exc:
-                log.info("client refused file watching: %s", exc)
-        for project in self.projects.all():
-            if project.config_error:
-                self.warn(project.config_error)
-            # Read the database's keys now, so the first completion does not wait for them.
-            asyncio.ensure_future(self.run_query(project.snapshot))
-            self.start_scan(project)
-        self.checker.warm_up()
-        if self.poll_interval > 0 and self._poller is None:
-            self._poller = asyncio.ensure_future(self._poll_databases())
-
-    def warn(self, message: str) -> None:
-        try:
-            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"cat-lsp: {message}"))
-        except Exception:
-            log.warning("%s", message)
-
-    async def _poll_databases(self) -> None:
-        """Follow a running Cat: when the database's keys change, refresh diagnostics (CAT006)."""
-        while True:
-            await asyncio.sleep(self.poll_interval)
-            for project in self.projects.all():
-                try:
-                    changed = await self.run_query(project.database_changed)
-                except Exception:
-                    log.debug("database poll failed", exc_info=True)
-                    continue
-                if changed:
-                    self.notify_database_changed(project)
-                    await self.diagnostics.recheck(self.open_uris_of(project))
-
-    def notify_database_changed(self, project: Project) -> None:
-        """Tell the client (its key explorer) to list the keys again: it never polls."""
-        try:
-            self.protocol.notify(DATABASE_CHANGED, {"uri": project.folder.as_uri()})
-        except Exception:
-            log.debug("could not send %s", DATABASE_CHANGED, exc_info=True)
-
-    async def on_configuration(self, params: types.DidChangeConfigurationParams) -> None:
-        """The editor's settings changed: apply them to every project, live."""
-        table = EditorSettingsTable.parse(params.settings)
-        if table is None:
-            return
-        self.projects.editor_settings = table
-        for project in self.projects.all():
-            changed = await self.run_query(project.set_editor_settings, table.for_folder(project.folder))
-            if not changed:
-                continue
-            if project.config_error:
-                self.warn(project.config_error)
-            log.info("settings of %s changed: re-indexing", project.folder)
-            self.notify_database_changed(project)
-            if not project.loose:
-                self.start_scan(project)
-            await self.diagnostics.recheck(self.open_uris_of(project), full=True)
-
-    def open_uris_of(self, project: Project) -> list[str]:
-        return [u for u in self.diagnostics.open_uris() if self.projects.project_for(self.path_of(u)) is project]
-
-    def on_shutdown(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-        for project in self.projects.all():
-            project.database.close()
-        self.checker.close()
-        self.lint_pool.shutdown(wait=False, cancel_futures=True)
-        self.query_pool.shutdown(wait=False, cancel_futures=True)
-
-    # -- workspace changes ------------------------------------------------
-    async def on_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
-        touched: dict[Project, bool] = {}  # project -> settings changed
-        for change in params.changes:
-            path = self.path_of(change.uri)
-            project = self.projects.project_for(path)
-            name = path.name
-            if name == "pyproject.toml":
-                changed = await self.run_query(project.load_settings)
-                if project.config_error:
-                    self.warn(project.config_error)
-                touched[project] = touched.get(project, False) or changed
-            elif name == "config.py" and path.parent == project.root:
-                project.database.invalidate()
-                touched.setdefault(project, False)
-            if path.suffix in (".py", ".pyi"):
-                if change.type == types.FileChangeType.Deleted:
-                    changed = await self.run_lint(project.file_deleted, path)
-                else:
-                    changed = await self.run_lint(project.file_changed_on_disk, path)
-                if changed:
-                    touched.setdefault(project, False)
-        for project, settings_changed in touched.items():
-            if settings_changed:
-                self.start_scan(project)
-            await self.diagnostics.recheck(self.open_uris_of(project), full=settings_changed)
-
-    async def on_saved(self, uri: str) -> None:
-        """Editors without file watching still tell us when pyproject.toml or config.py is saved."""
-        path = self.path_of(uri)
-        if path.name in ("pyproject.toml", "config.py"):
-            await self.on_watched_files(
-                types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=uri, type=types.FileChangeType.Changed)])
-            )
-
-    def on_folders_changed(self, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        for folder in iter_paths(f.uri for f in params.event.removed):
-            self.projects.remove_folder(folder)
-            self._scans.pop(folder, None)
-        for folder in iter_paths(f.uri for f in params.event.added):
-            self.start_scan(self.projects.add_folder(folder))
+        self.session = Session(Client(self))
 
 
-class Checker:
-    """The engine's per-file pass (the parse: CPU-bound, holding the GIL) in a worker process.
+def features() -> list[tuple[str, Any, Handler]]:
+    """Every LSP method the server answers: ``(method, options or None, handler)``."""
+    from cat_lsp import code_actions, completion, hover, keys_request, navigation, session_events as events
 
-    In a thread, a 3,000-line parse would take the GIL from the event loop
-    and the completion threads for a second; in a process, completion
-    stays at its few milliseconds while a big file is linted.  The process
-    comes from a ``forkserver`` (never fork a threaded server).  If the
-    worker dies on some input, that document gets a CAT000 saying so and a
-    new worker starts; if workers cannot be started at all, the pass runs
-    in a thread instead.
-    """
-
-    def __init__(self) -> None:
-        self._pool = None
-        self._disabled = False
-        self._failures = 0
-
-    def _executor(self):
-        if self._disabled:
-            return None
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            from cat_lsp.workspace import worker_init
-
-            try:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("forkserver"), initializer=worker_init
-                )
-            except Exception as exc:
-                log.warning("no worker process for linting (%s); linting in a thread", exc)
-                self._disabled = True
-                return None
-        return self._pool
-
-    def warm_up(self) -> None:
-        """Start the worker and import the engine in it before the first document arrives."""
-        pool = self._executor()
-        if pool is not None:
-            try:
-                pool.submit(_import_engine)
-            except Exception:
-                pass
-
-    async def check(self, text: str, key: str, settings: Any, fallback: ThreadPoolExecutor):
-        from concurrent.futures.process import BrokenProcessPool
-
-        from cat_lsp.workspace import _check_text
-
-        loop = asyncio.get_running_loop()
-        pool = self._executor()
-        if pool is not None:
-            try:
-                return await loop.run_in_executor(pool, _check_text, (key, text), settings)
-            except BrokenProcessPool:
-                self._pool = None
-                self._failures += 1
-                if self._failures >= 3:
-                    self._disabled = True
-                log.error("the lint worker died on %s; starting a new one", key)
-                from cat_lint.findings import FileResult, Finding, Span
-
-                message = "cat-lint crashed while checking this file (the worker process died); please report it"
-                return FileResult(key, [Finding("CAT000", message, key, Span(1, 0, 1, 0))])
-            except Exception as exc:  # could not hand the work over (pickling, shutdown): do it here
-                log.info("lint worker unavailable (%s); linting in a thread", exc)
-        return await loop.run_in_executor(fallback, _check_text, (key, text), settings)
-
-    def close(self) -> None:
-        """Stop the worker now: exiting must not wait for a long parse nobody will read."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            try:
-                process.terminate()
-            except Exception:
-                pass
+    return [
+        (types.INITIALIZE, None, events.initialize),
+        (types.INITIALIZED, None, events.initialized),
+        (types.SHUTDOWN, None, events.shutdown),
+        (types.TEXT_DOCUMENT_DID_OPEN, None, events.did_open),
+        (types.TEXT_DOCUMENT_DID_CHANGE, None, events.did_change),
+        (types.TEXT_DOCUMENT_DID_SAVE, None, events.did_save),
+        (types.TEXT_DOCUMENT_DID_CLOSE, None, events.did_close),
+        (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, None, events.watched_files),
+        (types.WORKSPACE_DID_CHANGE_CONFIGURATION, None, events.configuration_changed),
+        (types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, None, events.folders_changed),
+        (types.TEXT_DOCUMENT_DIAGNOSTIC,
+         types.DiagnosticOptions(identifier="cat-lint", inter_file_dependencies=True, workspace_diagnostics=False),
+         pull_diagnostics),
+        (types.TEXT_DOCUMENT_COMPLETION,
+         types.CompletionOptions(trigger_characters=['"', "'", "("], resolve_provider=True),
+         completion.complete),
+        (types.COMPLETION_ITEM_RESOLVE, None, completion.resolve),
+        (types.TEXT_DOCUMENT_HOVER, None, hover.hover),
+        (types.TEXT_DOCUMENT_DEFINITION, None, navigation.definition),
+        (types.TEXT_DOCUMENT_REFERENCES, None, navigation.references),
+        (types.TEXT_DOCUMENT_CODE_ACTION,
+         types.CodeActionOptions(
+             code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll,
+                                code_actions.FIX_ALL_KIND],
+             resolve_provider=False),
+         code_actions.code_actions),
+        (keys_request.METHOD, None, keys_request.list_keys),
+        (keys_request.VALUE_METHOD, None, keys_request.key_value),
+        (keys_request.USERS_METHOD, None, keys_request.user_ids),
+    ]
 
 
-def _import_engine() -> None:
-    import cat_lint.engine  # noqa: F401
+async def pull_diagnostics(session: Session, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
+    return await session.documents.pull_report(params)
+
+
+def _bound(session: Session, handler: Handler) -> Callable[[Any], Any]:
+    """``handler`` with the session as first argument, as pygls calls a handler: ``f(params)``."""
+    if asyncio.iscoroutinefunction(handler):
+        async def call_async(params: Any) -> Any:
+            return await handler(session, params)
+
+        return call_async
+
+    def call(params: Any) -> Any:
+        return handler(session, params)
+
+    return call
 
 
 def create_server() -> CatLanguageServer:
     """A server with every feature registered (one per session)."""
-    from cat_lsp import code_actions, completion, hover, keys_request, navigation
-
     server = CatLanguageServer()
-
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: CatLanguageServer, params: types.InitializeParams) -> None:
-        ls.configure(params)
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: CatLanguageServer, params: types.InitializedParams) -> None:
-        await ls.on_initialized()
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(ls: CatLanguageServer, params: None) -> None:
-        ls.on_shutdown()
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: CatLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        doc = params.text_document
-        if not _is_python(doc.uri, doc.language_id):
-            return
-        ls.projects.project_for(ls.path_of(doc.uri)).open(ls.path_of(doc.uri))
-        ls.diagnostics.opened(doc.uri, doc.version)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: CatLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        if ls.diagnostics.is_open(params.text_document.uri):
-            ls.diagnostics.changed(params.text_document.uri, params.text_document.version)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    async def did_save(ls: CatLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        await ls.on_saved(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: CatLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        if ls.diagnostics.is_open(uri):
-            path = ls.path_of(uri)
-            ls.projects.project_for(path).close(path)
-            ls.diagnostics.closed(uri)
-
-    @server.feature(
-        types.TEXT_DOCUMENT_DIAGNOSTIC,
-        types.DiagnosticOptions(identifier="cat-lint", inter_file_dependencies=True, workspace_diagnostics=False),
-    )
-    async def pull_diagnostics(ls: CatLanguageServer, params: types.DocumentDiagnosticParams):
-        return await ls.diagnostics.pull_report(params)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    async def watched_files(ls: CatLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
-        await ls.on_watched_files(params)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def configuration_changed(ls: CatLanguageServer, params: types.DidChangeConfigurationParams) -> None:
-        await ls.on_configuration(params)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    def folders_changed(ls: CatLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        ls.on_folders_changed(params)
-
-    @server.feature(
-        types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=['"', "'", "("], resolve_provider=True),
-    )
-    async def complete(ls: CatLanguageServer, params: types.CompletionParams):
-        return await completion.complete(ls, params)
-
-    @server.feature(types.COMPLETION_ITEM_RESOLVE)
-    async def complete_resolve(ls: CatLanguageServer, item: types.CompletionItem):
-        return await completion.resolve(ls, item)
-
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    async def on_hover(ls: CatLanguageServer, params: types.HoverParams):
-        return await hover.hover(ls, params)
-
-    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    async def definition(ls: CatLanguageServer, params: types.DefinitionParams):
-        return await navigation.definition(ls, params)
-
-    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
-    async def references(ls: CatLanguageServer, params: types.ReferenceParams):
-        return await navigation.references(ls, params)
-
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, code_actions.FIX_ALL_KIND],
-            resolve_provider=False,
-        ),
-    )
-    async def code_action(ls: CatLanguageServer, params: types.CodeActionParams):
-        return await code_actions.code_actions(ls, params)
-
-    @server.feature(keys_request.METHOD)
-    async def cat_keys(ls: CatLanguageServer, params: Any):
-        return await keys_request.list_keys(ls, params)
-
-    @server.feature(keys_request.VALUE_METHOD)
-    async def cat_key_value(ls: CatLanguageServer, params: Any):
-        return await keys_request.key_value(ls, params)
-
-    @server.feature(keys_request.USERS_METHOD)
-    async def cat_user_ids(ls: CatLanguageServer, params: Any):
-        return await keys_request.user_ids(ls, params)
-
+    for method, options, handler in features():
+        server.feature(method, options)(_bound(server.session, handler))
     return server
-
-
-def _is_python(uri: str, language_id: str | None) -> bool:
-    if language_id:
-        return language_id.lower() in ("python", "py")
-    return uri.endswith((".py", ".pyi"))
 
 
 def configure_logging(verbose: bool, log_file: str | None) -> None:

@@ -19,15 +19,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from cat_lint.findings import FileResult, Finding, KeyUse
 from cat_lint.keys import DatabaseKeys, KeyIndex
 from cat_lint.settings import Settings
 
-from cat_lsp.database import ProjectDatabase, Snapshot, freeze_long_lived
+from cat_lsp.database import ProjectDatabase, Snapshot
 from cat_lsp.editor_settings import ORIGIN, EditorSettings, EditorSettingsTable
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,35 @@ class DocumentResult:
     findings: list[Finding]
 
 
+#: Whether the editor has a file open; the session's documents answer it.
+IsOpen = Callable[[Path], bool]
+#: ``cat_lint.runner.first_pass`` bound to where it runs: ``(sources, settings, cache, crashes) -> results``.
+FirstPass = Callable[[dict, Settings, object, list], "dict[str, FileResult]"]
+
+
+def first_pass_here(sources: dict, settings: Settings, cache: object, crashes: list) -> dict[str, FileResult]:
+    """The command line's first pass in the calling thread (no worker processes)."""
+    from cat_lint import runner
+
+    return runner.first_pass(sources, settings, cache, 1, crashes)  # type: ignore[arg-type]
+
+
+@dataclass
+class ScanReport:
+    """What indexing a folder found: how many files, and those the engine crashed on."""
+
+    files: int = 0
+    crashes: list = field(default_factory=list)  # cat_lint.engine.Crash
+
+
 class Project:
     """One workspace folder (or, for a file outside every folder, that file's project)."""
 
-    def __init__(self, folder: Path, editor: EditorSettings | None = None) -> None:
+    def __init__(self, folder: Path, editor: EditorSettings | None = None,
+                 first_pass: FirstPass = first_pass_here, is_open: IsOpen = lambda path: False) -> None:
         self.folder = folder
+        self.first_pass = first_pass
+        self.is_open = is_open  # whether the editor has a file open (its buffer is then the truth)
         self.lock = threading.RLock()
         self.settings = Settings(project=str(folder))
         self.root = folder
@@ -59,7 +83,6 @@ class Project:
         self._db_keys: DatabaseKeys | None = None
         self._disk_uses: dict[str, list[KeyUse]] = {}
         self.documents: dict[str, DocumentResult] = {}  # engine key -> last lint of the open buffer
-        self.open_keys: set[str] = set()  # documents the editor has open (their buffer is the truth)
         self.index = KeyIndex()
         self.scanned = False
         self.loose = False  # a file's own project outside every workspace folder: never scanned
@@ -67,11 +90,10 @@ class Project:
 
     # -- paths ------------------------------------------------------------
     def key_for(self, path: Path) -> str:
-        """The path the engine and the command line use for a file: relative to the project root, POSIX."""
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """The path the engine and the command line use for a file (:func:`cat_lint.runner.engine_key`)."""
+        from cat_lint.runner import engine_key
+
+        return engine_key(path, self.root)
 
     def path_for(self, key: str) -> Path:
         path = Path(key)
@@ -104,9 +126,7 @@ class Project:
             settings, refused = self.editor.apply(settings, Path(settings.project or root))
             if refused:
                 error = f"{error}; {refused}" if error else refused
-            open_paths = [self.path_for(key) for key in self.open_keys]
             self.settings, self.root, self.config_source, self.config_error = settings, root, source, error
-            self.open_keys = {self.key_for(path) for path in open_paths}  # keys are relative to the root
             changed = (settings, root) != before
             if changed:
                 self.database.project = cat_project_of(self.folder, root)
@@ -167,12 +187,14 @@ class Project:
             index.set_file(key, doc.result.key_uses)
         self.index = index
 
-    def scan(self) -> int:
-        """Index every Python file of the folder from disk (open buffers win); returns the count.
+    def scan(self) -> ScanReport:
+        """Index every Python file of the folder from disk (open buffers win).
 
         Uses the command line's discovery (gitignore, excludes) and its first
         pass, including its on-disk cache when one exists, so a big
         workspace that ``cat-lint`` already linted is indexed in a moment.
+        A file the engine crashes on is left out of the index and listed in
+        the report; every other file still counts.
         """
         from cat_lint import runner
         from cat_lint.cache import Cache
@@ -183,7 +205,7 @@ class Project:
         if not self.folder.is_dir():
             with self.lock:
                 self.scanned = True
-            return 0
+            return ScanReport()
         try:
             files = discover([self.folder], settings)
         except Exception as exc:  # a folder deleted under us
@@ -191,31 +213,39 @@ class Project:
             files = []
         sources = runner.read_sources(files, root)
         cache = Cache(root, settings, enabled=True)  # read what cat-lint cached; never written from here
-        results = _first_pass(sources, settings, cache)
+        crashes: list = []
+        results = self.first_pass(sources, settings, cache, crashes)
         with self.lock:
             if (settings, root) != (self.settings, self.root):
-                return 0  # the configuration changed meanwhile; a new scan follows
+                return ScanReport()  # the configuration changed meanwhile; a new scan follows
             self._disk_uses = {key: list(result.key_uses) for key, result in results.items()}
             self.scanned = True
             self._rebuild_index()
-        freeze_long_lived()  # the index lives until the next scan
-        return len(results)
+        return ScanReport(len(results), crashes)
 
     def file_changed_on_disk(self, path: Path) -> bool:
-        """Re-index a file the editor does not have open; returns whether its key uses changed."""
-        from cat_lint.engine import check_source
+        """Re-index a file the editor does not have open; returns whether its key uses changed.
+
+        The same first pass as a scan's, so a file the engine crashes on
+        counts as having no key uses, as in a scan.
+        """
         from cat_lint import runner
+        from cat_lint.cache import Cache
 
         key = self.key_for(path)
         with self.lock:
-            if key in self.documents:
+            if self.is_open(path):
                 return False  # the buffer is the truth while open
         if not path.is_file():
             return self.file_deleted(path)
-        source = runner.decode(runner.read_sources([path], self.root)[key])
-        uses: list[KeyUse] = []
-        if source.text is not None:
-            uses = list(check_source(source.text, key, self.settings).key_uses)
+        settings = self.settings
+        crashes: list = []
+        results = self.first_pass(runner.read_sources([path], self.root), settings,
+                                  Cache(self.root, settings, enabled=False), crashes)
+        for crash in crashes:
+            log.error("cat-lint crashed on %s: %s\n%s", crash.path, crash.error, crash.details)
+        result = results.get(key)
+        uses: list[KeyUse] = list(result.key_uses) if result is not None else []
         with self.lock:
             before = self._disk_uses.get(key)
             self._disk_uses[key] = uses
@@ -232,14 +262,6 @@ class Project:
             return existed
 
     # -- documents --------------------------------------------------------
-    def lint(self, path: Path, text: str, version: int | None) -> DocumentResult:
-        """Lint an editor buffer: the per-file pass, then the project pass with this workspace's index."""
-        from cat_lint.engine import check_source
-
-        key = self.key_for(path)
-        settings = self.settings
-        return self.accept(path, text, version, check_source(text, key, settings), settings)
-
     def accept(self, path: Path, text: str, version: int | None, result: FileResult, settings: Settings) -> DocumentResult:
         """The project pass for a per-file result computed elsewhere (a worker process); cheap.
 
@@ -254,7 +276,7 @@ class Project:
         with self.lock:
             existing = self.documents.get(key)
             stale = existing is not None and None not in (version, existing.version) and version < existing.version
-            if key in self.open_keys and not stale and settings == self.settings and result.path == key:
+            if self.is_open(path) and not stale and settings == self.settings and result.path == key:
                 self.index.set_file(key, result.key_uses)
                 findings = list(check_project([result], settings, self.index).get(key, []))
                 doc = DocumentResult(version, text, result, findings)
@@ -274,13 +296,9 @@ class Project:
             new_text, applied, _remaining = fix_source(doc.text, key, list(doc.findings), self.settings, self.index)
             # fix_source indexed the fixed text; until the editor applies the
             # edit, the buffer (and so the index) still holds the old one.
-            if key in self.open_keys:
+            if self.is_open(path):
                 self.index.set_file(key, doc.result.key_uses)
         return new_text, applied
-
-    def open(self, path: Path) -> None:
-        with self.lock:
-            self.open_keys.add(self.key_for(path))
 
     def recheck(self, path: Path) -> DocumentResult | None:
         """Only the project pass again for an open document (the index or database changed): no parsing."""
@@ -302,7 +320,6 @@ class Project:
         """The editor closed the buffer: the file on disk is the truth again."""
         key = self.key_for(path)
         with self.lock:
-            self.open_keys.discard(key)
             self.documents.pop(key, None)
             uses = self._disk_uses.get(key)
             if uses is None:
@@ -336,7 +353,9 @@ class Project:
 class Workspace:
     """Every project of the session, found by the file they contain."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_pass: FirstPass = first_pass_here, is_open: IsOpen = lambda path: False) -> None:
+        self.first_pass = first_pass
+        self.is_open = is_open
         self.projects: dict[Path, Project] = {}
         self._lock = threading.Lock()
         self.editor_settings = EditorSettingsTable()
@@ -345,7 +364,8 @@ class Workspace:
         with self._lock:
             project = self.projects.get(folder)
             if project is None:
-                project = self.projects[folder] = Project(folder, self.editor_settings.for_folder(folder))
+                project = self.projects[folder] = Project(
+                    folder, self.editor_settings.for_folder(folder), self.first_pass, self.is_open)
             return project
 
     def remove_folder(self, folder: Path) -> Project | None:
@@ -375,77 +395,6 @@ class Workspace:
     def all(self) -> list[Project]:
         with self._lock:
             return list(self.projects.values())
-
-
-# Below this many files to parse, worker processes cost more than they save.
-PARALLEL_FROM = 64
-
-
-def worker_init() -> None:
-    """In a worker process: stdout is the editor's protocol channel, so anything printed goes to stderr."""
-    import sys
-
-    try:
-        os.dup2(2, 1)
-    except OSError:
-        pass
-    sys.stdout = sys.stderr
-
-
-_engine = None  # this process's incremental engine (the worker's, or the server's in its thread fallback)
-
-
-def _check_text(item: tuple[str, str], settings: Settings) -> FileResult:
-    global _engine
-    if _engine is None:
-        from cat_lint.engine import Engine
-
-        _engine = Engine(incremental=True)
-    return _engine.check(item[1], item[0], settings)
-
-
-def _first_pass(sources: dict, settings: Settings, cache) -> dict[str, FileResult]:
-    """The command line's first pass, with workers started safely from a threaded server.
-
-    ``cat_lint.runner.first_pass`` forks its workers, which is fine for a
-    command line but not from a process with running threads (a lock held
-    by another thread at fork time stays held forever in the child); here
-    the workers come from a ``forkserver``.
-    """
-    from cat_lint import runner
-
-    results: dict[str, FileResult] = {}
-    todo = []
-    for key, source in sources.items():
-        cached = cache.get(key, source.digest) if source.decode_error is None else None
-        if cached is not None:
-            results[key] = cached
-            continue
-        runner.decode(source)
-        if source.decode_error is not None or source.text is None:
-            results[key] = FileResult(key, [source.decode_error] if source.decode_error else [])
-        else:
-            todo.append(source)
-    if len(todo) < PARALLEL_FROM:
-        for source in todo:
-            results[source.key] = _check_text((source.key, source.text), settings)
-        return results
-    import functools
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    work = [(s.key, s.text) for s in todo]
-    try:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=min(2, runner.default_jobs()), mp_context=context, initializer=worker_init) as pool:
-            for result in pool.map(functools.partial(_check_text, settings=settings), work, chunksize=8):
-                results[result.path] = result
-    except Exception as exc:  # no worker processes here (sandbox, odd __main__): do it in this thread
-        log.info("indexing without worker processes: %s", exc)
-        for item in work:
-            if item[0] not in results:
-                results[item[0]] = _check_text(item, settings)
-    return results
 
 
 def cat_project_of(folder: Path, root: Path) -> Path:

@@ -81,7 +81,7 @@ def test_full_snippet_and_diff_count_lines_as_python_does(tmp_path):
 def test_the_language_server_offers_the_cat006_fix_once():
     from cat_lint.keys import KeyIndex
     from cat_lsp.diagnostics import to_diagnostic
-    from cat_lsp.positions import LineIndex
+    from cat_lsp.positions import EditorPositions
 
     writer = 'from cat import store\n\n\nasync def put():\n    await store.save("theme", 1)\n'
     reader = 'from cat import store\n\n\nasync def get():\n    return await store.load("them")\n'
@@ -91,5 +91,5 @@ def test_the_language_server_offers_the_cat006_fix_once():
     index.set_file("w.py", check_source(writer, "w.py", Settings()).key_uses)
     (finding,) = lint_source(reader, "r.py", Settings(), index)
     assert finding.code == "CAT006" and finding.fix is not None
-    diagnostic = to_diagnostic(finding, LineIndex(reader), 1)
+    diagnostic = to_diagnostic(finding, EditorPositions(reader), 1)
     assert [fix["title"] for fix in diagnostic.data["fixes"]] == ['Replace with "theme"']

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -188,3 +189,48 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     return value
+
+
+def server_pid() -> int:
+    """The pid of the language server this test process started (its one ``-m cat_lsp`` child)."""
+    found = [pid for pid in children(os.getpid()) if b"cat_lsp" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(found) == 1, f"expected one cat_lsp child process, found {found}"
+    return found[0]
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process, from /proc (Linux)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # the thread ended meanwhile
+            pass
+    return out
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (the server, its forkserver and its lint workers)."""
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        try:
+            todo += children(current)
+        except OSError:  # gone meanwhile
+            pass
+    return tree
+
+
+def resident_kib(pids: list[int]) -> int:
+    """The summed resident memory (VmRSS) of these processes, in KiB; processes gone meanwhile count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total

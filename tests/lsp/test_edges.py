@@ -7,7 +7,7 @@ from lsprotocol import types
 from cat_lint.findings import Span
 from cat_lsp.code_actions import minimal_edit, noqa_edit
 from cat_lsp.completion import quoted, reduced_source
-from cat_lsp.positions import UTF8, UTF16, UTF32, LineIndex
+from cat_lsp.positions import UTF8, UTF16, UTF32, EditorPositions
 
 from lsp_support import apply_edits
 
@@ -16,18 +16,18 @@ def test_columns_in_every_encoding_round_trip():
     text = 'a = "é😀x"\r\nb = 1\rc = 2\n'
     # Code points: a=0 ' '=1 '='=2 ' '=3 '"'=4 é=5 😀=6 x=7 '"'=8; the line ends at 9.
     for encoding, expected in ((UTF16, 10), (UTF8, 13), (UTF32, 9)):
-        lines = LineIndex(text, encoding)
+        lines = EditorPositions(text, encoding)
         pos = lines.position(1, 8)
         assert pos.line == 0
         assert lines.engine_position(pos) == (1, 8)
         assert lines.position(1, 9).character == expected
-    lines = LineIndex(text)
+    lines = EditorPositions(text)
     assert lines.lines == ['a = "é😀x"', "b = 1", "c = 2", ""]
     assert lines.position(3, 4) == types.Position(line=2, character=4)
     # Past the end is clamped, never an error.
     assert lines.position(99, 0) == types.Position(line=3, character=0)
     # A column in the middle of a surrogate pair maps to the character after it.
-    assert LineIndex("😀a").to_code_points(0, 1) == 1
+    assert EditorPositions("😀a").to_code_points(0, 1) == 1
 
 
 def test_noqa_edit_cases():
@@ -49,7 +49,7 @@ def test_noqa_edit_cases():
 def test_minimal_edit_and_quoting():
     old = "a = (1, 2)\nb = 'é'\n"
     new = "a = [1, 2]\nb = 'é'\n"
-    edit = minimal_edit(old, new, LineIndex(old))
+    edit = minimal_edit(old, new, EditorPositions(old))
     assert apply_edits(old, [edit]) == new
     assert edit.range.start == types.Position(line=0, character=4)
     assert quoted('it\'s "x"\\', "'") == "it\\'s \"x\"\\\\"

@@ -195,13 +195,14 @@ def _parse(source: str, path: str, target: tuple[int, int] = DEFAULT_TARGET,
         col = at - (source.rfind("\n", 0, at) + 1)
         return _failed(Finding("CAT000", "the file does not parse: it is not valid UTF-8 text", path, Span(line, col, line, col)))
     incremental = chunks is not None and history is not None
-    if incremental and path in history:
+    previous = history.get(path, target) if incremental else None
+    if previous is not None:
         # The chunks an edit left alone keep their places: only the edited region is compiled.
-        starts = starts_after_edit(history.get(path), source, target)
+        starts = starts_after_edit(previous, source, target)
         if starts is not None:
             module, firsts = assemble(source, starts, chunks)
             if module is not None:
-                history.remember(path, source, starts)
+                history.remember(path, source, starts, target)
                 return Parsed(module, assembled=True, firsts=firsts)
     tree = None
     try:
@@ -224,7 +225,7 @@ def _parse(source: str, path: str, target: tuple[int, int] = DEFAULT_TARGET,
             return _failed(refused)
     starts = chunk_lines(tree) if tree is not None else None
     if incremental:
-        history.remember(path, source, starts)
+        history.remember(path, source, starts, target)
     large = len(source) > LARGE_SOURCE_CHARS
     if not incremental and tree is not None and reduce_from is not None and len(source) >= reduce_from:
         reduced = reduce_source(source, tree, hooks)

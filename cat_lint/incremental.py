@@ -184,26 +184,28 @@ class History:
     """Each recently linted path's last source and chunk lines: an LRU of ``max_paths`` paths.
 
     Only a path found here takes the incremental route; the next lint of
-    it cuts only the edited region (``starts_after_edit``).
+    it cuts only the edited region (``starts_after_edit``).  An entry holds
+    for the target Python it was checked for: the edited region is compiled
+    for that target only, so another target starts afresh.
     """
 
     def __init__(self, max_paths: int = MAX_RECENT_PATHS) -> None:
         self.max_paths = max_paths
-        self._items: OrderedDict[str, tuple[str, list[int]]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[str, list[int], tuple[int, int] | None]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __contains__(self, path: str) -> bool:
+    def get(self, path: str, target: tuple[int, int] | None = None) -> tuple[str, list[int]] | None:
+        """The path's last source and chunk lines, if it was checked for ``target``."""
         with self._lock:
-            return path in self._items
+            entry = self._items.get(path)
+        if entry is None or entry[2] != target:
+            return None
+        return entry[0], entry[1]
 
-    def get(self, path: str) -> tuple[str, list[int]] | None:
-        with self._lock:
-            return self._items.get(path)
-
-    def remember(self, path: str, source: str, starts: list[int] | None) -> None:
+    def remember(self, path: str, source: str, starts: list[int] | None, target: tuple[int, int] | None = None) -> None:
         """Keep a lint's chunk lines for the next lint of the same path (a placeholder when unknown)."""
         with self._lock:
-            self._items[path] = (source, starts or [])
+            self._items[path] = (source, starts or [], target)
             self._items.move_to_end(path)
             while len(self._items) > self.max_paths:
                 self._items.popitem(last=False)

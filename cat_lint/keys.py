@@ -9,6 +9,8 @@ to the keys found in the project's database.  Scopes follow ``KeyUse``:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import difflib
 import sqlite3
 from collections import defaultdict
@@ -50,8 +52,8 @@ class DatabaseKeys:
     @classmethod
     def from_stored(cls, global_keys: Iterable, user_keys: Iterable, location: str = "") -> DatabaseKeys:
         """From the reader's ``StoredKey`` lists (or mappings of key to ``StoredKey``)."""
-        global_keys = list(global_keys.values() if isinstance(global_keys, dict) else global_keys)
-        user_keys = list(user_keys.values() if isinstance(user_keys, dict) else user_keys)
+        global_keys = list(global_keys.values() if isinstance(global_keys, Mapping) else global_keys)
+        user_keys = list(user_keys.values() if isinstance(user_keys, Mapping) else user_keys)
         types = {("store", k.key): (1, tuple((t, 1) for t in k.types)) for k in global_keys}
         for k in user_keys:
             counts = k.type_users if len(k.type_users) == len(k.types) else (k.users,) * len(k.types)

@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,40 @@ _MIN_CHECK_INTERVAL = 0.05
 _RELOAD_COST_FACTOR = 5.0
 
 
+class StoredRows(Mapping[str, StoredKey]):
+    """Keys by name, kept as plain tuples and made ``StoredKey`` objects when looked at.
+
+    Why tuples: Python's cyclic collector stops tracking a tuple of strings
+    and numbers once it has seen it, while 100,000 key objects would be
+    walked by every full collection of the server's process, a pause of
+    tens of milliseconds inside whatever request is being answered (measured:
+    70 to 100 ms with 100,000 keys on a loaded 2-core machine).  A request
+    looks at a few keys, so making their objects on demand costs nothing.
+    """
+
+    def __init__(self, keys: Iterable[StoredKey] = ()) -> None:
+        self._rows: dict[str, tuple[Any, ...]] = {
+            k.key: (k.scope, k.key, k.types, k.size, k.preview, k.users, k.type_users) for k in keys}
+
+    def __getitem__(self, name: str) -> StoredKey:
+        return StoredKey(*self._rows[name])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 @dataclass
 class Snapshot:
     """Every key in the database at one moment, indexed for completion."""
 
-    global_keys: dict[str, StoredKey] = field(default_factory=dict)
-    user_keys: dict[str, StoredKey] = field(default_factory=dict)
+    global_keys: Mapping[str, StoredKey] = field(default_factory=StoredRows)
+    user_keys: Mapping[str, StoredKey] = field(default_factory=StoredRows)
     reason: str | None = None  # why it is empty, when it is
     generation: int = 0  # moves whenever the content may have changed
 
@@ -55,7 +84,7 @@ class Snapshot:
         self.sorted_global = sorted(self.global_keys)
         self.sorted_user = sorted(self.user_keys)
 
-    def keys(self, scope: str) -> dict[str, StoredKey]:
+    def keys(self, scope: str) -> Mapping[str, StoredKey]:
         return self.global_keys if scope in ("store", "global") else self.user_keys
 
     def sorted_names(self, scope: str) -> list[str]:
@@ -248,8 +277,8 @@ class ProjectDatabase:
         reader = self._ensure_reader()
         assert reader is not None
         version = reader.data_version()
-        global_keys = {k.key: k for k in reader.global_keys()}
-        user_keys = {k.key: k for k in reader.user_keys()}
+        global_keys = StoredRows(reader.global_keys())
+        user_keys = StoredRows(reader.user_keys())
         self._data_version = version
         self._snapshot = Snapshot(global_keys, user_keys, None, self._generation)
         self._stale = False  # only now: until the first snapshot exists, readers wait for it

@@ -163,12 +163,15 @@ async def test_reading_while_another_process_writes(project):
     assert await store.load("other") == 1
 
 
-def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
+async def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
     """Without WAL (a file system with no shared memory) a read can meet a lock: it is retried, not failed."""
     import sqlite3
     import threading
 
-    from cat.database import sqlite as backend
+    import aiosqlite
+
+    from cat.database.sqlite_statements import get_statement
+    from cat.database.sqlite_writer import retrying
     from cat_lint.project.schema import SQLITE_SCHEMA
 
     path = tmp_path / "journal.db"
@@ -182,10 +185,11 @@ def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
     holder.execute("BEGIN EXCLUSIVE")
     release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
     release.start()
-    reader = sqlite3.connect(path, isolation_level=None, timeout=0.01)  # a short busy timeout: the retry must do the waiting
+    # a short busy timeout: the retry must do the waiting
+    reader = await aiosqlite.connect(path, isolation_level=None, timeout=0.01)
     try:
-        assert backend._run_reads(reader, [(backend._op_get, (None, "k"))]) == [(True, (True, "v"))]
+        assert await retrying(lambda: reader.execute_fetchall(*get_statement(None, "k"))) == [('"v"',)]
     finally:
         release.join()
-        reader.close()
+        await reader.close()
         holder.close()

@@ -78,6 +78,7 @@ import itertools
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from typing import Any, Callable
 
@@ -99,12 +100,14 @@ __all__ = [
     "SYNCHRONOUS_MODES",
     "INLINE_YIELD_EVERY",
     "CHECKPOINT_EVERY",
+    "ALONE_AFTER_SECONDS",
 ]
 
 BUSY_TIMEOUT_SECONDS = 5.0  # SQLite's own busy handler, per attempt, on the aiosqlite connections
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 INLINE_YIELD_EVERY = 16  # inline operations between two turns given to the event loop
 CHECKPOINT_EVERY = 256  # inline writes between two writes sent to the writer thread, which checkpoints
+ALONE_AFTER_SECONDS = 0.001  # a write this long after another task's write may run inline
 
 # Inherited connections in a forked child: kept referenced so they are never closed there.
 _inherited: list[Any] = []
@@ -246,6 +249,8 @@ class SQLiteBackend(Backend):
         self._inline_writes = False  # WAL mode and a synchronous setting without a flush per commit
         self._inline_streak = 0
         self._inline_written = 0
+        self._last_writer: asyncio.Task[Any] | None = None  # the task of the latest write, and when
+        self._last_write = 0.0
 
     # -- opening ------------------------------------------------------------
     def _start_opening(self) -> None:
@@ -384,6 +389,20 @@ class SQLiteBackend(Backend):
     def _can_write_inline(self) -> bool:
         return self._inline is not None and self._inline_writes and self._writer.idle
 
+    def _alone(self) -> bool:
+        """Whether this write looks like the only one around; notes it for the next.
+
+        "Alone": the previous write came from this same task, or long enough
+        ago (``ALONE_AFTER_SECONDS``).  Writes from several tasks close
+        together go to the writer thread, where they share commits (inline,
+        each would pay its own, and none would ever wait for another).
+        """
+        task = asyncio.current_task()
+        now = time.monotonic()
+        alone = task is self._last_writer or now - self._last_write >= ALONE_AFTER_SECONDS
+        self._last_writer, self._last_write = task, now
+        return alone
+
     # -- reads --------------------------------------------------------------
     async def get(self, user_id: str | None, key: str) -> tuple[bool, Any]:
         row = await self._read(*sql.get_statement(_uid(user_id), key))
@@ -447,9 +466,9 @@ class SQLiteBackend(Backend):
         if self.closed:
             self._forget(op)
             raise StoreClosedError()
-        if self._can_write_inline():
+        if self._alone() and self._can_write_inline():
             await self._turn()
-            if self._can_write_inline():
+            if self._can_write_inline():  # the loop may have run meanwhile
                 try:
                     return self._write_inline(op)
                 except _Fallback:

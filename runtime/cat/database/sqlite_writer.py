@@ -163,6 +163,28 @@ class WriteLane:
         self._task = self.loop.create_task(self._run(batch))
 
     async def _run(self, batch: list[Op]) -> None:
+        """Run batches until the queue is empty.
+
+        When a batch is done and operations queued meanwhile, they leave at
+        once, in this same step, before the callers just woken run: the
+        thread commits them while the loop serves those callers.
+        """
+        try:
+            while True:
+                await self._run_one(batch)
+                if not self._pending or self.closed:
+                    break
+                batch, self._pending = self._pending, []
+        finally:
+            self._task = None
+            if len(batch) == 1 and not self._pending:
+                self._next()  # a lone caller: no one to wait for
+            else:
+                # The callers just woken run first and queue their next operation,
+                # so it joins the next batch instead of leaving alone.
+                self.loop.call_soon(self._next)
+
+    async def _run_one(self, batch: list[Op]) -> None:
         try:
             await self._execute(batch)
         except asyncio.CancelledError:
@@ -179,13 +201,6 @@ class WriteLane:
         finally:
             for op in batch:
                 self._forget(op)
-            self._task = None
-            if len(batch) == 1 and not self._pending:
-                self._next()  # a lone caller: no one to wait for
-            else:
-                # The callers just woken run first and queue their next operation,
-                # so it joins the next batch instead of leaving alone.
-                self.loop.call_soon(self._next)
 
     async def _settle_after_cancel(self) -> None:
         conn = self.conn

@@ -193,3 +193,42 @@ async def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
         release.join()
         await reader.close()
         holder.close()
+
+
+async def test_concurrent_user_saves_collapse_duplicates_the_cat_left(project):
+    """Per-user saves batched into one commit still leave one row per key, the last save's."""
+    import sqlite3
+    import uuid
+
+    async with request_context("u"):
+        await user.save("warm", 0)  # creates the tables
+    conn = sqlite3.connect(db_path(project))
+    for value in ("1", "2", "3"):
+        conn.execute("INSERT INTO user_key_value_db (id, user_id, key, value) VALUES (?, ?, ?, ?)", (str(uuid.uuid4()), "u", "dup", value))
+    conn.commit()
+    conn.close()
+
+    async def save(i: int) -> None:
+        async with request_context("u"):
+            await user.save("dup", i)
+
+    await asyncio.gather(*(save(i) for i in range(20)))
+    assert rows(project, "SELECT value FROM user_key_value_db WHERE key = 'dup'") == [(b"19",)]
+    async with request_context("u"):
+        assert await user.load("dup") == 19
+        assert await user.update("dup", lambda v: v + 1) == 20
+
+
+async def test_a_failing_update_in_the_middle_of_a_batch_fails_alone(project):
+    """Updates of one statement run as one executemany: the failing one is skipped, the rest continue."""
+
+    def boom(value):
+        raise KeyError("boom")
+
+    await store.save("warm", 0)
+    fns = [lambda v: v + 1] * 5 + [boom] + [lambda v: v + 1] * 5
+    results = await asyncio.gather(*(store.update("n", fn, 0) for fn in fns), return_exceptions=True)
+    assert results[:5] == [1, 2, 3, 4, 5]
+    assert isinstance(results[5], KeyError)
+    assert results[6:] == [6, 7, 8, 9, 10]
+    assert await store.load("n") == 10

@@ -116,3 +116,13 @@ async def test_synchronous_full_is_available(project):
     assert await store.load("k") == 1
     with pytest.raises(ValueError):
         cat.configure(synchronous="sometimes")
+
+
+async def test_the_wal_stays_bounded_under_a_stream_of_lone_saves(project):
+    """Saves that run on the loop's thread never checkpoint; the writer thread still does, now and then."""
+    wal = db_path(project).with_name("core.db-wal")
+    for i in range(3000):
+        await store.save(f"k{i % 50}", {"i": i, "text": "x" * 100})
+    # without checkpoints: a page (4 KiB) a commit, 12 MiB; checkpointed at ~1000 pages, ~4 MiB
+    assert wal.stat().st_size < 8 * 2**20
+    assert await store.load("k49") == {"i": 2999, "text": "x" * 100}

@@ -20,8 +20,10 @@ Why it is built this way:
   operation goes to aiosqlite instead, where waiting blocks nothing.
   "Nothing stands in the way" means: for a read, no read queued or in
   flight on the reader thread; for a write, no write queued or in flight
-  on the writer thread (so it overtakes nobody), the database in WAL mode
-  and ``synchronous`` ``NORMAL`` or ``OFF`` (a commit is then a write to the
+  on the writer thread (so it overtakes nobody), no other task writing
+  within the last millisecond (concurrent writers share commits on the
+  writer thread instead, below), the database in WAL mode and
+  ``synchronous`` ``NORMAL`` or ``OFF`` (a commit is then a write to the
   WAL file, no disk flush; with ``FULL`` every write goes to aiosqlite).
   The inline connection never checkpoints (``wal_autocheckpoint`` 0): one
   write in every ``CHECKPOINT_EVERY`` goes through the writer thread, whose
@@ -44,14 +46,14 @@ Why it is built this way:
   OS crash may roll the last commits back (the database stays consistent).
   ``cat.configure(synchronous="FULL")`` waits for an fsync on every commit.
 * **Exit without close.**  aiosqlite's worker threads are not daemons, and
-  its API has no switch for that; but a thread inherits the daemon flag of
-  the thread that creates it, so the aiosqlite connections are created
-  (not opened) in a short-lived daemon thread.  A script that never closed
-  the store therefore exits, and an ``atexit`` hook (in
-  :mod:`cat.database`) closes the connections cleanly first, which
-  checkpoints the WAL; it waits for that through the ``close`` of the
-  ``sqlite3.Connection`` subclass given to ``sqlite3.connect`` as
-  ``factory``.  ``test_script_that_never_closes_exits`` fails if a future
+  its API has no switch for that; but a thread takes the daemon flag of the
+  thread that creates it, and aiosqlite creates its thread with the
+  connection object, so that object is created in a short-lived daemon
+  thread.  A script that never closed the store therefore exits, and an
+  ``atexit`` hook (in :mod:`cat.database`) first closes the connections
+  with aiosqlite's own ``close``, in a private event loop, which
+  checkpoints the WAL.  ``test_aiosqlite_worker_threads_are_daemons`` (in
+  ``tests/runtime/test_durability.py``) says so clearly if a future
   aiosqlite creates its thread later than the connection object.
 * **The inline connection's lifetime.**  It belongs to the backend, and so
   to one event loop (one backend per loop, see :mod:`cat.database`): only

@@ -469,7 +469,11 @@ class SQLiteBackend(Backend):
             self._forget(op)
             raise StoreClosedError()
         if self._alone() and self._can_write_inline():
-            await self._turn()
+            try:
+                await self._turn()
+            except BaseException:  # cancelled before it ran: it never will
+                self._forget(op)
+                raise
             if self._can_write_inline():  # the loop may have run meanwhile
                 try:
                     return self._write_inline(op)

@@ -62,9 +62,12 @@ Why it is built this way:
   different threads over its life).  It is closed on the loop's thread when
   that loop is running elsewhere, and directly when it is not, and before
   the aiosqlite connections, so that the writer is the last connection to
-  close and checkpoints the WAL.  A forked child never uses or closes the
+  close and checkpoints the WAL.  A forked child never closes the
   connections it inherited (SQLite forbids carrying one across ``fork``):
-  the backend remembers the process that opened it and sets them aside.
+  the backend remembers the process that opened it and, released in
+  another one, sets them aside.  (The child's own event loops get their own
+  backends, so it never uses them either, unless it drives the parent's
+  loop, which the aiosqlite threads it did not inherit make unusable anyway.)
 
 Per-user rows: the Cat's ``user_key_value_db`` has no unique constraint on
 ``(user_id, key)`` and the real Cat can leave duplicates.  Reads take the

@@ -196,8 +196,9 @@ class WriteLane:
                 op.settle(False, StoreClosedError())
             raise
         except BaseException as exc:  # the whole batch failed: everyone hears it
+            closed = self.closed and not isinstance(exc, sqlite3.Error)  # aiosqlite: "Connection closed"
             for op in batch:
-                op.settle(False, op.error(exc))
+                op.settle(False, StoreClosedError() if closed else op.error(exc))
         finally:
             for op in batch:
                 self._forget(op)

@@ -68,7 +68,12 @@ def _check(value: Any, place: _Place, active: set[int]) -> None:
             raise ValueError(f"{_where(place)} contains itself (a circular reference), which is not JSON")
         active.add(id(value))
         try:
-            if isinstance(value, dict):
+            if isinstance(value, dict) and all(type(key) is str for key in value):
+                # str keys only (nearly always): none can be refused or meet another in JSON
+                for key, item in value.items():
+                    if not (item is None or type(item) in _SCALARS):
+                        _check(item, (place, (key,)), active)
+            elif isinstance(value, dict):
                 seen: dict[str, Any] = {}
                 for key, item in value.items():
                     if type(key) is str:

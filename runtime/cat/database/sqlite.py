@@ -92,8 +92,8 @@ import aiosqlite
 from cat import values
 from cat.database import sqlite_statements as sql
 from cat.database.backend import Backend, UpdateFn
-from cat.database.sqlite_statements import DEDUPE_TRIGGER, UPDATE_FUNCTION, Update, is_busy, update_function
-from cat.database.sqlite_writer import LOCK_WAIT_SECONDS, Op, WriteLane, retrying
+from cat.database.sqlite_statements import DEDUPE_TRIGGER, UPDATE_FUNCTION, Op, Update, is_busy, update_function
+from cat.database.sqlite_writer import CHECKPOINT_EVERY, LOCK_WAIT_SECONDS, WriteLane, retrying
 from cat.errors import DatabaseOpenError, StoreClosedError
 from cat_lint.project.location import DatabaseLocation
 from cat_lint.project.schema import SQLITE_SCHEMA, encode_user_id
@@ -111,7 +111,6 @@ __all__ = [
 BUSY_TIMEOUT_SECONDS = 5.0  # SQLite's own busy handler, per attempt, on the aiosqlite connections
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 INLINE_YIELD_EVERY = 16  # inline operations between two turns given to the event loop
-CHECKPOINT_EVERY = 256  # inline writes between two writes sent to the writer thread, which checkpoints
 ALONE_AFTER_SECONDS = 0.001  # a write this long after another task's write may run inline
 
 # Inherited connections in a forked child: kept referenced so they are never closed there.
@@ -242,7 +241,7 @@ class SQLiteBackend(Backend):
         self._in_memory = location.path is None
         self._updates: dict[int, Update] = {}  # pending updates, by the token cat_update receives
         self._tokens = itertools.count()
-        self._writer = WriteLane(loop, self._start_opening, self._forget)
+        self._writer = WriteLane(loop, self._start_opening, self._forget, self._inline_for_batches, self._inline_failed)
         self._opening: asyncio.Task[None] | None = None
         # the reader connection (None for :memory:, where reads go through the writer)
         self._reader: aiosqlite.Connection | None = None
@@ -390,6 +389,9 @@ class SQLiteBackend(Backend):
 
     def _can_read_inline(self) -> bool:
         return self._inline is not None and not self._reads
+
+    def _inline_for_batches(self) -> sqlite3.Connection | None:
+        return self._inline if self._inline_writes else None
 
     def _can_write_inline(self) -> bool:
         return self._inline is not None and self._inline_writes and self._writer.idle

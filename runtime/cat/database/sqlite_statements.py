@@ -25,9 +25,10 @@ used to do:
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import sqlite3
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 from cat import values
 from cat.database.backend import UpdateFn, apply_update
@@ -35,6 +36,9 @@ from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE
 
 __all__ = [
     "DEDUPE_TRIGGER",
+    "Op",
+    "parameters",
+    "runs",
     "UPDATE_FUNCTION",
     "Update",
     "delete_statement",
@@ -150,3 +154,70 @@ def is_busy(exc: sqlite3.Error) -> bool:
         return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     text = str(exc)
     return "locked" in text or "busy" in text
+
+
+class Op:
+    """One operation for the lane: a statement, its parameters, and how to read its outcome.
+
+    ``kind`` is ``"write"`` (a save: no result), ``"update"`` (the result is
+    the update's new value), ``"delete"`` (whether a row went), ``"read"``
+    (the first row, for an in-memory database, whose only connection is the
+    writer's), or ``"nothing"`` (a marker for :meth:`WriteLane.flush`).
+    """
+
+    __slots__ = ("kind", "sql", "params", "update", "future")
+
+    def __init__(self, kind: str, sql: str = "", params: tuple[Any, ...] = (), update: Update | None = None) -> None:
+        self.kind = kind
+        self.sql = sql
+        self.params = params
+        self.update = update
+        self.future: asyncio.Future[Any] | None = None
+
+    def error(self, exc: BaseException) -> BaseException:
+        """The error the caller should see: its own update function's, not SQLite's wrapper of it."""
+        if self.update is not None and self.update.error is not None:
+            return self.update.error
+        return exc
+
+    def result_of(self, cursor: Any) -> Any:
+        if self.kind == "update":
+            assert self.update is not None
+            return self.update.new
+        if self.kind == "delete":
+            return cursor.rowcount > 0
+        return None
+
+    def settle(self, ok: bool, value: Any) -> None:
+        """Settle the caller's future, unless the caller already gave up on it (cancelled)."""
+        future = self.future
+        if future is None or future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+def parameters(run: Sequence[Op], start: int, reached: list[int]) -> Iterator[tuple[Any, ...]]:
+    """The parameters of ``run[start:]``, noting in ``reached[0]`` which one SQLite is on.
+
+    ``executemany`` takes the next parameters only once the previous
+    statement succeeded, so when it raises, ``reached[0]`` is the one that
+    failed.
+    """
+    for index in range(start, len(run)):
+        reached[0] = index
+        yield run[index].params
+
+
+def runs(ops: Sequence[Op]) -> Iterator[list[Op]]:
+    """``ops`` in order, consecutive writes or updates of one statement together (one ``executemany``)."""
+    start = 0
+    while start < len(ops):
+        end = start + 1
+        if ops[start].kind in ("write", "update"):
+            while end < len(ops) and ops[end].sql is ops[start].sql:
+                end += 1
+        yield list(ops[start:end])
+        start = end

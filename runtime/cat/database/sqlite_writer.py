@@ -27,16 +27,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from typing import Any, Awaitable, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Sequence, TypeVar
 
 import aiosqlite
 
-from cat.database.sqlite_statements import Update, is_busy
+from cat.database import sqlite_inline
+from cat.database.sqlite_statements import Op, is_busy, parameters, runs
 from cat.errors import StoreClosedError
 
-__all__ = ["LOCK_WAIT_SECONDS", "Op", "WriteLane", "retrying"]
+__all__ = ["CHECKPOINT_EVERY", "LOCK_WAIT_SECONDS", "WriteLane", "retrying"]
 
 LOCK_WAIT_SECONDS = 120.0  # how long a statement that takes a lock keeps retrying before giving up
+CHECKPOINT_EVERY = 256  # commits on the loop's connection between two on the writer thread, which checkpoints
 
 T = TypeVar("T")
 
@@ -59,49 +61,6 @@ async def retrying(call: Callable[[], Awaitable[T]]) -> T:
         delay = min(delay * 2, 0.05)
 
 
-class Op:
-    """One operation for the lane: a statement, its parameters, and how to read its outcome.
-
-    ``kind`` is ``"write"`` (a save: no result), ``"update"`` (the result is
-    the update's new value), ``"delete"`` (whether a row went), ``"read"``
-    (the first row, for an in-memory database, whose only connection is the
-    writer's), or ``"nothing"`` (a marker for :meth:`WriteLane.flush`).
-    """
-
-    __slots__ = ("kind", "sql", "params", "update", "future")
-
-    def __init__(self, kind: str, sql: str = "", params: tuple[Any, ...] = (), update: Update | None = None) -> None:
-        self.kind = kind
-        self.sql = sql
-        self.params = params
-        self.update = update
-        self.future: asyncio.Future[Any] | None = None
-
-    def error(self, exc: BaseException) -> BaseException:
-        """The error the caller should see: its own update function's, not SQLite's wrapper of it."""
-        if self.update is not None and self.update.error is not None:
-            return self.update.error
-        return exc
-
-    def result_of(self, cursor: Any) -> Any:
-        if self.kind == "update":
-            assert self.update is not None
-            return self.update.new
-        if self.kind == "delete":
-            return cursor.rowcount > 0
-        return None
-
-    def settle(self, ok: bool, value: Any) -> None:
-        """Settle the caller's future, unless the caller already gave up on it (cancelled)."""
-        future = self.future
-        if future is None or future.done():
-            return
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
-
-
 def _first(rows: Sequence[Any]) -> Any:
     return rows[0] if rows else None
 
@@ -114,11 +73,21 @@ class WriteLane:
     fails), so ``close`` and ``flush`` see them like any other.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, opener: Callable[[], None], forget: Callable[[Op], None]) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        opener: Callable[[], None],
+        forget: Callable[[Op], None],
+        inline: Callable[[], sqlite3.Connection | None] = lambda: None,
+        inline_failed: Callable[[sqlite3.Error], None] = lambda exc: None,
+    ) -> None:
         self.conn: aiosqlite.Connection | None = None
         self.loop = loop
         self._opener = opener
         self._forget = forget  # called for every finished operation (drops its update's entry)
+        self._inline = inline  # the loop's own connection, when batches may run there (sqlite_inline)
+        self._inline_failed = inline_failed
+        self._inline_commits = 0
         self._pending: list[Op] = []
         self._busy = False
         self._task: asyncio.Task[None] | None = None
@@ -138,7 +107,9 @@ class WriteLane:
         if self.conn is None:
             self._opener()
         elif not self._busy:
-            self._dispatch()
+            # the writers of this loop iteration leave together
+            self._busy = True
+            self.loop.call_soon(self._next)
         return op.future
 
     def attach(self, conn: aiosqlite.Connection) -> None:
@@ -229,16 +200,11 @@ class WriteLane:
         outcomes: list[tuple[Op, bool, Any]] = []  # settled only once committed
         await retrying(lambda: conn.execute("BEGIN IMMEDIATE"))
         try:
-            start = 0
-            while start < len(ops):
-                end = start + 1
-                if ops[start].kind in ("write", "update"):
-                    while end < len(ops) and ops[end].sql is ops[start].sql:
-                        end += 1
-                    await self._many(conn, ops[start:end], outcomes)
+            for run in runs(ops):
+                if run[0].kind in ("write", "update"):
+                    await self._many(conn, run, outcomes)
                 else:
-                    await self._one(conn, ops[start], outcomes)
-                start = end
+                    await self._one(conn, run[0], outcomes)
             await conn.commit()
         except BaseException:
             if conn.in_transaction:
@@ -283,7 +249,7 @@ class WriteLane:
         while start < len(run):
             reached = [start]
             try:
-                await conn.executemany(run[0].sql, _parameters(run, start, reached))
+                await conn.executemany(run[0].sql, parameters(run, start, reached))
             except sqlite3.Error as exc:
                 if not conn.in_transaction:
                     raise  # SQLite rolled the whole transaction back: everyone's work is gone
@@ -297,12 +263,47 @@ class WriteLane:
 
     def _next(self) -> None:
         if self._pending and not self.closed:
-            self._dispatch()
+            if not self._ran_inline():
+                self._dispatch()
             return
         self._busy = False
         if self.closed:
             self.fail_pending(StoreClosedError())
         self._wake_idle()
+
+    def _ran_inline(self) -> bool:
+        """Run the queued batch on the loop's own connection if it can go without waiting (see :mod:`.sqlite_inline`).
+
+        One batch in ``CHECKPOINT_EVERY`` goes to the writer thread instead,
+        whose commit checkpoints the WAL (the loop's connection never does).
+        """
+        db = self._inline()
+        if db is None:
+            return False
+        self._inline_commits += 1
+        if self._inline_commits >= CHECKPOINT_EVERY:
+            self._inline_commits = 0
+            return False
+        batch, self._pending = self._pending, []
+        ops = [op for op in batch if op.kind != "nothing"]
+        try:
+            outcomes = sqlite_inline.run_batch(db, ops) if ops else []
+        except sqlite_inline.NotNow as exc:
+            self._pending = batch + self._pending  # nothing ran: the writer thread takes it, in order
+            if not sqlite_inline.busy(exc):
+                self._inline_failed(exc.cause)
+            return False
+        except Exception as exc:  # the transaction was rolled back: everyone hears it
+            outcomes = [(op, False, op.error(exc)) for op in batch]
+        for op, ok, value in outcomes:
+            op.settle(ok, value)
+        for op in batch:
+            if op.kind == "nothing":
+                op.settle(True, None)
+            self._forget(op)
+        # the callers just woken run first and queue their next writes: they leave together next
+        self.loop.call_soon(self._next)
+        return True
 
     def _wake_idle(self) -> None:
         waiters, self._idle_waiters = self._idle_waiters, []
@@ -354,15 +355,3 @@ class WriteLane:
             except RuntimeError:
                 pass  # closed meanwhile: nobody is waiting
         return self.conn
-
-
-def _parameters(run: Sequence[Op], start: int, reached: list[int]) -> Iterator[tuple[Any, ...]]:
-    """The parameters of ``run[start:]``, noting in ``reached[0]`` which one SQLite is on.
-
-    ``executemany`` takes the next parameters only once the previous
-    statement succeeded, so when it raises, ``reached[0]`` is the one that
-    failed.
-    """
-    for index in range(start, len(run)):
-        reached[0] = index
-        yield run[index].params

@@ -232,3 +232,32 @@ async def test_a_failing_update_in_the_middle_of_a_batch_fails_alone(project):
     assert isinstance(results[5], KeyError)
     assert results[6:] == [6, 7, 8, 9, 10]
     assert await store.load("n") == 10
+
+
+async def test_a_batch_that_meets_another_connections_lock_waits_on_the_writer_thread(project):
+    """Concurrent writes while another program holds the write lock: they wait (off the loop), then all land."""
+    import sqlite3
+
+    def boom(value):
+        raise KeyError("boom")
+
+    await store.save("n", 0)
+    other = sqlite3.connect(db_path(project), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        fns = [lambda v: v + 1] * 3 + [boom] + [lambda v: v + 1] * 3
+        pending = asyncio.ensure_future(asyncio.gather(*(store.update("n", fn) for fn in fns), return_exceptions=True))
+        saves = asyncio.ensure_future(asyncio.gather(*(store.save(f"s{i}", i) for i in range(20))))
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)  # the loop keeps running meanwhile
+            ticks += 1
+        assert ticks == 20 and not pending.done() and not saves.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    results = await pending
+    assert results[:3] == [1, 2, 3] and isinstance(results[3], KeyError) and results[4:] == [4, 5, 6]
+    assert await saves == list(range(20))
+    assert await store.load("n") == 6
+    assert rows(project, "SELECT count(*) FROM key_value_db WHERE key LIKE 's%'") == [(20,)]

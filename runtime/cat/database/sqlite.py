@@ -21,8 +21,8 @@ Why it is built this way:
   "Nothing stands in the way" means: for a read, no read queued or in
   flight on the reader thread; for a write, no write queued or in flight
   on the writer thread (so it overtakes nobody), no other task writing
-  within the last millisecond (concurrent writers share commits on the
-  writer thread instead, below), the database in WAL mode and
+  within the last millisecond (concurrent writers share commits instead,
+  below), the database in WAL mode and
   ``synchronous`` ``NORMAL`` or ``OFF`` (a commit is then a write to the
   WAL file, no disk flush; with ``FULL`` every write goes to aiosqlite).
   The inline connection never checkpoints (``wal_autocheckpoint`` 0): one
@@ -31,12 +31,18 @@ Why it is built this way:
   completes without suspending the caller, so the loop gets a turn every
   ``INLINE_YIELD_EVERY`` of them, and a task in a tight loop cannot starve
   the others.
-* **Group commit** (:mod:`cat.database.sqlite_writer`).  Writes queue up
-  while a batch is with the writer thread; the next batch takes them all in
-  one ``BEGIN IMMEDIATE`` ... ``COMMIT``, with ``executemany`` for runs of
-  the same statement.  A ``save`` still returns only after the commit that
-  contains it; 64 concurrent writers share one commit, and one failing
-  update fails only its caller.
+* **Group commit** (:mod:`cat.database.sqlite_writer`).  Writes from
+  several tasks queue up: those of one loop iteration, and those that come
+  while a batch is committing, leave together in one ``BEGIN IMMEDIATE``
+  ... ``COMMIT``, with ``executemany`` for runs of the same statement.  A
+  ``save`` still returns only after the commit that contains it; 64
+  concurrent writers share one commit, and one failing update fails only
+  its caller.  Under the same conditions as inline writes, the batch runs
+  on the inline connection (:mod:`cat.database.sqlite_inline`): three
+  round trips to the writer thread, each waiting for that thread to be
+  scheduled and to take the GIL, cost more than the batch's own work on a
+  busy machine.  A batch that meets a lock goes to the writer thread,
+  unchanged and in order, and waits there.
 * **Reads on a second connection.**  In WAL mode readers never wait for the
   writer, so loads that cannot run inline go to their own aiosqlite
   connection.  A read issued after a ``save`` returned sees it.

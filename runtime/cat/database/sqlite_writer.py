@@ -1,7 +1,10 @@
 """The write lane: one aiosqlite connection, group commit, through aiosqlite's public API only.
 
-Writers queue up while a batch is with the connection's thread; when it is
-done, everything that queued meanwhile leaves as the next batch:
+Writers queue up: those of one loop iteration, and those that come while a
+batch is committing, leave together as the next batch.  When the backend's
+own connection on the loop's thread can take a batch without waiting, it
+runs there (:mod:`cat.database.sqlite_inline`); otherwise it goes to the
+aiosqlite connection's thread:
 
 * a batch of one is a single auto-committed statement, one round trip to
   the thread (every write is one statement, see

@@ -21,6 +21,10 @@ used to do:
   deletes the older rows whenever the newest one is written, inside the same
   statement.  ``TEMP`` objects live in the connection, never in the file, so
   the Cat's schema stays exactly as it is.
+
+:class:`Op` is one such operation as the write lane queues it, and
+:func:`runs` groups a batch's operations for ``executemany``, the same way
+on the writer thread and on the loop's thread.
 """
 
 from __future__ import annotations

@@ -479,7 +479,7 @@ class SQLiteBackend(Backend):
         if self.closed:
             self._forget(op)
             raise StoreClosedError()
-        if self._alone() and self._can_write_inline():
+        if self._can_write_inline() and self._alone():  # writes queued: no need to ask
             try:
                 await self._turn()
             except BaseException:  # cancelled before it ran: it never will

@@ -261,3 +261,21 @@ async def test_a_batch_that_meets_another_connections_lock_waits_on_the_writer_t
     assert await saves == list(range(20))
     assert await store.load("n") == 6
     assert rows(project, "SELECT count(*) FROM key_value_db WHERE key LIKE 's%'") == [(20,)]
+
+
+async def test_an_in_memory_database_under_concurrent_writes_and_reads(project):
+    """sqlite:// has one connection: reads join the write batches there, in order."""
+    import cat
+
+    cat.configure(sql="sqlite://")
+
+    async def work(i: int) -> None:
+        await store.save(f"k{i}", [i])
+        assert await store.load(f"k{i}") == [i]
+        assert await store.exists(f"k{i}")
+        await store.update("n", lambda v: v + 1, 0)
+        assert await store.delete(f"k{i}")
+
+    await asyncio.gather(*(work(i) for i in range(50)))
+    assert await store.load("n") == 50
+    assert not await store.exists("k7")

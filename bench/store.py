@@ -7,6 +7,10 @@ the same key-value work on one SQLite file each:
 * **raw sqlite3** - synchronous ``sqlite3`` with the same pragmas, one
   commit per save: the practical limit of a single writer.  Synchronous code
   has no concurrency, so its 64-task column is the same sequential figure.
+* **bare upsert** - the barest reference for ``save``: one auto-committed
+  ``INSERT ... ON CONFLICT DO UPDATE`` per save on plain ``sqlite3`` (no
+  explicit transaction), the same pragmas, the same keys and encoded
+  values.  Measured in the same run; issue 10's targets are against it.
 * **Cat** - the Cat's approach as it really runs: per save a SELECT, then an
   INSERT or an UPDATE, each auto-committed, on aiosqlite; its "update" is the
   load-edit-save idiom.  Like Piccolo, every query opens its own aiosqlite
@@ -22,7 +26,9 @@ The 64-task update rows also count lost increments: the runtime's atomic
 
 Targets (issue 2): one task within 3x of raw sqlite3; 64 concurrent savers at
 least as fast as raw sqlite3 committing each save; at least 5x the Cat's
-approach.
+approach.  Issue 10: ``save`` with one task within 2.5x of the bare upsert
+(its time at most 2.5 times the upsert's), 64 concurrent savers at least 1.5
+times the bare upsert's throughput.
 
 Then the same work on PostgreSQL (``bench/store_postgres.py``), when the
 local server answers.
@@ -196,6 +202,26 @@ def bench_raw(db: Path, seconds: float, results: Results) -> None:
         conn.close()
 
 
+def bench_bare_upsert(db: Path, seconds: float, results: Results) -> None:
+    """The barest save: one auto-committed upsert statement, no explicit transaction."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    for statement in SQLITE_SCHEMA:
+        conn.execute(statement)
+    upsert = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+
+    def save(i: int) -> None:
+        conn.execute(upsert, (key_for(0, i), values.encode(payload(i))))
+
+    try:
+        rate, _ = run_sync(save, seconds)
+        for tasks in CONCURRENCY:
+            results.record("bare", "save", tasks, Cell(rate))
+    finally:
+        conn.close()
+
+
 async def bench_cat_approach(db: Path, seconds: float, results: Results, faithful: bool) -> None:
     """The Cat's save (SELECT, then INSERT or UPDATE, no transaction) and its load-edit-save update.
 
@@ -310,6 +336,17 @@ def report(results: Results) -> int:
             if ours.note.startswith("LOST"):
                 checks.append(_check(f"{op}, {tasks} task{plural}: atomic update", False, ours.note))
     print("(raw sqlite3 is synchronous: its 64-task figure is the same sequential run)")
+    bare = results.get("bare", "save", 1).ops_per_s
+    print()
+    print(f"bare upsert (one auto-committed statement per save): {bare:,.0f}/s, {1e6 / bare:.1f} µs a save")
+    for tasks, need in ((1, 1 / 2.5), (64, 1.5)):
+        ours = results.get("runtime", "save", tasks).ops_per_s
+        ratio = ours / bare
+        slower = f", {bare / ours:.2f}x the time" if tasks == 1 else ""
+        plural = "s" if tasks > 1 else ""
+        print(f"  save, {tasks} task{plural}: {ours:,.0f}/s = {ratio:.2f}x its throughput{slower}")
+        label = "within 2.5x of the bare upsert" if tasks == 1 else "at least 1.5x the bare upsert's throughput"
+        checks.append(_check(f"save, {tasks} task{plural}: {label}", ratio >= need, f"{ratio:.2f}x (need >= {need:.2f}x)"))
     if notes:
         print()
         for line in notes:
@@ -335,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=0.6, help="time slice per cell and round (default 0.6)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds; each cell keeps its best (default 2)")
+    parser.add_argument("--sqlite-only", action="store_true", help="skip the PostgreSQL part")
     args = parser.parse_args(argv)
 
     work_root = ROOT / "bench" / ".work"
@@ -348,18 +386,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for round_ in range(args.rounds):
             round_dir = work / f"round-{round_}"
-            for name in ("runtime", "raw", "cat", "cat-best"):
+            for name in ("runtime", "raw", "bare", "cat", "cat-best"):
                 (round_dir / name).mkdir(parents=True)
             bench_raw(round_dir / "raw" / "core.db", args.seconds, results)
+            bench_bare_upsert(round_dir / "bare" / "core.db", args.seconds, results)
             asyncio.run(_async_parts(round_dir, args.seconds, results))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     missed = report(results)
-    print()
-    print("== PostgreSQL " + "=" * 60)
-    from store_postgres import run as run_postgres
+    if not args.sqlite_only:
+        print()
+        print("== PostgreSQL " + "=" * 60)
+        from store_postgres import run as run_postgres
 
-    missed += run_postgres(args.seconds, args.rounds)
+        missed += run_postgres(args.seconds, args.rounds)
     print(f"\n{missed} target(s) missed; ran in {time.perf_counter() - started:.0f}s")
     return 0
 

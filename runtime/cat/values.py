@@ -40,42 +40,69 @@ def check_json(value: Any, where: str = "value") -> None:
     _check(value, where, set())
 
 
-def _check(value: Any, where: str, active: set[int]) -> None:
+# Where a part of the value is: the top-level name, or (parent place, key or
+# index).  Written out as ``value["items"][2]`` only when an error names it,
+# so a valid value (every save) pays for no string building.
+_Place = Any
+
+
+def _where(place: _Place) -> str:
+    steps = []
+    while isinstance(place, tuple):
+        place, step = place
+        steps.append(f"[{step}]" if type(step) is int else f"[{_key_text(step[0])}]")
+    return place + "".join(reversed(steps))
+
+
+def _check(value: Any, place: _Place, active: set[int]) -> None:
     if value is None or isinstance(value, (str, bool, int)):
         return
     if isinstance(value, float):
         if math.isnan(value):
-            raise ValueError(f"{where} is NaN, which is not JSON")
+            raise ValueError(f"{_where(place)} is NaN, which is not JSON")
         if math.isinf(value):
-            raise ValueError(f"{where} is {'-' if value < 0 else ''}Infinity, which is not JSON")
+            raise ValueError(f"{_where(place)} is {'-' if value < 0 else ''}Infinity, which is not JSON")
         return
     if isinstance(value, (list, tuple, dict)):
         if id(value) in active:
-            raise ValueError(f"{where} contains itself (a circular reference), which is not JSON")
+            raise ValueError(f"{_where(place)} contains itself (a circular reference), which is not JSON")
         active.add(id(value))
         try:
-            if isinstance(value, dict):
+            if isinstance(value, dict) and all(type(key) is str for key in value):
+                # str keys only (nearly always): none can be refused or meet another in JSON
+                for key, item in value.items():
+                    if not (item is None or type(item) in _SCALARS):
+                        _check(item, (place, (key,)), active)
+            elif isinstance(value, dict):
                 seen: dict[str, Any] = {}
                 for key, item in value.items():
-                    if key is not None and not isinstance(key, (str, int, float, bool)):
-                        raise TypeError(f"{where} has a key of type {_kind(key)} ({key!r}); JSON keys are strings")
-                    if isinstance(key, float) and (math.isnan(key) or math.isinf(key)):
-                        raise ValueError(f"{where} has the key {key!r}, which is not JSON")
-                    text = json_key_text(key)
+                    if type(key) is str:
+                        text = key
+                    else:
+                        if key is not None and not isinstance(key, (str, int, float, bool)):
+                            raise TypeError(f"{_where(place)} has a key of type {_kind(key)} ({key!r}); JSON keys are strings")
+                        if isinstance(key, float) and (math.isnan(key) or math.isinf(key)):
+                            raise ValueError(f"{_where(place)} has the key {key!r}, which is not JSON")
+                        text = json_key_text(key)
                     if text in seen:
                         raise ValueError(
-                            f"{where} has the keys {seen[text]!r} and {key!r}, which are both {json.dumps(text)} in JSON: "
+                            f"{_where(place)} has the keys {seen[text]!r} and {key!r}, which are both {json.dumps(text)} in JSON: "
                             "one of the two entries would be lost"
                         )
                     seen[text] = key
-                    _check(item, f"{where}[{_key_text(key)}]", active)
+                    if not (item is None or type(item) in _SCALARS):
+                        _check(item, (place, (key,)), active)
             else:
                 for index, item in enumerate(value):
-                    _check(item, f"{where}[{index}]", active)
+                    if not (item is None or type(item) in _SCALARS):
+                        _check(item, (place, index), active)
         finally:
             active.discard(id(value))
         return
-    raise TypeError(f"{where} is {_article(_kind(value))}, which is not JSON")
+    raise TypeError(f"{_where(place)} is {_article(_kind(value))}, which is not JSON")
+
+
+_SCALARS = (str, bool, int)  # exact types that are always JSON (subclasses take the full check)
 
 
 def json_key_text(key: Any) -> str:

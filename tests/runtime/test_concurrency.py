@@ -163,12 +163,15 @@ async def test_reading_while_another_process_writes(project):
     assert await store.load("other") == 1
 
 
-def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
+async def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
     """Without WAL (a file system with no shared memory) a read can meet a lock: it is retried, not failed."""
     import sqlite3
     import threading
 
-    from cat.database import sqlite as backend
+    import aiosqlite
+
+    from cat.database.sqlite_statements import get_statement
+    from cat.database.sqlite_writer import retrying
     from cat_lint.project.schema import SQLITE_SCHEMA
 
     path = tmp_path / "journal.db"
@@ -182,10 +185,97 @@ def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
     holder.execute("BEGIN EXCLUSIVE")
     release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
     release.start()
-    reader = sqlite3.connect(path, isolation_level=None, timeout=0.01)  # a short busy timeout: the retry must do the waiting
+    # a short busy timeout: the retry must do the waiting
+    reader = await aiosqlite.connect(path, isolation_level=None, timeout=0.01)
     try:
-        assert backend._run_reads(reader, [(backend._op_get, (None, "k"))]) == [(True, (True, "v"))]
+        assert await retrying(lambda: reader.execute_fetchall(*get_statement(None, "k"))) == [('"v"',)]
     finally:
         release.join()
-        reader.close()
+        await reader.close()
         holder.close()
+
+
+async def test_concurrent_user_saves_collapse_duplicates_the_cat_left(project):
+    """Per-user saves batched into one commit still leave one row per key, the last save's."""
+    import sqlite3
+    import uuid
+
+    async with request_context("u"):
+        await user.save("warm", 0)  # creates the tables
+    conn = sqlite3.connect(db_path(project))
+    for value in ("1", "2", "3"):
+        conn.execute("INSERT INTO user_key_value_db (id, user_id, key, value) VALUES (?, ?, ?, ?)", (str(uuid.uuid4()), "u", "dup", value))
+    conn.commit()
+    conn.close()
+
+    async def save(i: int) -> None:
+        async with request_context("u"):
+            await user.save("dup", i)
+
+    await asyncio.gather(*(save(i) for i in range(20)))
+    assert rows(project, "SELECT value FROM user_key_value_db WHERE key = 'dup'") == [(b"19",)]
+    async with request_context("u"):
+        assert await user.load("dup") == 19
+        assert await user.update("dup", lambda v: v + 1) == 20
+
+
+async def test_a_failing_update_in_the_middle_of_a_batch_fails_alone(project):
+    """Updates of one statement run as one executemany: the failing one is skipped, the rest continue."""
+
+    def boom(value):
+        raise KeyError("boom")
+
+    await store.save("warm", 0)
+    fns = [lambda v: v + 1] * 5 + [boom] + [lambda v: v + 1] * 5
+    results = await asyncio.gather(*(store.update("n", fn, 0) for fn in fns), return_exceptions=True)
+    assert results[:5] == [1, 2, 3, 4, 5]
+    assert isinstance(results[5], KeyError)
+    assert results[6:] == [6, 7, 8, 9, 10]
+    assert await store.load("n") == 10
+
+
+async def test_a_batch_that_meets_another_connections_lock_waits_on_the_writer_thread(project):
+    """Concurrent writes while another program holds the write lock: they wait (off the loop), then all land."""
+    import sqlite3
+
+    def boom(value):
+        raise KeyError("boom")
+
+    await store.save("n", 0)
+    other = sqlite3.connect(db_path(project), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        fns = [lambda v: v + 1] * 3 + [boom] + [lambda v: v + 1] * 3
+        pending = asyncio.ensure_future(asyncio.gather(*(store.update("n", fn) for fn in fns), return_exceptions=True))
+        saves = asyncio.ensure_future(asyncio.gather(*(store.save(f"s{i}", i) for i in range(20))))
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)  # the loop keeps running meanwhile
+            ticks += 1
+        assert ticks == 20 and not pending.done() and not saves.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    results = await pending
+    assert results[:3] == [1, 2, 3] and isinstance(results[3], KeyError) and results[4:] == [4, 5, 6]
+    assert await saves == list(range(20))
+    assert await store.load("n") == 6
+    assert rows(project, "SELECT count(*) FROM key_value_db WHERE key LIKE 's%'") == [(20,)]
+
+
+async def test_an_in_memory_database_under_concurrent_writes_and_reads(project):
+    """sqlite:// has one connection: reads join the write batches there, in order."""
+    import cat
+
+    cat.configure(sql="sqlite://")
+
+    async def work(i: int) -> None:
+        await store.save(f"k{i}", [i])
+        assert await store.load(f"k{i}") == [i]
+        assert await store.exists(f"k{i}")
+        await store.update("n", lambda v: v + 1, 0)
+        assert await store.delete(f"k{i}")
+
+    await asyncio.gather(*(work(i) for i in range(50)))
+    assert await store.load("n") == 50
+    assert not await store.exists("k7")

@@ -116,3 +116,38 @@ async def test_synchronous_full_is_available(project):
     assert await store.load("k") == 1
     with pytest.raises(ValueError):
         cat.configure(synchronous="sometimes")
+
+
+async def test_the_wal_stays_bounded_under_a_stream_of_lone_saves(project):
+    """Saves that run on the loop's thread never checkpoint; the writer thread still does, now and then."""
+    wal = db_path(project).with_name("core.db-wal")
+    for i in range(3000):
+        await store.save(f"k{i % 50}", {"i": i, "text": "x" * 100})
+    # without checkpoints: a page (4 KiB) a commit, 12 MiB; checkpointed at ~1000 pages, ~4 MiB
+    assert wal.stat().st_size < 8 * 2**20
+    assert await store.load("k49") == {"i": 2999, "text": "x" * 100}
+
+
+async def test_aiosqlite_worker_threads_are_daemons(tmp_path):
+    """The runtime's aiosqlite threads never keep a script from exiting.
+
+    aiosqlite has no daemon switch: the runtime creates the connection
+    object in a daemon thread, whose flag the worker thread inherits.  That
+    holds while aiosqlite creates its thread with the connection object.
+    """
+    import threading
+
+    from cat.database.sqlite import _connect
+
+    before = set(threading.enumerate())
+    conn = await _connect(str(tmp_path / "daemons.db"))
+    try:
+        started = [thread for thread in threading.enumerate() if thread not in before]
+        assert started, "opening an aiosqlite connection started no thread"
+        assert all(thread.daemon for thread in started), (
+            "aiosqlite's worker thread is not a daemon: this aiosqlite no longer creates it with the "
+            "connection object, so cat.database.sqlite._make_daemon_connection must change, or scripts "
+            "that never close the store hang at exit"
+        )
+    finally:
+        await conn.close()

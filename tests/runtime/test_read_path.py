@@ -8,8 +8,8 @@ thread keep later reads behind them; the connection is closed with the
 backend, is closed on its own loop's thread, and is never used or closed by
 a forked child.
 
-A few tests look at the backend's private state (``_inline``, ``_reader``)
-because which path served a read is not visible otherwise: they swap the
+A few tests look at the backend's private state (``_inline``, ``_reader``,
+the reader's aiosqlite connection) because which path served a read is not visible otherwise: they swap the
 inline connection for a *decoy*, a connection to another database holding a
 different value, so the value a load returns shows which path answered.
 """
@@ -183,23 +183,33 @@ async def test_other_errors_retire_the_inline_connection(project):
 async def test_reads_queued_on_the_reader_thread_keep_later_reads_behind_them(project, tmp_path):
     backend = await _opened_backend()
     await store.save("k", "real")
-    decoy = sqlite3.connect(_decoy(tmp_path, "decoy", wal=False), isolation_level=None, check_same_thread=False)
+    decoy_path = _decoy(tmp_path, "decoy", wal=False)
+    holder = sqlite3.connect(decoy_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # the inline (decoy) read meets a lock and falls back
+    decoy = sqlite3.connect(decoy_path, isolation_level=None, timeout=0, check_same_thread=False)
     real, backend._inline = backend._inline, decoy
     gate = threading.Event()
+    # every statement on the reader thread waits for the gate: a long read there
+    await backend._reader.set_progress_handler(lambda: 0 if gate.wait(30) else 0, 1)
     try:
-        in_flight = backend._reader.submit(lambda db: gate.wait(30))  # a long read on the reader thread
+        in_flight = asyncio.ensure_future(store.load("k"))
+        await asyncio.sleep(0.1)
+        assert not in_flight.done()  # on the reader thread, behind the gate
+        holder.execute("COMMIT")  # the inline connection could answer again...
         later = [asyncio.ensure_future(store.load("k")) for _ in range(3)]
         later.append(asyncio.ensure_future(store.exists("k")))
         await asyncio.sleep(0.2)
-        assert not any(task.done() for task in later)  # queued behind it, not answered inline
+        assert not any(task.done() for task in later)  # ...but they queue behind the read in flight
         gate.set()
-        assert await in_flight is True
+        assert await in_flight == "real"
         assert await asyncio.gather(*later) == ["real", "real", "real", True]
+        await backend._reader.set_progress_handler(None, 1)
         assert await store.load("k") == "decoy"  # the reader thread is idle again: inline
     finally:
         gate.set()
         backend._inline = real
         decoy.close()
+        holder.close()
 
 
 async def test_database_locked_exclusively_before_opening_reads_wait(project):
@@ -326,8 +336,6 @@ def test_forked_child_sets_the_inherited_connection_aside(tmp_path):
         inline = backend._inline
         pid = os.fork()
         if pid == 0:
-            ok = backend._inline is None and inline in sqlite_backend._inherited
-
             async def child():
                 assert await store.load("k") == "parent"  # a fresh backend for the child's loop
                 await store.save("k", "child")
@@ -335,7 +343,9 @@ def test_forked_child_sets_the_inherited_connection_aside(tmp_path):
                 await cat.close()
 
             asyncio.run(child())
-            sys.exit(0 if ok else 3)  # atexit runs: it must not close the inherited connection
+            cat.configure()  # releases every backend, the inherited one too: it must be set aside, not closed
+            ok = backend._inline is None and inline in sqlite_backend._inherited
+            sys.exit(0 if ok else 3)  # atexit runs: it must not close the inherited connection either
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0, status
 

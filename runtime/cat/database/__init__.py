@@ -32,7 +32,7 @@ _backends: dict[asyncio.AbstractEventLoop, Backend] = {}
 _retiring: set[Backend] = set()  # replaced by configure(), closing in their own loops
 _closing: set[asyncio.Task[None]] = set()  # those closes, referenced until done (asyncio keeps weak ones)
 _lock = threading.Lock()
-_stopping: list[threading.Thread] = []  # driver threads told to close, joined at exit
+_stopping: list[threading.Event] = []  # set when a connection told to close has closed; awaited at exit
 
 
 def configure(
@@ -181,11 +181,11 @@ def _retire_in_its_loop(backend: Backend) -> None:
 
 
 def _abandon(backend: Backend) -> None:
-    """Release a backend without awaiting; remember its threads so exit can wait for them."""
+    """Release a backend without awaiting; remember its closing connections so exit can wait for them."""
     _retiring.discard(backend)
-    threads = backend.abandon() or ()
-    _stopping[:] = [t for t in _stopping if t.is_alive()]
-    _stopping.extend(threads)
+    closing = backend.abandon() or ()
+    _stopping[:] = [event for event in _stopping if not event.is_set()]
+    _stopping.extend(closing)
 
 
 def _abandon_all(join: float = 0.0) -> None:
@@ -196,9 +196,8 @@ def _abandon_all(join: float = 0.0) -> None:
         _abandon(backend)
     if join:
         deadline = time.monotonic() + join
-        for thread in list(_stopping):
-            if thread.is_alive():
-                thread.join(max(0.0, deadline - time.monotonic()))
+        for event in list(_stopping):
+            event.wait(max(0.0, deadline - time.monotonic()))
 
 
 @atexit.register

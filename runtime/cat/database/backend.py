@@ -90,9 +90,10 @@ class Backend(ABC):
         """Finish pending writes and release connections.  Idempotent."""
 
     @abstractmethod
-    def abandon(self) -> list[threading.Thread]:
+    def abandon(self) -> list[threading.Event]:
         """Release connections without awaiting anything (another loop, interpreter exit).
 
-        Returns the driver threads still finishing, so that interpreter exit
-        can wait for them to close their connections.
+        Returns an event per connection still closing, set once it has
+        closed, so that interpreter exit can wait for them (closing the last
+        SQLite connection checkpoints the WAL).
         """

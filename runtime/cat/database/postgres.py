@@ -241,7 +241,7 @@ class PostgresBackend(Backend):
         if pool is not None:
             await pool.close()
 
-    def abandon(self) -> list[threading.Thread]:
+    def abandon(self) -> list[threading.Event]:
         self.closed = True
         for task in (self._saving, self._updating):
             if task is not None and not self.loop.is_closed():

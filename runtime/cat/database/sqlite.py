@@ -1,133 +1,215 @@
-"""The SQLite backend: aiosqlite, WAL, ``BEGIN IMMEDIATE`` and group commit.
+"""The SQLite backend: aiosqlite through its public API, WAL, one statement per operation.
 
 Why it is built this way:
 
-* **One round trip per batch.**  aiosqlite runs every call on its own
-  worker thread; each hop costs far more than a small SQLite statement.  So
-  a whole transaction (begin, the operations, commit) is one function sent
-  to that thread, not one hop per statement.
-* **Group commit.**  Writers queue up while a batch is on the thread; when
-  it commits, everything that queued meanwhile leaves as the next batch, in
-  one ``BEGIN IMMEDIATE`` ... ``COMMIT``.  A ``save`` still returns only
-  after the commit that contains it.  A single writer pays no waiting (its
-  batch of one leaves at once); 64 concurrent writers share one commit.
-  Each operation in a batch runs inside its own ``SAVEPOINT``, so an
-  operation that fails (an ``update`` function raising, a value that is not
-  JSON) rolls back alone and fails only its own caller.
+* **One statement per operation** (:mod:`cat.database.sqlite_statements`):
+  a save is an upsert, an update is the same upsert whose value comes from
+  a SQL function (``create_function``) that runs the caller's ``fn``.  A
+  write statement takes the write lock before it reads, so each is atomic
+  on its own, against this process and every other, without an explicit
+  transaction.
+* **A lone operation does not cross threads.**  A round trip to aiosqlite's
+  worker thread (queue, thread wake-up, ``call_soon_threadsafe`` back, a
+  loop iteration) costs several times a small SQLite statement (~60-80 µs
+  against ~14 µs for an auto-committed upsert on the benchmark machine).
+  So when nothing stands in the way, ``load``, ``exists``, ``save``,
+  ``update`` and ``delete`` run their one statement on a plain ``sqlite3``
+  connection on the event loop's thread, the *inline* connection, with
+  ``busy_timeout`` 0: any lock it meets (another process writing, the
+  database not in WAL mode, WAL recovery) makes it fail at once, and the
+  operation goes to aiosqlite instead, where waiting blocks nothing.
+  "Nothing stands in the way" means: for a read, no read queued or in
+  flight on the reader thread; for a write, no write queued or in flight
+  on the writer thread (so it overtakes nobody), no other task writing
+  within the last millisecond (concurrent writers share commits instead,
+  below), the database in WAL mode and
+  ``synchronous`` ``NORMAL`` or ``OFF`` (a commit is then a write to the
+  WAL file, no disk flush; with ``FULL`` every write goes to aiosqlite).
+  The inline connection never checkpoints (``wal_autocheckpoint`` 0): one
+  write in every ``CHECKPOINT_EVERY`` goes through the writer thread, whose
+  commit checkpoints there when the WAL has grown.  An inline operation
+  completes without suspending the caller, so the loop gets a turn every
+  ``INLINE_YIELD_EVERY`` of them, and a task in a tight loop cannot starve
+  the others.
+* **Group commit** (:mod:`cat.database.sqlite_writer`).  Writes from
+  several tasks queue up: those of one loop iteration, and those that come
+  while a batch is committing, leave together in one ``BEGIN IMMEDIATE``
+  ... ``COMMIT``, with ``executemany`` for runs of the same statement.  A
+  ``save`` still returns only after the commit that contains it; 64
+  concurrent writers share one commit, and one failing update fails only
+  its caller.  Under the same conditions as inline writes, the batch runs
+  on the inline connection (:mod:`cat.database.sqlite_inline`): three
+  round trips to the writer thread, each waiting for that thread to be
+  scheduled and to take the GIL, cost more than the batch's own work on a
+  busy machine.  A batch that meets a lock goes to the writer thread,
+  unchanged and in order, and waits there.
 * **Reads on a second connection.**  In WAL mode readers never wait for the
-  writer, so loads go to their own connection and thread (batched the same
-  way) while a commit is in progress.  A read issued after a ``save``
-  returned starts after that commit and sees it.
-* **Point reads inline, on the event loop's thread.**  One round trip to an
-  aiosqlite worker thread (queue, thread wake-up, ``call_soon_threadsafe``
-  back, a loop iteration) measured ~50 µs on the benchmark machine, while a
-  whole point read (``SELECT`` by primary key plus JSON decoding) costs
-  ~9 µs on plain ``sqlite3``: a lone task doing ``load`` ran at ~0.18x of
-  raw ``sqlite3``.  So ``load`` and ``exists`` first try a third, plain
-  ``sqlite3`` connection (read-only, ``busy_timeout`` 0) synchronously on
-  the loop's thread, and use the reader thread only when that cannot answer
-  at once: SQLite says busy/locked (the database is not in WAL mode, WAL
-  recovery, a checkpoint edge case), or reads are already queued or in
-  flight on the reader thread (after such a fallback, or issued before the
-  inline connection opened): later reads then queue behind them, so they
-  keep batching there and keep their order.  With it, ``bench/store.py``
-  measured a lone task's ``load`` at ~0.5-1.1x of raw ``sqlite3`` instead
-  of ~0.15-0.2x, and 64 loading tasks faster than before too (inline reads
-  never overlap, so they never pay for the thread).  The trade-off: a read whose page is not in the OS cache blocks
-  the loop for one disk read.  That is acceptable because values are small
-  (one row by primary key), and a WAL reader takes no lock that can wait,
-  and with ``busy_timeout`` 0 any lock it meets makes it fail at once and
-  fall back instead of waiting.  Each statement runs in its own implicit
-  read transaction that ends with the statement (the result is read to the
-  end), so the connection never holds a snapshot between calls: a read
-  issued after ``save`` returned sees that commit, and no read runs inside
-  another connection's transaction.  An inline read completes without
-  suspending the caller, but the loop gets a turn every
-  ``INLINE_YIELD_EVERY`` inline reads, so a task polling a key cannot
-  starve the others.  Writes always go through aiosqlite.
-* **Across processes.**  ``BEGIN IMMEDIATE`` takes the write lock before
-  reading, so ``update`` is atomic against other processes too; a busy
-  timeout plus a retry loop on ``BEGIN`` absorbs ordinary contention
-  instead of surfacing "database is locked".
+  writer, so loads that cannot run inline go to their own aiosqlite
+  connection.  A read issued after a ``save`` returned sees it.
 * **Durability.**  WAL with ``synchronous=NORMAL`` (the default here): a
-  commit has been handed to the operating system (written to the WAL file)
-  before ``save`` returns, so it survives ``kill -9`` of the process the
-  next instant; what it does not promise is surviving a power cut or an OS
-  crash, where the last commits may roll back (the database stays
-  consistent).  ``cat.configure(synchronous="FULL")`` makes every commit
-  wait for an fsync and survive power loss too, at the cost of a disk
-  flush per commit (group commit amortises it under concurrency).
-* **Exit without close.**  aiosqlite's worker threads are not daemons, so
-  a script that never closed the store would hang at exit.  The threads are
-  made daemons, and an ``atexit`` hook closes the connections cleanly (which
-  also checkpoints the WAL).
+  commit has been written to the WAL file before ``save`` returns, so it
+  survives ``kill -9`` of the process the next instant; a power cut or an
+  OS crash may roll the last commits back (the database stays consistent).
+  ``cat.configure(synchronous="FULL")`` waits for an fsync on every commit.
+* **Exit without close.**  aiosqlite's worker threads are not daemons, and
+  its API has no switch for that; but a thread takes the daemon flag of the
+  thread that creates it, and aiosqlite creates its thread with the
+  connection object, so that object is created in a short-lived daemon
+  thread.  A script that never closed the store therefore exits, and an
+  ``atexit`` hook (in :mod:`cat.database`) first closes the connections
+  with aiosqlite's own ``close``, in a private event loop, which
+  checkpoints the WAL.  ``test_aiosqlite_worker_threads_are_daemons`` (in
+  ``tests/runtime/test_durability.py``) says so clearly if a future
+  aiosqlite creates its thread later than the connection object.
 * **The inline connection's lifetime.**  It belongs to the backend, and so
-  to one event loop (one backend per loop, see :mod:`cat.database`): it is
-  only ever used from that loop's callbacks, so never by two threads at
-  once (``check_same_thread`` is off only because a loop may be driven from
-  different threads over its life, and because ``abandon`` runs in other
-  threads).  Closing happens on the loop's thread when that loop is running
-  elsewhere, and directly when it is not (no read can be in progress then).
-  It is closed before the aiosqlite connections, so one of those is the
-  last connection to close and checkpoints the WAL, as before.  A forked child never uses or
-  closes the connections it inherited (SQLite forbids carrying a connection
-  across ``fork``; closing it there could disturb the parent's locks): they
-  are set aside for the child's lifetime.
+  to one event loop (one backend per loop, see :mod:`cat.database`): only
+  that loop's callbacks use it, so never two threads at once
+  (``check_same_thread`` is off only because a loop may be driven from
+  different threads over its life).  It is closed on the loop's thread when
+  that loop is running elsewhere, and directly when it is not, and before
+  the aiosqlite connections, so that the writer is the last connection to
+  close and checkpoints the WAL.  A forked child never closes the
+  connections it inherited (SQLite forbids carrying one across ``fork``):
+  the backend remembers the process that opened it and, released in
+  another one, sets them aside.  (The child's own event loops get their own
+  backends, so it never uses them either, unless it drives the parent's
+  loop, which the aiosqlite threads it did not inherit make unusable anyway.)
 
 Per-user rows: the Cat's ``user_key_value_db`` has no unique constraint on
 ``(user_id, key)`` and the real Cat can leave duplicates.  Reads take the
-row with the highest rowid; a save updates that row and deletes the rest,
-inside the same transaction, so one row per key remains.
+row with the highest rowid; a write updates that row, and a ``TEMP`` trigger
+deletes the older ones in the same statement, so one row per key remains.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import os
 import sqlite3
 import threading
 import time
 import uuid
-import weakref
-from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import aiosqlite
 
 from cat import values
-from cat.database.backend import Backend, UpdateFn, apply_update
-from cat_lint.project.location import DatabaseLocation
-from cat_lint.project.schema import GLOBAL_TABLE, SQLITE_SCHEMA, USER_TABLE, encode_user_id
+from cat.database import sqlite_statements as sql
+from cat.database.backend import Backend, UpdateFn
+from cat.database.sqlite_statements import DEDUPE_TRIGGER, UPDATE_FUNCTION, Op, Update, is_busy, update_function
+from cat.database.sqlite_writer import CHECKPOINT_EVERY, LOCK_WAIT_SECONDS, WriteLane, retrying
 from cat.errors import DatabaseOpenError, StoreClosedError
+from cat_lint.project.location import DatabaseLocation
+from cat_lint.project.schema import SQLITE_SCHEMA, encode_user_id
 
-__all__ = ["SQLiteBackend", "BUSY_TIMEOUT_SECONDS", "LOCK_WAIT_SECONDS", "SYNCHRONOUS_MODES", "INLINE_YIELD_EVERY"]
+__all__ = [
+    "SQLiteBackend",
+    "BUSY_TIMEOUT_SECONDS",
+    "LOCK_WAIT_SECONDS",
+    "SYNCHRONOUS_MODES",
+    "INLINE_YIELD_EVERY",
+    "CHECKPOINT_EVERY",
+    "ALONE_AFTER_SECONDS",
+]
 
-BUSY_TIMEOUT_SECONDS = 5.0  # SQLite's own busy handler, per attempt
-LOCK_WAIT_SECONDS = 120.0  # how long BEGIN IMMEDIATE keeps retrying before giving up
+BUSY_TIMEOUT_SECONDS = 5.0  # SQLite's own busy handler, per attempt, on the aiosqlite connections
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-_SAVEPOINT = "cat_op"
-INLINE_YIELD_EVERY = 16  # inline reads between two turns given to the event loop
+INLINE_YIELD_EVERY = 16  # inline operations between two turns given to the event loop
+ALONE_AFTER_SECONDS = 0.001  # a write this long after another task's write may run inline
 
-Op = tuple[Callable[..., Any], tuple[Any, ...]]
-Outcome = list[tuple[bool, Any]]
+# Inherited connections in a forked child: kept referenced so they are never closed there.
+_inherited: list[Any] = []
 
 
-# --------------------------------------------------------------------------
-# Statements, run on a connection's worker thread
-# --------------------------------------------------------------------------
+def _make_daemon_connection(target: str) -> aiosqlite.Connection:
+    """An unopened aiosqlite connection whose worker thread is a daemon.
 
-_G_GET = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = ?"
-_G_EXISTS = f"SELECT 1 FROM {GLOBAL_TABLE} WHERE key = ?"
-_G_PUT = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-_G_DELETE = f"DELETE FROM {GLOBAL_TABLE} WHERE key = ?"
-_U_GET = f"SELECT value FROM {USER_TABLE} WHERE user_id = ? AND key = ? ORDER BY rowid DESC LIMIT 1"
-_U_EXISTS = f"SELECT 1 FROM {USER_TABLE} WHERE user_id = ? AND key = ? LIMIT 1"
-_U_ROWS = f"SELECT rowid FROM {USER_TABLE} WHERE user_id = ? AND key = ? ORDER BY rowid DESC"
-_U_INSERT = f"INSERT INTO {USER_TABLE} (id, user_id, key, value) VALUES (?, ?, ?, ?)"
-_U_SET = f"UPDATE {USER_TABLE} SET value = ? WHERE rowid = ?"
-_U_DEDUPE = f"DELETE FROM {USER_TABLE} WHERE user_id = ? AND key = ? AND rowid < ?"
-_U_DELETE = f"DELETE FROM {USER_TABLE} WHERE user_id = ? AND key = ?"
+    aiosqlite creates its worker thread with the connection object, and a
+    new thread takes its daemon flag from the thread creating it: so the
+    object is created in a short-lived daemon thread.
+    """
+    made: list[Any] = []
+
+    def create() -> None:
+        try:
+            made.append(
+                aiosqlite.connect(
+                    target,
+                    isolation_level=None,
+                    timeout=BUSY_TIMEOUT_SECONDS,
+                    cached_statements=64,
+                    check_same_thread=False,  # in_transaction is read on the loop's thread between calls
+                )
+            )
+        except BaseException as exc:
+            made.append(exc)
+
+    helper = threading.Thread(target=create, name="cat-sqlite-connect", daemon=True)
+    helper.start()
+    helper.join()
+    if isinstance(made[0], BaseException):
+        raise made[0]
+    return made[0]
+
+
+async def _connect(target: str) -> aiosqlite.Connection:
+    """Open an aiosqlite connection, after checking with plain ``sqlite3`` that the file opens.
+
+    A failed open inside aiosqlite leaves its worker replying to our loop
+    later; failing here first keeps that reply from reaching a loop that has
+    closed meanwhile.
+    """
+    sqlite3.connect(target).close()
+    return await _make_daemon_connection(target)
+
+
+async def _close_quietly_async(conn: aiosqlite.Connection) -> None:
+    try:
+        await conn.close()
+    except BaseException:
+        pass
+
+
+def _close_elsewhere(conn: aiosqlite.Connection) -> threading.Event:
+    """Close an aiosqlite connection from any thread, loop or none; the event is set once it is closed.
+
+    ``close`` is a coroutine, and the loop that used the connection may be
+    gone: it runs in a private loop of a short-lived daemon thread, so no
+    reply of the driver's thread is ever addressed to a loop that may close
+    first.  At interpreter exit, where new threads are refused (Python
+    3.12+), it runs in a private loop here.
+    """
+    closed = threading.Event()
+
+    def close() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(_close_quietly_async(conn))
+        finally:
+            loop.close()
+            closed.set()
+
+    try:
+        threading.Thread(target=close, name="cat-sqlite-close", daemon=True).start()
+    except RuntimeError:
+        close()
+    return closed
+
+
+async def _after_cancel(conn: aiosqlite.Connection) -> None:
+    """After a cancelled call: wait for the driver's thread to answer it, so no answer outlives the loop.
+
+    The cancelled call still runs on the thread and then replies to this
+    loop; a no-op queued behind it replies after it.  Waiting for the no-op
+    keeps the loop open until then (``asyncio.run`` cancels the tasks left
+    at its end and waits for them before it closes the loop).
+    """
+    try:
+        await conn.execute_fetchall("SELECT 1")
+    except BaseException:
+        pass
 
 
 def _first(cursor: sqlite3.Cursor) -> Any:
@@ -141,421 +223,6 @@ def _first(cursor: sqlite3.Cursor) -> Any:
     return rows[0] if rows else None
 
 
-def _op_get(db: sqlite3.Connection, uid: Any, key: str) -> tuple[bool, Any]:
-    row = _first(db.execute(_G_GET, (key,)) if uid is None else db.execute(_U_GET, (uid, key)))
-    return (False, None) if row is None else (True, values.decode(row[0]))
-
-
-def _op_exists(db: sqlite3.Connection, uid: Any, key: str) -> bool:
-    row = _first(db.execute(_G_EXISTS, (key,)) if uid is None else db.execute(_U_EXISTS, (uid, key)))
-    return row is not None
-
-
-def _op_put(db: sqlite3.Connection, uid: Any, key: str, encoded: str | bytes) -> None:
-    if uid is None:
-        db.execute(_G_PUT, (key, encoded))
-        return
-    rows = db.execute(_U_ROWS, (uid, key)).fetchall()
-    if not rows:
-        db.execute(_U_INSERT, (str(uuid.uuid4()), uid, key, encoded))
-        return
-    newest = rows[0][0]
-    db.execute(_U_SET, (encoded, newest))
-    if len(rows) > 1:  # duplicates the real Cat left behind: collapse them
-        db.execute(_U_DEDUPE, (uid, key, newest))
-
-
-def _op_delete(db: sqlite3.Connection, uid: Any, key: str) -> bool:
-    cursor = db.execute(_G_DELETE, (key,)) if uid is None else db.execute(_U_DELETE, (uid, key))
-    return cursor.rowcount > 0
-
-
-def _op_nothing(db: sqlite3.Connection) -> None:
-    """A marker: when it is done, everything queued before it is done."""
-
-
-def _op_update(db: sqlite3.Connection, uid: Any, key: str, fn: UpdateFn, default: Any, ctx: contextvars.Context) -> Any:
-    new = apply_update(*_op_get(db, uid, key), fn, default, ctx)
-    _op_put(db, uid, key, values.encode(new))
-    return new
-
-
-# --------------------------------------------------------------------------
-# Transactions and batches
-# --------------------------------------------------------------------------
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    text = str(exc)
-    return "locked" in text or "busy" in text
-
-
-def _retrying(db: sqlite3.Connection, sql: str) -> None:
-    """Run a statement that takes a lock, retrying past the busy timeout under heavy contention."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    delay = 0.001
-    while True:
-        try:
-            db.execute(sql)
-            return
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
-
-
-def _rollback(db: sqlite3.Connection) -> None:
-    if db.in_transaction:
-        try:
-            db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
-
-
-def _run_writes(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
-    """One ``BEGIN IMMEDIATE`` transaction for a batch; one savepoint per operation."""
-    _retrying(db, "BEGIN IMMEDIATE")
-    results: Outcome = []
-    try:
-        if len(ops) == 1:
-            fn, args = ops[0]
-            try:
-                results.append((True, fn(db, *args)))
-            except Exception as exc:
-                _rollback(db)
-                return [(False, exc)]
-        else:
-            for fn, args in ops:
-                db.execute(f"SAVEPOINT {_SAVEPOINT}")
-                try:
-                    value = fn(db, *args)
-                except Exception as exc:
-                    if not db.in_transaction:
-                        raise  # SQLite rolled the whole transaction back: everyone's work is gone
-                    db.execute(f"ROLLBACK TO {_SAVEPOINT}")
-                    db.execute(f"RELEASE {_SAVEPOINT}")
-                    results.append((False, exc))
-                else:
-                    db.execute(f"RELEASE {_SAVEPOINT}")
-                    results.append((True, value))
-        db.execute("COMMIT")
-    except BaseException:
-        _rollback(db)
-        raise
-    return results
-
-
-def _run_reads(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
-    """Several reads in one read transaction (one snapshot, one lock round).
-
-    In WAL mode reads never wait for writers; should the database be in
-    another journal mode (a file system without shared memory), a read can
-    meet a writer's lock, and is retried like ``BEGIN IMMEDIATE`` is.
-    """
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while True:
-        try:
-            return _read_batch(db, ops)
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or time.monotonic() > deadline:
-                raise
-        time.sleep(0.01)
-
-
-def _read_batch(db: sqlite3.Connection, ops: Sequence[Op]) -> Outcome:
-    results: Outcome = []
-    many = len(ops) > 1
-    if many:
-        db.execute("BEGIN")
-    try:
-        for fn, args in ops:
-            try:
-                results.append((True, fn(db, *args)))
-            except sqlite3.OperationalError as exc:
-                if _is_busy(exc):
-                    raise  # the whole batch is retried
-                results.append((False, exc))
-            except Exception as exc:
-                results.append((False, exc))
-    finally:
-        if many:
-            _rollback(db)
-    return results
-
-
-# --------------------------------------------------------------------------
-# A connection with its batching queue
-# --------------------------------------------------------------------------
-
-
-def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    """Settle a future unless its caller already gave up on it (cancelled)."""
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
-
-
-class _NoReply:
-    """Stands in for the future aiosqlite's worker settles after each job.
-
-    Our jobs reply to the loop themselves (see :func:`_post`); aiosqlite
-    0.22 accepts ``None`` here, but 0.20 and 0.21 call
-    ``future.get_loop().call_soon_threadsafe(...)`` unconditionally, so this
-    object answers that with a no-op.
-    """
-
-    def get_loop(self) -> _NoReply:
-        return self
-
-    def call_soon_threadsafe(self, *args: Any) -> None:
-        return None
-
-
-_NO_REPLY = _NoReply()
-
-
-def _send(conn: aiosqlite.Connection, loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
-    """Run ``fn(sqlite3_connection, *args)`` on the connection's thread; a future for the result."""
-    future = loop.create_future()
-    _post(conn, loop, partial(_resolve, future), fn, *args)
-    return future
-
-
-def _post(conn: aiosqlite.Connection, loop: asyncio.AbstractEventLoop, reply: Callable[[bool, Any], None], fn: Callable[..., Any], *args: Any) -> None:
-    """Run ``fn(sqlite3_connection, *args)`` on the connection's thread, then ``reply(ok, result)`` on the loop.
-
-    This talks to aiosqlite's worker queue directly instead of through
-    ``Connection._execute``: the reply is one callback (no intermediate
-    future, so one loop iteration fewer per call), and a job finishing after
-    its event loop has closed (a script that exits without closing) ends
-    quietly instead of raising "Event loop is closed" inside the worker.
-    """
-
-    def job() -> None:
-        try:
-            ok, value = True, fn(conn._connection, *args)
-        except BaseException as exc:  # handed to the awaiting caller
-            ok, value = False, exc
-        try:
-            loop.call_soon_threadsafe(reply, ok, value)
-        except RuntimeError:
-            pass  # the loop is closed: nobody is waiting any more
-
-    conn._tx.put_nowait((_NO_REPLY, job))
-
-
-def _stop(conn: aiosqlite.Connection, done: Callable[[], None] | None = None) -> None:
-    """Close the sqlite3 connection on its thread and end the thread; no event loop needed."""
-    from aiosqlite import core
-
-    sentinel = getattr(core, "_STOP_RUNNING_SENTINEL", None)
-    conn._running = False
-
-    def close_and_stop() -> Any:
-        db, conn._connection = conn._connection, None
-        try:
-            if db is not None:
-                db.close()
-        finally:
-            if done is not None:
-                done()
-        return sentinel
-
-    conn._tx.put_nowait((_NO_REPLY, close_and_stop))
-
-
-class _Lane:
-    """One aiosqlite connection and the queue of operations waiting for it.
-
-    Operations can be submitted before the connection exists: they wait in
-    the queue until the backend attaches it (or fail together if opening
-    fails), so ``close`` and ``flush`` see them like any other.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, runner: Callable[[sqlite3.Connection, Sequence[Op]], Outcome], opener: Callable[[], None]) -> None:
-        self.conn: aiosqlite.Connection | None = None
-        self.loop = loop
-        self._runner = runner
-        self._opener = opener
-        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
-        self._busy = False
-        self._idle_waiters: list[asyncio.Future[None]] = []
-        self.closed = False
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
-        if self.closed:
-            raise StoreClosedError()
-        future = self.loop.create_future()
-        self._pending.append((fn, args, future))
-        if self.conn is None:
-            self._opener()
-        elif not self._busy:
-            self._dispatch()
-        return future
-
-    def attach(self, conn: aiosqlite.Connection) -> None:
-        """The connection is open: send what queued up meanwhile."""
-        self.conn = conn
-        if self._pending and not self._busy:
-            self._dispatch()
-
-    def fail_pending(self, error: BaseException) -> None:
-        """Opening failed: every queued operation gets the error."""
-        pending, self._pending = self._pending, []
-        for _, _, future in pending:
-            _resolve(future, False, error)
-        if not self._busy:
-            self._wake_idle()
-
-    def _dispatch(self) -> None:
-        assert self.conn is not None
-        batch, self._pending = self._pending, []
-        self._busy = True
-        ops = [(fn, args) for fn, args, _ in batch]
-        futures = [future for _, _, future in batch]
-        _post(self.conn, self.loop, partial(self._finished, futures), self._runner, ops)
-
-    def _finished(self, futures: list[asyncio.Future[Any]], ok: bool, outcome: Any) -> None:
-        if not ok:
-            for future in futures:
-                _resolve(future, False, outcome)
-        else:
-            for future, (op_ok, value) in zip(futures, outcome):
-                _resolve(future, op_ok, value)
-        if len(futures) == 1 and not self._pending:
-            self._next()  # a lone caller: no one to wait for
-        else:
-            # The callers just woken run first and queue their next operation,
-            # so it joins the next batch instead of leaving alone.
-            self.loop.call_soon(self._next)
-
-    def _next(self) -> None:
-        if self._pending and not self.closed:
-            self._dispatch()
-            return
-        self._busy = False
-        if self.closed:
-            self.fail_pending(StoreClosedError())
-        self._wake_idle()
-
-    def _wake_idle(self) -> None:
-        waiters, self._idle_waiters = self._idle_waiters, []
-        for waiter in waiters:
-            _resolve(waiter, True, None)
-
-    async def flush(self) -> None:
-        """Wait until every operation submitted so far has finished.
-
-        A no-op joins the queue and is awaited: batches leave in order, so
-        when it is done everything before it is too.  (Waiting for the lane
-        to go idle instead could wait forever under a steady stream of
-        writes.)
-        """
-        if self.closed or (not self._busy and not self._pending):
-            return
-        await self.submit(_op_nothing)
-
-    async def _drained(self) -> None:
-        while self._busy:
-            waiter = self.loop.create_future()
-            self._idle_waiters.append(waiter)
-            await waiter
-
-    async def aclose(self) -> None:
-        if self.closed:
-            return
-        await self.flush()
-        self.closed = True
-        await self._drained()  # a batch that left meanwhile; anything still queued now fails
-        if self.conn is None:
-            return
-        finished = self.loop.create_future()
-
-        def done() -> None:
-            try:
-                self.loop.call_soon_threadsafe(_resolve, finished, True, None)
-            except RuntimeError:
-                pass
-
-        _stop(self.conn, done)
-        await finished
-
-    def abandon(self) -> threading.Thread | None:
-        """Stop without awaiting: in-flight work finishes on the thread, queued work fails.
-
-        Queued operations (waiting for the connection to open, or for the
-        batch ahead) get ``StoreClosedError`` through their loop, so no caller
-        waits forever.
-        """
-        if self.closed:
-            return None
-        self.closed = True
-        if not self.loop.is_closed():
-            try:
-                self.loop.call_soon_threadsafe(self.fail_pending, StoreClosedError())
-            except RuntimeError:
-                pass  # closed meanwhile: nobody is waiting
-        if self.conn is None:
-            return None
-        _stop(self.conn)
-        thread = getattr(self.conn, "_thread", self.conn)  # aiosqlite < 0.22: the connection is the thread
-        return thread if isinstance(thread, threading.Thread) else None
-
-
-# --------------------------------------------------------------------------
-# The backend
-# --------------------------------------------------------------------------
-
-
-def _setup_writer(db: sqlite3.Connection, synchronous: str, in_memory: bool) -> None:
-    if not in_memory:
-        mode = None
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while mode is None:
-            try:
-                mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
-    db.execute(f"PRAGMA synchronous = {synchronous}")
-    _retrying(db, "BEGIN IMMEDIATE")
-    try:
-        for statement in SQLITE_SCHEMA:
-            db.execute(statement)
-        db.execute("COMMIT")
-    except BaseException:
-        _rollback(db)
-        raise
-
-
-def _setup_reader(db: sqlite3.Connection) -> None:
-    db.execute("PRAGMA query_only = ON")
-
-
-def _open_inline(path: str, synchronous: str) -> sqlite3.Connection:
-    """The plain connection for inline point reads: read-only, never waits for a lock.
-
-    ``timeout=0`` is ``busy_timeout`` 0: a lock makes a read fail at once
-    (and fall back to the reader thread) instead of blocking the event loop.
-    """
-    db = sqlite3.connect(path, isolation_level=None, timeout=0, cached_statements=64, check_same_thread=False)
-    try:
-        _setup_reader(db)
-        db.execute(f"PRAGMA synchronous = {synchronous}")  # the same pragmas as the other connections
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
 def _close_quietly(db: sqlite3.Connection) -> None:
     try:
         db.close()
@@ -563,32 +230,8 @@ def _close_quietly(db: sqlite3.Connection) -> None:
         pass
 
 
-# Every backend, so a forked child can set aside the inline connections it inherited.
-_backends: weakref.WeakSet[SQLiteBackend] = weakref.WeakSet()
-# Inherited inline connections in a forked child: kept referenced so they are never closed there.
-_inherited: list[sqlite3.Connection] = []
-
-
-def _after_fork_in_child() -> None:
-    for backend in list(_backends):
-        backend._forget_inline()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-async def _connect(target: str, loop: asyncio.AbstractEventLoop) -> aiosqlite.Connection:
-    conn = aiosqlite.connect(target, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, cached_statements=64)
-    if not hasattr(conn, "_tx"):
-        raise DatabaseOpenError(
-            f"aiosqlite {getattr(aiosqlite, '__version__', '?')} is not supported: this runtime sends whole "
-            "transactions to its worker queue and needs aiosqlite 0.20 to 0.22"
-        )
-    # aiosqlite 0.22 runs a non-daemon thread (older releases: the connection is the thread)
-    thread = getattr(conn, "_thread", conn)
-    thread.daemon = True
-    return await conn
+class _Fallback(Exception):
+    """The inline connection could not run this operation now: send it to aiosqlite."""
 
 
 class SQLiteBackend(Backend):
@@ -600,63 +243,125 @@ class SQLiteBackend(Backend):
         if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, not {synchronous!r}")
         self.synchronous = synchronous
+        self._pid = os.getpid()
         self._in_memory = location.path is None
-        self._writer = _Lane(loop, _run_writes, self._start_opening)
-        # a second connection to :memory: would be another database
-        self._reader = self._writer if self._in_memory else _Lane(loop, _run_reads, self._start_opening)
-        self._opening: asyncio.Task[tuple[aiosqlite.Connection, aiosqlite.Connection]] | None = None
-        # point reads on the loop's thread (see the module docstring); opened once the lanes are
+        self._updates: dict[int, Update] = {}  # pending updates, by the token cat_update receives
+        self._tokens = itertools.count()
+        self._writer = WriteLane(loop, self._start_opening, self._forget, self._inline_for_batches, self._inline_failed)
+        self._opening: asyncio.Task[None] | None = None
+        # the reader connection (None for :memory:, where reads go through the writer)
+        self._reader: aiosqlite.Connection | None = None
+        self._reads = 0  # reads queued or in flight on the reader thread
+        self._reads_idle: list[asyncio.Future[None]] = []
+        # the inline connection (see the module docstring); opened once the others are
         self._inline: sqlite3.Connection | None = None
         self._inline_allowed = not self._in_memory  # a second connection to :memory: would be another database
+        self._inline_writes = False  # WAL mode and a synchronous setting without a flush per commit
         self._inline_streak = 0
-        _backends.add(self)
+        self._inline_written = 0
+        self._last_writer: asyncio.Task[Any] | None = None  # the task of the latest write, and when
+        self._last_write = 0.0
 
-    def _lanes(self) -> list[_Lane]:
-        return list(dict.fromkeys((self._writer, self._reader)))
-
-    # -- opening and closing ---------------------------------------------
+    # -- opening ------------------------------------------------------------
     def _start_opening(self) -> None:
         if self._opening is None and not self.closed:
             self._opening = self.loop.create_task(self._connect_all())
             self._opening.add_done_callback(self._opened)
 
-    def _opened(self, task: asyncio.Task[tuple[aiosqlite.Connection, aiosqlite.Connection]]) -> None:
+    async def _connect_all(self) -> None:
+        path = self.location.path
+        target = ":memory:" if path is None else str(path)
+        try:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            writer = await _connect(target)
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseOpenError(f"cannot open the database at {self.location.describe()}: {exc}") from exc
+        reader: aiosqlite.Connection | None = None
+        try:
+            mode = await self._set_up_writer(writer, path is None)
+            if path is not None:
+                reader = await _connect(target)
+                await reader.execute("PRAGMA query_only = ON")
+        except BaseException as exc:
+            for conn in (writer, reader):
+                if conn is not None:
+                    await _close_quietly_async(conn)
+            if isinstance(exc, sqlite3.Error):
+                raise DatabaseOpenError(f"cannot open the database at {self.location.describe()}: {exc}") from exc
+            raise
+        if self.closed:  # abandoned while opening
+            for conn in (writer, reader):
+                if conn is not None:
+                    await _close_quietly_async(conn)
+            raise StoreClosedError()
+        self._reader = reader
+        self._inline_writes = mode == "wal" and self.synchronous in ("OFF", "NORMAL")
+        self._writer.attach(writer)
+        self._start_inline()
+
+    async def _set_up_writer(self, conn: aiosqlite.Connection, in_memory: bool) -> str:
+        """WAL, the durability setting, the Cat's tables, the dedupe trigger and ``cat_update``; the journal mode."""
+        mode = "memory"
+        if not in_memory:
+            rows = await retrying(lambda: conn.execute_fetchall("PRAGMA journal_mode = WAL"))
+            mode = str(rows[0][0]).lower()
+        await conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        await retrying(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            for statement in SQLITE_SCHEMA:
+                await conn.execute(statement)
+            await conn.commit()
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.execute(DEDUPE_TRIGGER)
+        await conn.create_function(UPDATE_FUNCTION, 2, update_function(self._updates))
+        return mode
+
+    def _opened(self, task: asyncio.Task[None]) -> None:
         error = StoreClosedError() if task.cancelled() else task.exception()
         if error is not None:
             self._opening = None  # the next operation tries again
-            for lane in self._lanes():
-                lane.fail_pending(error)
-            return
-        writer_conn, reader_conn = task.result()
-        if self.closed:  # abandoned while opening
-            for conn in dict.fromkeys((writer_conn, reader_conn)):
-                _stop(conn)
-            for lane in self._lanes():
-                lane.fail_pending(StoreClosedError())
-            return
-        self._reader.attach(reader_conn)
-        if self._writer is not self._reader:
-            self._writer.attach(writer_conn)
-        self._start_inline()
+            self._writer.fail_pending(error)
 
-    # -- the inline read connection ----------------------------------------
+    async def _ready(self) -> None:
+        """Wait until the connections are open (opening them if nobody has yet)."""
+        while self._writer.conn is None:
+            if self.closed:
+                raise StoreClosedError()
+            self._start_opening()
+            opening = self._opening
+            assert opening is not None
+            await asyncio.shield(opening)  # a cancelled caller must not cancel the opening
+
+    # -- the inline connection ----------------------------------------------
     def _start_inline(self) -> None:
         """Open the inline connection, on the loop's thread, after the writer set up WAL and the tables."""
         if not self._inline_allowed or self._inline is not None or self.closed:
             return
+        db = sqlite3.connect(str(self.location.path), isolation_level=None, timeout=0, cached_statements=64, check_same_thread=False)
         try:
-            self._inline = _open_inline(str(self.location.path), self.synchronous)
+            db.execute(f"PRAGMA synchronous = {self.synchronous}")  # the same pragmas as the other connections
+            db.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints happen on the writer thread
+            db.execute(DEDUPE_TRIGGER)
+            db.create_function(UPDATE_FUNCTION, 2, update_function(self._updates))
         except sqlite3.Error:
-            pass  # reads keep using the reader thread
+            db.close()
+            return  # everything keeps using aiosqlite
+        self._inline = db
 
     def _retire_inline(self) -> None:
-        """Stop using the inline connection and close it where no read can be running on it."""
+        """Stop using the inline connection and close it where no operation can be running on it."""
         db, self._inline = self._inline, None
         self._inline_allowed = False
         if db is None:
             return
+        if os.getpid() != self._pid:
+            _inherited.append(db)  # a forked child: never close the parent's connection
+            return
         if self.loop.is_running() and not self._on_loop_thread():
-            # the loop runs in another thread and may be mid-read: close it there, between callbacks
+            # the loop runs in another thread and may be mid-statement: close it there, between callbacks
             try:
                 self.loop.call_soon_threadsafe(_close_quietly, db)
                 return
@@ -670,110 +375,177 @@ class SQLiteBackend(Backend):
         except RuntimeError:
             return False
 
-    def _forget_inline(self) -> None:
-        """In a forked child: never use, and never close, the parent's connection."""
-        db, self._inline = self._inline, None
-        self._inline_allowed = False
-        if db is not None:
-            _inherited.append(db)
-
     def _inline_failed(self, exc: sqlite3.Error) -> None:
         """A lock is momentary (fall back this time); anything else retires the inline connection."""
-        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
-            return
-        self._retire_inline()
+        if not is_busy(exc):
+            self._retire_inline()
 
     async def _turn(self) -> None:
-        """Let the loop run other tasks once every ``INLINE_YIELD_EVERY`` inline reads.
+        """Let the loop run other tasks once every ``INLINE_YIELD_EVERY`` inline operations.
 
-        An inline read completes without suspending (like an uncontended
-        ``asyncio.Lock``); yielding at every read would cost ~4 µs, half a
-        read again.  Yielding now and then keeps a task that polls a key in a
-        tight loop from starving every other task.
+        An inline operation completes without suspending (like an
+        uncontended ``asyncio.Lock``); yielding every time would cost a loop
+        iteration per call.  Yielding now and then keeps a task that polls
+        or writes a key in a tight loop from starving every other task.
         """
         self._inline_streak += 1
         if self._inline_streak >= INLINE_YIELD_EVERY:
             self._inline_streak = 0
             await asyncio.sleep(0)
 
-    def _inline_ready(self) -> bool:
-        reader = self._reader
-        return self._inline is not None and not reader._busy and not reader._pending
+    def _can_read_inline(self) -> bool:
+        return self._inline is not None and not self._reads
 
-    async def _connect_all(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
-        path = self.location.path
+    def _inline_for_batches(self) -> sqlite3.Connection | None:
+        return self._inline if self._inline_writes else None
+
+    def _can_write_inline(self) -> bool:
+        return self._inline is not None and self._inline_writes and self._writer.idle
+
+    def _alone(self) -> bool:
+        """Whether this write looks like the only one around; notes it for the next.
+
+        "Alone": the previous write came from this same task, or long enough
+        ago (``ALONE_AFTER_SECONDS``).  Writes from several tasks close
+        together go to the writer thread, where they share commits (inline,
+        each would pay its own, and none would ever wait for another).
+        """
+        task = asyncio.current_task()
+        now = time.monotonic()
+        alone = task is self._last_writer or now - self._last_write >= ALONE_AFTER_SECONDS
+        self._last_writer, self._last_write = task, now
+        return alone
+
+    # -- reads --------------------------------------------------------------
+    async def get(self, user_id: str | None, key: str) -> tuple[bool, Any]:
+        row = await self._read(*sql.get_statement(_uid(user_id), key))
+        return (False, None) if row is None else (True, values.decode(row[0]))
+
+    async def exists(self, user_id: str | None, key: str) -> bool:
+        return await self._read(*sql.exists_statement(_uid(user_id), key)) is not None
+
+    async def _read(self, statement: str, params: tuple[Any, ...]) -> Any:
+        """The first row: inline when nothing stands in the way, else on the reader thread."""
+        if self._can_read_inline():
+            await self._turn()
+            db = self._inline if self._can_read_inline() else None  # the loop may have run meanwhile
+            if db is not None:
+                try:
+                    return _first(db.execute(statement, params))
+                except sqlite3.Error as exc:
+                    self._inline_failed(exc)
+        if self.closed:
+            raise StoreClosedError()
+        if self._in_memory:
+            return await self._writer.submit(Op("read", statement, params))
+        self._reads += 1  # from now on, later reads queue behind this one
         try:
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            writer = await _connect(":memory:" if path is None else str(path), self.loop)
-        except (OSError, sqlite3.Error) as exc:
-            raise DatabaseOpenError(f"cannot open the database at {self.location.describe()}: {exc}") from exc
-        reader = writer
+            await self._ready()
+            reader = self._reader
+            if reader is None or self.closed:
+                raise StoreClosedError()
+            try:
+                rows = await retrying(lambda: reader.execute_fetchall(statement, params))
+            except asyncio.CancelledError:
+                await _after_cancel(reader)
+                raise
+        finally:
+            self._reads -= 1
+            if not self._reads:
+                waiters, self._reads_idle = self._reads_idle, []
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+        return rows[0] if rows else None
+
+    # -- writes -------------------------------------------------------------
+    async def put(self, user_id: str | None, key: str, encoded: str | bytes) -> None:
+        uid = _uid(user_id)
+        new_id = "" if uid is None else str(uuid.uuid4())
+        await self._write(Op("write", *sql.put_statement(uid, key, encoded, new_id)))
+
+    async def delete(self, user_id: str | None, key: str) -> bool:
+        return await self._write(Op("delete", *sql.delete_statement(_uid(user_id), key)))
+
+    async def update(self, user_id: str | None, key: str, fn: UpdateFn, default: Any) -> Any:
+        uid = _uid(user_id)
+        update = Update(next(self._tokens), fn, default, contextvars.copy_context())
+        self._updates[update.token] = update
+        new_id = "" if uid is None else str(uuid.uuid4())
+        statement, params = sql.update_statement(uid, key, update.token, new_id)
+        return await self._write(Op("update", statement, params, update))
+
+    async def _write(self, op: Op) -> Any:
+        if self.closed:
+            self._forget(op)
+            raise StoreClosedError()
+        if self._can_write_inline() and self._alone():  # writes queued: no need to ask
+            try:
+                await self._turn()
+            except BaseException:  # cancelled before it ran: it never will
+                self._forget(op)
+                raise
+            if self._can_write_inline():  # the loop may have run meanwhile
+                try:
+                    return self._write_inline(op)
+                except _Fallback:
+                    pass
+        return await self._writer.submit(op)
+
+    def _write_inline(self, op: Op) -> Any:
+        """Run the operation's one statement on the inline connection; ``_Fallback`` when it cannot."""
+        self._inline_written += 1
+        if self._inline_written >= CHECKPOINT_EVERY:
+            self._inline_written = 0
+            raise _Fallback()  # this one goes through the writer thread, which checkpoints
+        db = self._inline
+        assert db is not None
         try:
-            await _send(writer, self.loop, _setup_writer, self.synchronous, path is None)
-            if path is not None:
-                reader = await _connect(str(path), self.loop)
-                await _send(reader, self.loop, _setup_reader)
-        except BaseException as exc:
-            for conn in dict.fromkeys((writer, reader)):
-                _stop(conn)
-            if isinstance(exc, sqlite3.Error):
-                raise DatabaseOpenError(f"cannot open the database at {self.location.describe()}: {exc}") from exc
-            raise
-        return writer, reader
+            cursor = db.execute(op.sql, op.params)
+        except sqlite3.Error as exc:
+            if op.update is not None and op.update.error is not None:
+                self._forget(op)
+                raise op.update.error from None  # the caller's function failed: nothing was written
+            self._inline_failed(exc)
+            raise _Fallback() from None
+        self._forget(op)
+        return op.result_of(cursor)
+
+    def _forget(self, op: Op) -> None:
+        """Drop a finished update's entry (``cat_update`` finds pending updates there)."""
+        if op.update is not None:
+            self._updates.pop(op.update.token, None)
+
+    # -- flushing and closing ---------------------------------------------
+    async def flush(self) -> None:
+        await self._writer.flush()
 
     async def close(self) -> None:
         if self.closed:
             return
         # everything submitted before close finishes first (it may still be waiting for the connection)
-        for lane in self._lanes():
-            await lane.flush()
+        await self._writer.flush()
+        while self._reads:
+            waiter = self.loop.create_future()
+            self._reads_idle.append(waiter)
+            await waiter
         self.closed = True
         self._retire_inline()  # first, so the writer stays the last connection (it checkpoints the WAL)
-        for lane in self._lanes():
-            await lane.aclose()
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.close()
+        await self._writer.aclose()
 
-    def abandon(self) -> list[threading.Thread]:
+    def abandon(self) -> list[threading.Event]:
         self.closed = True
         self._retire_inline()
-        threads = []
-        for lane in self._lanes():
-            thread = lane.abandon()
-            if thread is not None:
-                threads.append(thread)
-        return threads
-
-    async def flush(self) -> None:
-        await self._writer.flush()
-
-    # -- the operations --------------------------------------------------
-    async def get(self, user_id: str | None, key: str) -> tuple[bool, Any]:
-        return await self._read(_op_get, _uid(user_id), key)
-
-    async def exists(self, user_id: str | None, key: str) -> bool:
-        return await self._read(_op_exists, _uid(user_id), key)
-
-    async def _read(self, op: Callable[[sqlite3.Connection, Any, str], Any], uid: Any, key: str) -> Any:
-        """Inline on the loop's thread when nothing stands in the way, else on the reader thread."""
-        if self._inline_ready():
-            await self._turn()
-            db = self._inline if self._inline_ready() else None  # the loop may have run meanwhile
-            if db is not None:
-                try:
-                    return op(db, uid, key)
-                except sqlite3.Error as exc:
-                    self._inline_failed(exc)
-        return await self._reader.submit(op, uid, key)
-
-    async def put(self, user_id: str | None, key: str, encoded: str | bytes) -> None:
-        await self._writer.submit(_op_put, _uid(user_id), key, encoded)
-
-    async def delete(self, user_id: str | None, key: str) -> bool:
-        return await self._writer.submit(_op_delete, _uid(user_id), key)
-
-    async def update(self, user_id: str | None, key: str, fn: UpdateFn, default: Any) -> Any:
-        ctx = contextvars.copy_context()
-        return await self._writer.submit(_op_update, _uid(user_id), key, fn, default, ctx)
+        if os.getpid() != self._pid:  # a forked child: the parent's connections are not ours to close
+            _inherited.extend(conn for conn in (self._reader, self._writer.conn) if conn is not None)
+            self._reader = None
+            return []
+        reader, self._reader = self._reader, None
+        writer = self._writer.abandon()
+        return [_close_elsewhere(conn) for conn in (reader, writer) if conn is not None]
 
 
 def _uid(user_id: str | None) -> Any:

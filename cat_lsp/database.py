@@ -47,10 +47,9 @@ class StoredRows(Mapping[str, StoredKey]):
     """Keys by name, kept as plain tuples and made ``StoredKey`` objects when looked at.
 
     Why tuples: Python's cyclic collector stops tracking a tuple of strings
-    and numbers once it has seen it, while 100,000 key objects would be
-    walked by every full collection of the server's process, a pause of
-    tens of milliseconds inside whatever request is being answered (measured:
-    70 to 100 ms with 100,000 keys on a loaded 2-core machine).  A request
+    and numbers once it has seen it, while 100,000 key objects (and their
+    attribute dictionaries) would be walked by every full collection of the
+    server's process, inside whatever request is being answered.  A request
     looks at a few keys, so making their objects on demand costs nothing.
     """
 

@@ -37,18 +37,16 @@ from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span
 from cat_lint.settings import Settings
 
 CACHE_DIR = ".cat-lint-cache"
-FORMAT = 2
+FORMAT = 3
+RESULTS_SUFFIX = ".results.json"
 #: A file modified this recently before it was read is not trusted by its status alone.
 RACY_NS = 2_000_000_000
 
 
 def tool_version() -> str:
-    try:
-        from importlib.metadata import version
+    from cat_lint import __version__
 
-        return version("cat-devtools")
-    except Exception:  # pragma: no cover - running from a bare checkout
-        return "0+unknown"
+    return __version__
 
 
 def _tool_fingerprint() -> str:
@@ -147,14 +145,27 @@ def result_from_json(data: dict[str, Any]) -> FileResult:
 
 
 class Cache:
-    """Results by path (relative to the project root) and content hash."""
+    """Results by path (relative to the project root) and content hash.
+
+    Two files per fingerprint: ``<fingerprint>.json``, the index (each
+    file's content hash and status, and the project pass's findings), which
+    a warm run reads, and ``<fingerprint>.results.json``, the per-file
+    results, read only when one is needed (a file changed, ``--fix``).
+    Each result is stored with its content hash, so the two files can never
+    disagree into a wrong answer; a crash between their writes costs at most
+    a re-check.
+    """
 
     def __init__(self, root: Path, settings: Settings, *, enabled: bool = True) -> None:
         self.root = root
         self.enabled = enabled
         self.folder = root / CACHE_DIR
-        self.file = self.folder / f"{settings_fingerprint(settings)}.json" if enabled else None
-        self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
+        fingerprint = settings_fingerprint(settings)
+        self.file = self.folder / f"{fingerprint}.json" if enabled else None
+        self.results_file = self.folder / f"{fingerprint}{RESULTS_SUFFIX}" if enabled else None
+        self._digests: dict[str, str] = {}  # path -> content hash of its stored result
+        self._results: dict[str, Any] | None = None  # path -> [digest, result], read on first need
+        self._used: set[str] = set()
         self._fresh: dict[str, tuple[str, dict[str, Any]]] = {}
         self._project: dict[str, Any] | None = None
         self._project_changed = False
@@ -172,14 +183,34 @@ class Cache:
             data = json.loads(self.file.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 return
-            entries = data["entries"]
-            self._entries = {path: (digest, result) for path, (digest, result) in entries.items()}
+            digests = data["digests"]
+            self._digests = {str(k): str(v) for k, v in digests.items()}
             project = data.get("project")
             self._project = project if isinstance(project, dict) else None
             status = data.get("status")
             self._status = status if isinstance(status, dict) else {}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            self._entries = {}  # missing or corrupt: start afresh, silently
+            self._digests = {}  # missing or corrupt: start afresh, silently
+
+    def _stored(self) -> dict[str, Any]:
+        if self._results is None:
+            self._results = {}
+            if self.results_file is not None:
+                try:
+                    data = json.loads(self.results_file.read_text(encoding="utf-8"))
+                    if isinstance(data, dict):
+                        self._results = data
+                except (OSError, ValueError):
+                    pass
+        return self._results
+
+    def _entry(self, key: str, digest: str) -> dict[str, Any] | None:
+        if self._digests.get(key) != digest:
+            return None
+        stored = self._stored().get(key)
+        if not isinstance(stored, list) or len(stored) != 2 or stored[0] != digest:
+            return None
+        return stored[1]
 
     def digest_by_status(self, key: str, status: os.stat_result) -> str | None:
         """The content hash recorded for a file whose status is unchanged since, else None (read it)."""
@@ -200,16 +231,11 @@ class Cache:
     def get(self, key: str, digest: str) -> FileResult | None:
         if not self.enabled:
             return None
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] == digest:
-            try:
-                result = result_from_json(entry[1])
-            except (KeyError, TypeError, ValueError):
-                result = None
-            if result is not None:
-                self.hits += 1
-                self._fresh[key] = entry
-                return result
+        result = self.peek(key, digest)
+        if result is not None:
+            self.hits += 1
+            self._used.add(key)
+            return result
         self.misses += 1
         return None
 
@@ -218,19 +244,18 @@ class Cache:
         if not self.enabled:
             return False
         items = list(items)
-        if not all(self._entries.get(k, ("",))[0] == d for k, d in items):
+        if not all(self._digests.get(k) == d for k, d in items):
             return False
-        for key, _ in items:
-            self._fresh[key] = self._entries[key]
+        self._used.update(k for k, _ in items)
         return True
 
     def peek(self, key: str, digest: str) -> FileResult | None:
         """An entry's result without counting a hit (the run already counted it)."""
-        entry = self._entries.get(key)
-        if entry is None or entry[0] != digest:
+        data = self._entry(key, digest)
+        if data is None:
             return None
         try:
-            return result_from_json(entry[1])
+            return result_from_json(data)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
@@ -257,34 +282,41 @@ class Cache:
 
     def save(self) -> None:
         """Write the entries used or made by this run, plus older ones whose file still exists."""
-        if not self.enabled or self.file is None:
+        if not self.enabled or self.file is None or self.results_file is None:
             return
-        entries = {k: v for k, v in self._entries.items() if k not in self._fresh and (self.root / k).exists()}
-        entries.update(self._fresh)
-        status = {k: v for k, v in self._fresh_status.items() if entries.get(k, ("",))[0] == v[3]}
-        if entries == self._entries and status == self._status and not self._project_changed:
+        digests = {k: d for k, d in self._digests.items()
+                   if k not in self._fresh and (k in self._used or (self.root / k).exists())}
+        digests.update((k, d) for k, (d, _) in self._fresh.items())
+        status = {k: v for k, v in self._fresh_status.items() if digests.get(k) == v[3]}
+        if not self._fresh and digests == self._digests and status == self._status and not self._project_changed:
             return  # nothing changed: a warm run writes nothing
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by cat-lint automatically.\n*\n", encoding="utf-8")
-            payload = json.dumps({"format": FORMAT, "entries": entries, "project": self._project,
+            if self._fresh or digests.keys() != self._digests.keys():
+                results = {k: v for k, v in self._stored().items() if k in digests and k not in self._fresh}
+                results.update((k, [d, r]) for k, (d, r) in self._fresh.items())
+                write_atomic(self.results_file, json.dumps(results, separators=(",", ":")).encode("utf-8"))
+                self._results = results
+            payload = json.dumps({"format": FORMAT, "digests": digests, "project": self._project,
                                   "status": status}, separators=(",", ":"))
             write_atomic(self.file, payload.encode("utf-8"))
-            self._entries, self._status = entries, status
+            self._digests, self._status, self._fresh = digests, status, {}
             self._project_changed = False
             self._prune()
         except OSError:
             pass  # a read-only checkout still lints, just without a cache
 
-
     def _prune(self) -> None:
         """Keep the caches of the few most recent settings/tool versions, drop the rest."""
-        caches = sorted(self.folder.glob("*.json"), key=_mtime, reverse=True)
-        for stale in caches[KEEP:]:
+        indexes = sorted((p for p in self.folder.glob("*.json") if not p.name.endswith(RESULTS_SUFFIX)),
+                         key=_mtime, reverse=True)
+        for stale in indexes[KEEP:]:
             if stale != self.file:
                 stale.unlink(missing_ok=True)
+                stale.with_name(stale.name[:-len(".json")] + RESULTS_SUFFIX).unlink(missing_ok=True)
 
 
 KEEP = 8

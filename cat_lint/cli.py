@@ -304,7 +304,8 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     scope = cat_project or (loaded.root if loaded.source is not None or _marked(loaded.root) else None)
     covered = scope is None or any(Path(p).resolve() == scope or Path(p).resolve() in scope.parents
                                    for p in paths if not use_stdin)
-    context = [] if covered or not files else discover([scope], settings)
+    walked = [folder for folder in (Path(p).resolve() for p in paths) if folder.is_dir()] if not use_stdin else []
+    context = [] if covered or not files else discover([scope], settings, skip=walked)
     run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=jobs,
                             cat_project=cat_project, context=context, stdin=stdin, owns_process=True)
     if use_stdin and args.fix:

@@ -131,7 +131,8 @@ def _initial_ignores(folder: Path, settings: Settings) -> _Ignores:
     return ignores
 
 
-def _walk(folder: str, ignores: _Ignores, out: list[Path], problems: list[str] | None = None) -> None:
+def _walk(folder: str, ignores: _Ignores, out: list[Path], problems: list[str] | None = None,
+          skip: frozenset[str] = frozenset()) -> None:
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
@@ -147,7 +148,8 @@ def _walk(folder: str, ignores: _Ignores, out: list[Path], problems: list[str] |
         if ignores.ignored(entry.path, entry.name, is_dir):
             continue
         if is_dir:
-            _walk(entry.path, ignores.child(entry.path), out, problems)
+            if entry.path not in skip:
+                _walk(entry.path, ignores.child(entry.path), out, problems, skip)
         elif entry.name.endswith((".py", ".pyi")) and entry.is_file():
             out.append(Path(entry.path))
 
@@ -174,7 +176,7 @@ def excluded(path: Path, settings: Settings) -> bool:
 
 
 def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings,
-             problems: list[str] | None = None) -> list[Path]:
+             problems: list[str] | None = None, skip: Iterable[Path] = ()) -> list[Path]:
     """Absolute paths of the files to lint, sorted and without duplicates.
 
     With ``force-exclude`` the excludes apply to the paths given too (as
@@ -182,8 +184,10 @@ def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings,
     an excluded one must stay excluded.  Only regular files are read: a
     FIFO named on the command line is skipped, and it and every folder
     that cannot be read are added to ``problems`` (warnings to show).
+    Folders in ``skip`` are not walked (they were, by an earlier call).
     """
     found: list[Path] = []
+    skipped = frozenset(str(folder) for folder in skip)
     missing = [str(p) for p in paths if not os.path.exists(p)]
     if missing:
         raise DiscoveryError("no such file or directory: " + ", ".join(missing))
@@ -192,7 +196,7 @@ def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings,
         if settings.force_exclude and excluded(path, settings):
             continue
         if path.is_dir():
-            _walk(str(path), _initial_ignores(path, settings), found, problems)
+            _walk(str(path), _initial_ignores(path, settings), found, problems, skipped)
         elif path.is_file():
             found.append(path)
         elif problems is not None:  # a FIFO, a socket, a device: reading it could block forever

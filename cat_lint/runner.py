@@ -100,10 +100,12 @@ class RunResult:
 
 
 def engine_key(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """``path`` relative to ``root`` with ``/`` separators; absolute when outside it."""
+    text, base = str(path), str(root)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if text.startswith(prefix):  # pathlib's relative_to, without its cost
+        text = text[len(prefix):]
+    return text.replace(os.sep, "/") if os.sep != "/" else text
 
 
 def default_jobs() -> int:

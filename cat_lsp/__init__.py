@@ -4,4 +4,6 @@ It shows what ``cat-lint`` finds while the author types and knows the keys
 that really exist in the project's database.  See docs/lsp.md.
 """
 
-__version__ = "0.1.0"
+from cat_lint import __version__  # one version for the tools: cat-lint, cat-lsp and cat-store ship together
+
+__all__ = ["__version__"]

@@ -39,10 +39,12 @@ class Report:
     def display(self, key: str) -> str:
         """The path as the reader wants it: relative to the working folder when inside it."""
         path = self.absolute(key)
-        try:
-            return path.relative_to(self.cwd).as_posix()
-        except ValueError:
-            return os.path.relpath(path, self.cwd) if _same_drive(path, self.cwd) else str(path)
+        text, cwd = str(path), str(self.cwd)
+        prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
+        if text.startswith(prefix):  # inside: relative_to, without its cost
+            text = text[len(prefix):]
+            return text.replace(os.sep, "/") if os.sep != "/" else text
+        return os.path.relpath(path, self.cwd) if _same_drive(path, self.cwd) else str(path)
 
     def relative(self, key: str) -> str | None:
         """The path relative to the repository root (SARIF's URIs, fingerprints); ``None`` outside it."""

@@ -153,3 +153,20 @@ def test_a_file_modified_just_before_it_was_read_is_read_every_time(tmp_path):
     assert _keys_reported(project) == ["k"]
     _rewrite_in_place(path, UNAWAITED.replace('"k"', '"j"'), recent)
     assert _keys_reported(project) == ["j"]
+
+
+def test_a_warm_run_needs_only_the_index_and_a_lost_results_file_costs_a_recheck(tmp_path):
+    project = make_project(tmp_path, {f"plugins/p{i}.py": UNAWAITED if i % 2 else CLEAN for i in range(4)})
+    cold = run_cli(["-v", "--output-format", "json"], project)
+    (results,) = (project / CACHE_DIR).glob("*.results.json")
+    results.write_bytes(b"\x00 garbage")
+    # Unchanged tree: the index (hashes, statuses, the project pass) answers alone.
+    warm = run_cli(["-v", "--output-format", "json"], project)
+    assert cached_count(warm) == (4, 4)
+    assert json.loads(warm.stdout) == json.loads(cold.stdout)
+    # One file changed: the per-file results are needed, are unreadable, so every file is checked again.
+    (project / "plugins" / "p1.py").write_text(CLEAN)
+    changed = run_cli(["-v", "--output-format", "json"], project)
+    assert cached_count(changed) == (4, 0)
+    assert len(json.loads(changed.stdout)) == len(json.loads(cold.stdout)) - 1
+    assert cached_count(run_cli(["-v"], project)) == (4, 4)

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from cli_support import make_project, run_cli
+from cli_support import CAT_LINT, make_project, run_cli
 
 UNAWAITED = 'from cat import store\n\n\nasync def remember(x):\n    store.save("notes", x)\n'
 CLEAN = 'from cat import store\n\n\nasync def remember(x):\n    await store.save("notes", x)\n'
@@ -426,3 +426,16 @@ def test_an_engine_crash_on_one_file_is_reported_and_the_others_are_linted(tmp_p
     assert "plugins/a.py:5:5: CAT004" in out
     assert "internal error while linting plugins/boom.py: ValueError: rule bug" in err
     assert "please report" in err and "Traceback" not in err
+
+
+def test_every_tool_reports_the_distributions_version():
+    from importlib.metadata import version
+
+    import cat_lint
+    import cat_lsp
+
+    installed = version("cat-devtools")
+    assert cat_lint.__version__ == cat_lsp.__version__ == installed
+    for tool in ("cat-lint", "cat-lsp"):
+        out = subprocess.run([str(CAT_LINT.parent / tool), "--version"], capture_output=True, text=True, timeout=60).stdout
+        assert out.split() == [tool, installed]

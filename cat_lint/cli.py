@@ -26,7 +26,6 @@ traceback only under ``--verbose``.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 import traceback
@@ -326,6 +325,8 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
             before = python_lines(source.text or "", keepends=True)
             after = python_lines(run.fixed_files[key], keepends=True)
             name = Report([], loaded.root).display(key)
+            import difflib
+
             sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
         if not args.quiet:
             if run.fixed:

@@ -26,7 +26,6 @@ import os
 import re
 import time
 import tokenize
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -37,6 +36,8 @@ from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
 
 if TYPE_CHECKING:  # the engine (and libcst) is imported only when a file must be checked: a warm run never does
+    from concurrent.futures import Executor
+
     from cat_lint.engine import Crash, Engine
 
 #: Below this many files to check, workers are not worth starting.

@@ -38,13 +38,14 @@ class Report:
 
     def display(self, key: str) -> str:
         """The path as the reader wants it: relative to the working folder when inside it."""
-        path = self.absolute(key)
-        text, cwd = str(path), str(self.cwd)
+        text = key if os.path.isabs(key) else os.path.join(str(self.root), key)  # strings: a Path per finding adds up
+        cwd = str(self.cwd)
         prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
         if text.startswith(prefix):  # inside: relative_to, without its cost
             text = text[len(prefix):]
             return text.replace(os.sep, "/") if os.sep != "/" else text
-        return os.path.relpath(path, self.cwd) if _same_drive(path, self.cwd) else str(path)
+        path = Path(text)
+        return os.path.relpath(path, self.cwd) if _same_drive(path, self.cwd) else text
 
     def relative(self, key: str) -> str | None:
         """The path relative to the repository root (SARIF's URIs, fingerprints); ``None`` outside it."""

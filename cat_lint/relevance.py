@@ -68,6 +68,13 @@ def _bound(stmt: ast.stmt) -> set[str]:
     return names
 
 
+def _star_import(stmt: ast.stmt) -> bool:
+    """Whether a top-level statement holds ``from ... import *`` (only module level may: not in a def)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    return any(isinstance(node, ast.ImportFrom) and node.names[0].name == "*" for node in ast.walk(stmt))
+
+
 def groups(body: list[ast.stmt]) -> list[tuple[int, int, list[ast.stmt]]]:
     """Top-level statements grouped as the engine cuts chunks: those sharing a line stay together.
 
@@ -108,7 +115,8 @@ def relevant_groups(source_lines: list[str], found: list[tuple[int, int, list[as
         for name in found_words & bound_anywhere:
             readers[name].append(i)
     seeds = CAT_WORDS | set(hooks)
-    keep = [bool(w & seeds) for w in words]
+    # A star import binds names nobody can list (one of them could be `store`): always kept.
+    keep = [bool(w & seeds) or any(_star_import(s) for s in stmts) for w, (_f, _l, stmts) in zip(words, found)]
     todo = [i for i, k in enumerate(keep) if k]
     followed: set[str] = set()
     while todo:

@@ -139,3 +139,10 @@ def test_generated_programs_between_the_cats_statements(first, second):
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return
     _same(source)
+
+
+def test_a_star_import_is_always_kept():
+    source = "from helpers import *\n\n\ndef unrelated():\n    return 1\n\n\nasync def f():\n    store.save('k', 1)\n"
+    reduced = reduce_source(source, compile(source, "x", "exec", 0x400))
+    assert reduced is not None and "import *" in reduced.text and "unrelated" not in reduced.text
+    _same(source)

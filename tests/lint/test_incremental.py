@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import warnings
 from pathlib import Path
 
 import hypothesmith
@@ -33,7 +34,9 @@ _fresh = itertools.count()
 
 def _tree(source: str):
     try:
-        return compile(source, "<test>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # generated code says odd things; Python's warnings are not ours
+            return compile(source, "<test>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import difflib
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -96,6 +94,8 @@ def closest_match(key: str, buckets: dict[int, list[str]]) -> str | None:
     """
     low, high = int(len(key) * _MIN_LENGTH_RATIO), int(len(key) / _MIN_LENGTH_RATIO) + 1
     candidates = [c for n in range(low, high + 1) for c in buckets.get(n, ()) if c != key]
+    import difflib  # only when a key is unknown
+
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=_SUGGEST_CUTOFF)
     return close[0] if close else None
 
@@ -108,12 +108,20 @@ def load_database_keys(settings) -> DatabaseKeys | None:
     A missing or unreadable database is not an error for a linter: CAT006
     then relies on the code alone.
     """
-    try:
-        from cat_lint.project.reader import DatabaseUnavailable, open_reader
-        from cat_lint.project.location import resolve_database
+    from cat_lint.project.location import resolve_database
 
+    try:
         # The linter found its project from the linted paths: CAT_PROJECT_DIR still wins over it.
         location = resolve_database(settings.database, discovered=settings.project)
+    except (ValueError, OSError):
+        return None
+    if location.is_sqlite and location.path is not None and not location.path.is_file():
+        return None  # no database yet (a fresh checkout, CI): nothing to open, nothing to import for it
+    import sqlite3
+
+    from cat_lint.project.reader import DatabaseUnavailable, open_reader
+
+    try:
         with open_reader(location) as reader:
             return DatabaseKeys.from_stored(reader.global_keys(), reader.user_keys(), location.describe())
     except (DatabaseUnavailable, ValueError, OSError, sqlite3.Error):
@@ -200,5 +208,7 @@ class KeyIndex:
         in_db = self.db_keys.closest(key, scope) if self.db_keys is not None else None
         if in_code is None or in_db is None:
             return in_code or in_db
+        import difflib  # only when a key is unknown
+
         ratio = lambda other: difflib.SequenceMatcher(None, key, other).ratio()  # noqa: E731
         return max((in_code, in_db), key=lambda c: (ratio(c), c))

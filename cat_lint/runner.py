@@ -394,7 +394,9 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, *, use_cac
 
             engine = Engine(owns_process=True)
         results = first_pass(sources, settings, cache, jobs or default_jobs(), crashes, engine=engine)
+        counted = (cache.hits, cache.misses)  # "N files, M from the cache" counts the files linted, not the context
         context_results = first_pass(others, settings, cache, jobs or default_jobs(), [], engine=engine) if others else {}
+        cache.hits, cache.misses = counted
         timings["files"] = time.perf_counter() - clock
         clock = time.perf_counter()
         index = build_index([*context_results.values(), *results.values()], settings, db_keys)

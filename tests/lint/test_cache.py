@@ -170,3 +170,16 @@ def test_a_warm_run_needs_only_the_index_and_a_lost_results_file_costs_a_recheck
     assert cached_count(changed) == (4, 0)
     assert len(json.loads(changed.stdout)) == len(json.loads(cold.stdout)) - 1
     assert cached_count(run_cli(["-v"], project)) == (4, 4)
+
+
+def test_the_cache_count_is_of_the_files_linted_not_of_the_rest_of_the_project(tmp_path):
+    # A plain Cat project: `cat-lint plugins` also reads config.py and the other plugins for CAT006.
+    project = tmp_path / "cat"
+    (project / "plugins" / "p").mkdir(parents=True)
+    (project / "config.py").write_text("# the Cat's configuration\n")
+    (project / "plugins" / "p" / "a.py").write_text(UNAWAITED)
+    (project / "plugins" / "q.py").write_text(CLEAN)
+    assert cached_count(run_cli(["-v", "plugins/p"], project)) == (1, 0)
+    (project / "plugins" / "p" / "a.py").write_text(UNAWAITED.replace("1)", "2)"))
+    assert cached_count(run_cli(["-v", "plugins/p"], project)) == (1, 0)
+    assert cached_count(run_cli(["-v", "plugins/p"], project)) == (1, 1)

@@ -168,13 +168,20 @@ async def bench_runtime(db: Path, seconds: float, results: Results) -> None:
         await cat.close()
 
 
-def bench_raw(db: Path, seconds: float, results: Results) -> None:
+RAW_UPSERT = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+
+
+def raw_connection(db: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection in autocommit mode, with the runtime's pragmas and the Cat's tables."""
     conn = sqlite3.connect(db, isolation_level=None)
-    for pragma in PRAGMAS:
-        conn.execute(pragma)
-    for statement in SQLITE_SCHEMA:
+    for statement in (*PRAGMAS, *SQLITE_SCHEMA):
         conn.execute(statement)
-    upsert = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    return conn
+
+
+def bench_raw(db: Path, seconds: float, results: Results) -> None:
+    conn = raw_connection(db)
+    upsert = RAW_UPSERT
     select = f"SELECT value FROM {GLOBAL_TABLE} WHERE key = ?"
 
     def save(i: int) -> None:
@@ -204,15 +211,10 @@ def bench_raw(db: Path, seconds: float, results: Results) -> None:
 
 def bench_bare_upsert(db: Path, seconds: float, results: Results) -> None:
     """The barest save: one auto-committed upsert statement, no explicit transaction."""
-    conn = sqlite3.connect(db, isolation_level=None)
-    for pragma in PRAGMAS:
-        conn.execute(pragma)
-    for statement in SQLITE_SCHEMA:
-        conn.execute(statement)
-    upsert = f"INSERT INTO {GLOBAL_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    conn = raw_connection(db)
 
     def save(i: int) -> None:
-        conn.execute(upsert, (key_for(0, i), values.encode(payload(i))))
+        conn.execute(RAW_UPSERT, (key_for(0, i), values.encode(payload(i))))
 
     try:
         rate, _ = run_sync(save, seconds)

@@ -232,7 +232,6 @@ class LintWorkers:
         out of memory): nothing of this document's doing, so it is replaced
         and the document goes to the new one.
         """
-        from cat_lint import runner
 
         for _attempt in range(2):
             pool = self.executor()

@@ -91,7 +91,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any
 
 import aiosqlite
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from cat.database.sqlite_statements import Op, is_busy, parameters, runs
+from cat.database.sqlite_statements import Op, RunProgress, is_busy, runs
 
 __all__ = ["NotNow", "busy", "run_batch"]
 
@@ -80,21 +80,16 @@ def _one(db: sqlite3.Connection, op: Op, outcomes: Outcomes) -> None:
 
 
 def _many(db: sqlite3.Connection, run: list[Op], outcomes: Outcomes) -> None:
-    start = 0
-    while start < len(run):
-        reached = [start]
+    progress = RunProgress(run, outcomes)
+    while progress.pending():
         try:
-            db.executemany(run[0].sql, parameters(run, start, reached))
+            db.executemany(progress.sql, progress.parameters())
         except sqlite3.Error as exc:
             if not db.in_transaction:
-                raise
-            failed = reached[0]
-            outcomes.extend((op, True, op.result_of(None)) for op in run[start:failed])
-            outcomes.append((run[failed], False, run[failed].error(exc)))
-            start = failed + 1
-            continue
-        outcomes.extend((op, True, op.result_of(None)) for op in run[start:])
-        return
+                raise  # SQLite rolled the whole transaction back: everyone's work is gone
+            progress.failed(exc)
+        else:
+            progress.succeeded()
 
 
 def busy(exc: NotNow) -> bool:

@@ -41,7 +41,7 @@ from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE
 __all__ = [
     "DEDUPE_TRIGGER",
     "Op",
-    "parameters",
+    "RunProgress",
     "runs",
     "UPDATE_FUNCTION",
     "Update",
@@ -203,16 +203,51 @@ class Op:
             future.set_exception(value)
 
 
-def parameters(run: Sequence[Op], start: int, reached: list[int]) -> Iterator[tuple[Any, ...]]:
-    """The parameters of ``run[start:]``, noting in ``reached[0]`` which one SQLite is on.
+class RunProgress:
+    """One ``executemany`` over a run of operations that goes on past a failing one.
 
-    ``executemany`` takes the next parameters only once the previous
-    statement succeeded, so when it raises, ``reached[0]`` is the one that
-    failed.
+    Each pass hands SQLite the parameters from ``start`` on, noting which
+    one it is on: ``executemany`` takes the next parameters only once the
+    previous statement succeeded, so when it raises, that one failed.  Its
+    caller alone gets the error; the operations before it succeeded, and the
+    next pass starts after it.  The synchronous and asynchronous drivers
+    (``sqlite_inline`` and ``sqlite_writer``) share this bookkeeping::
+
+        progress = RunProgress(run, outcomes)
+        while progress.pending():
+            try:
+                db.executemany(progress.sql, progress.parameters())
+            except sqlite3.Error as exc:
+                if not db.in_transaction:
+                    raise  # SQLite rolled the whole transaction back
+                progress.failed(exc)
+            else:
+                progress.succeeded()
     """
-    for index in range(start, len(run)):
-        reached[0] = index
-        yield run[index].params
+
+    def __init__(self, run: Sequence[Op], outcomes: list[tuple[Op, bool, Any]]) -> None:
+        self.run, self.outcomes = run, outcomes
+        self.sql = run[0].sql
+        self.start = 0
+        self._on = 0
+
+    def pending(self) -> bool:
+        return self.start < len(self.run)
+
+    def parameters(self) -> Iterator[tuple[Any, ...]]:
+        for index in range(self.start, len(self.run)):
+            self._on = index
+            yield self.run[index].params
+
+    def succeeded(self) -> None:
+        self.outcomes.extend((op, True, op.result_of(None)) for op in self.run[self.start:])
+        self.start = len(self.run)
+
+    def failed(self, exc: BaseException) -> None:
+        failed = self._on
+        self.outcomes.extend((op, True, op.result_of(None)) for op in self.run[self.start:failed])
+        self.outcomes.append((self.run[failed], False, self.run[failed].error(exc)))
+        self.start = failed + 1
 
 
 def runs(ops: Sequence[Op]) -> Iterator[list[Op]]:

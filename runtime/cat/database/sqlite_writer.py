@@ -17,8 +17,8 @@ An operation that fails inside a batch (an update function raising, a
 value that is not JSON) fails only its own statement: SQLite undoes that
 statement alone and the transaction goes on, so only its caller gets the
 error.  ``executemany`` reads its parameters from a generator that records
-which operation it reached, so the failing one is known and the rest of its
-run continues after it.  If SQLite rolls the whole transaction back (an I/O
+which operation it reached (``RunProgress``), so the failing one is known
+and the rest of its run continues after it.  If SQLite rolls the whole transaction back (an I/O
 error, say), every caller of the batch gets that error and nothing of the
 batch is written.  ``BEGIN IMMEDIATE`` takes the write lock before anything
 is read; a busy timeout plus a retry loop absorbs contention with other
@@ -35,7 +35,7 @@ from typing import Any, Awaitable, Callable, Sequence, TypeVar
 import aiosqlite
 
 from cat.database import sqlite_inline
-from cat.database.sqlite_statements import Op, is_busy, parameters, runs
+from cat.database.sqlite_statements import Op, RunProgress, is_busy, runs
 from cat.errors import StoreClosedError
 
 __all__ = ["CHECKPOINT_EVERY", "LOCK_WAIT_SECONDS", "WriteLane", "retrying"]
@@ -248,21 +248,16 @@ class WriteLane:
 
     async def _many(self, conn: aiosqlite.Connection, run: list[Op], outcomes: list[tuple[Op, bool, Any]]) -> None:
         """Operations sharing one statement, as ``executemany``, continuing past a failing one."""
-        start = 0
-        while start < len(run):
-            reached = [start]
+        progress = RunProgress(run, outcomes)
+        while progress.pending():
             try:
-                await conn.executemany(run[0].sql, parameters(run, start, reached))
+                await conn.executemany(progress.sql, progress.parameters())
             except sqlite3.Error as exc:
                 if not conn.in_transaction:
                     raise  # SQLite rolled the whole transaction back: everyone's work is gone
-                failed = reached[0]
-                outcomes.extend((op, True, op.result_of(None)) for op in run[start:failed])
-                outcomes.append((run[failed], False, run[failed].error(exc)))
-                start = failed + 1
-                continue
-            outcomes.extend((op, True, op.result_of(None)) for op in run[start:])
-            return
+                progress.failed(exc)
+            else:
+                progress.succeeded()
 
     def _next(self) -> None:
         if self._pending and not self.closed:

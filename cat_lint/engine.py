@@ -345,11 +345,6 @@ class Engine:
                 return _shift_first_line(self._check(source[1:], path, settings), 1)
             return self._check(source, path, settings)
 
-    def forget(self, path: str) -> None:
-        """Drop a document's history (closed in the editor): its next check parses it whole."""
-        if self.history is not None:
-            self.history.forget(path)
-
     def first_pass(self, sources: Sequence[tuple[str, str]], settings: Settings,
                    executor: Executor | None = None, batch: int = 1) -> tuple[dict[str, FileResult], list[Crash]]:
         """Check many files: ``(path, text)`` pairs in, results by path and the files that crashed out.

@@ -210,10 +210,6 @@ class History:
             while len(self._items) > self.max_paths:
                 self._items.popitem(last=False)
 
-    def forget(self, path: str) -> None:
-        with self._lock:
-            self._items.pop(path, None)
-
     def __len__(self) -> int:
         return len(self._items)
 

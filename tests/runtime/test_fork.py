@@ -1,0 +1,236 @@
+"""A host may fork: the child forgets the connections it inherited and opens its own.
+
+Each test runs the parent in this process on an event loop of its own,
+forks a child with ``multiprocessing``'s ``fork`` start method (asked for
+explicitly: Python 3.14 made ``forkserver`` the default on Linux), and both
+write at the same time: saves of keys of their own and updates of one
+shared counter.  The child reports which of its writes were acknowledged;
+then every acknowledged save must be there and the counter must equal the
+number of acknowledged updates, on SQLite (whose file must also pass
+``PRAGMA integrity_check``) and on PostgreSQL.
+
+Python 3.12+ warns (``DeprecationWarning``) when a process with threads
+forks; the parent here has aiosqlite's threads, so the warning is silenced
+for these tests only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import sqlite3
+from typing import Any, Iterator
+
+import pytest
+
+import cat
+from cat import store, user
+
+from postgres_support import pg_database
+from runtime_helpers import db_path
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"),
+]
+
+FORK = multiprocessing.get_context("fork")
+ROUNDS = 200  # per process: ROUNDS saves of keys of its own and ROUNDS updates of the shared counter
+TASKS = 4  # concurrent writers per process, so writes also go in batches (group commit)
+USER_ID = "forked-worker"
+ANSWER_WAIT_SECONDS = 240  # only so that a child that hangs fails the test instead of hanging it
+
+
+@contextlib.contextmanager
+def scoped(scope: str) -> Iterator[Any]:
+    """The store the test writes to: the global one, or ``user`` inside a request."""
+    if scope == "store":
+        yield store
+        return
+    with cat.request_context(USER_ID, name="Worker"):
+        yield user
+
+
+def add_one(n: int) -> int:
+    return n + 1
+
+
+async def write(prefix: str, scope: str, reopen: bool = False) -> dict[str, Any]:
+    """ROUNDS saves and ROUNDS updates from TASKS tasks; what was acknowledged, and the errors.
+
+    With ``reopen``, the store is closed after every quarter of them (the
+    next call opens it again): the process then has no connection open for
+    a moment, as a host that calls ``cat.close()`` or ``cat.configure()`` has.
+    """
+    acked: dict[str, Any] = {"saves": {}, "updates": 0, "errors": []}
+
+    async def writer(numbers: range) -> None:
+        with scoped(scope) as kv:
+            for i in numbers:
+                key = f"{prefix}-{i}"
+                try:
+                    await kv.save(key, i)
+                    acked["saves"][key] = i
+                except Exception as exc:  # noqa: BLE001 - reported, and the test fails on it
+                    acked["errors"].append(f"save {key}: {exc!r}")
+                try:
+                    await kv.update("counter", add_one, default=0)
+                    acked["updates"] += 1
+                except Exception as exc:  # noqa: BLE001
+                    acked["errors"].append(f"update: {exc!r}")
+
+    quarter = ROUNDS // 4
+    for start in range(0, ROUNDS, quarter if reopen else ROUNDS):
+        stop = min(start + (quarter if reopen else ROUNDS), ROUNDS)
+        await asyncio.gather(*(writer(range(start + t, stop, TASKS)) for t in range(TASKS)))
+        if reopen:
+            await cat.close()
+    return acked
+
+
+def child_main(answer: Any, scope: str, start: Any) -> None:
+    """The forked worker: writes along with the parent, sends back what was acknowledged."""
+    try:
+        start.wait()
+        result = asyncio.run(write("child", scope))
+    except BaseException as exc:  # noqa: BLE001 - the parent reports it
+        result = {"saves": {}, "updates": 0, "errors": [f"child failed: {exc!r}"]}
+    answer.send(result)
+
+
+def fork_a_writer(scope: str) -> tuple[Any, Any, Any]:
+    """Start the child; the end its answer comes from, and the barrier that starts both writing."""
+    receive, send = FORK.Pipe(duplex=False)
+    start = FORK.Barrier(2)
+    child = FORK.Process(target=child_main, args=(send, scope, start))
+    child.start()
+    send.close()
+    return child, receive, start
+
+
+def answer_of(child: Any, receive: Any) -> dict[str, Any]:
+    try:
+        assert receive.poll(ANSWER_WAIT_SECONDS), "the child gave no answer"
+        return receive.recv()
+    finally:
+        child.join(ANSWER_WAIT_SECONDS)
+        if child.is_alive():
+            child.kill()
+        assert child.exitcode == 0, f"the child exited with {child.exitcode}"
+
+
+async def use_the_store(scope: str, mine: dict[str, Any]) -> None:
+    """Open the connections (and aiosqlite's threads) with a save, an update and a load."""
+    with scoped(scope) as kv:
+        await kv.save("parent-before-fork", -1)
+        await kv.update("counter", add_one, default=0)
+        assert await kv.load("parent-before-fork") == -1
+    mine["saves"]["parent-before-fork"] = -1
+    mine["updates"] += 1
+
+
+def merged(mine: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    return {"saves": {**mine["saves"], **ours["saves"]}, "updates": mine["updates"] + ours["updates"], "errors": mine["errors"] + ours["errors"]}
+
+
+def run_parent(how: str, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parent's side; ``how`` it forks:
+
+    * ``in-its-loop``: from a coroutine, with the store open (``multiprocessing``
+      inside an async host);
+    * ``between-loops``: after using the store in an event loop that has
+      ended, outside any loop (a pre-forking server's master);
+    * ``in-its-loop-then-reopen``: as ``in-its-loop``, closing and reopening
+      the store while the child writes;
+    * ``before-any-use``: before any store call.
+    """
+    mine: dict[str, Any] = {"saves": {}, "updates": 0, "errors": []}
+    if how == "between-loops":
+        asyncio.run(use_the_store(scope, mine))
+    if how in ("between-loops", "before-any-use"):
+        child, receive, start = fork_a_writer(scope)
+        start.wait()
+        ours = asyncio.run(write("parent", scope))
+        theirs = answer_of(child, receive)
+        asyncio.run(cat.close())
+        return merged(mine, ours), theirs
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any]]:
+        await use_the_store(scope, mine)
+        child, receive, start = fork_a_writer(scope)
+        await asyncio.to_thread(start.wait)
+        ours = await write("parent", scope, reopen=how == "in-its-loop-then-reopen")
+        theirs = await asyncio.to_thread(answer_of, child, receive)
+        await cat.close()
+        return merged(mine, ours), theirs
+
+    loop = asyncio.new_event_loop()  # stays open across the fork, as a server's does
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+async def stored(scope: str, saves: dict[str, int]) -> tuple[list[str], Any]:
+    """Which of ``saves`` are stored with their value, and the counter (read on fresh connections)."""
+    try:
+        with scoped(scope) as kv:
+            present = [key for key, value in saves.items() if await kv.load(key) == value]
+            return present, await kv.load("counter")
+    finally:
+        await cat.close()
+
+
+def check_every_acknowledged_write(scope: str, mine: dict[str, Any], theirs: dict[str, Any]) -> None:
+    """Every acknowledged save is stored, and the counter counts every acknowledged update."""
+    assert mine["errors"] == [] and theirs["errors"] == [], (mine["errors"][:5], theirs["errors"][:5])
+    acked = {**mine["saves"], **theirs["saves"]}
+    updates = mine["updates"] + theirs["updates"]
+    present, counter = asyncio.run(stored(scope, acked))
+    lost = sorted(set(acked) - set(present))
+    assert (len(lost), counter) == (0, updates), f"{len(lost)} of {len(acked)} acknowledged saves lost ({lost[:5]}...); counter {counter} after {updates} acknowledged updates"
+
+
+@pytest.fixture
+def sqlite_project(tmp_path, monkeypatch):
+    monkeypatch.delenv("CAT_SQL", raising=False)
+    monkeypatch.delenv("CAT_PROJECT_DIR", raising=False)
+    cat.configure(project=tmp_path)
+    yield tmp_path
+    cat.configure()
+
+
+@pytest.fixture
+def postgres_url(monkeypatch):
+    monkeypatch.delenv("CAT_SQL", raising=False)
+    with pg_database() as url:
+        cat.configure(sql=url)
+        yield url
+        cat.configure()
+
+
+SCENARIOS = [
+    pytest.param("in-its-loop", "store", id="forked-in-its-loop"),
+    pytest.param("between-loops", "store", id="forked-between-loops"),
+    pytest.param("in-its-loop-then-reopen", "store", id="parent-reopens-while-the-child-writes"),
+    pytest.param("before-any-use", "store", id="forked-before-any-use"),
+    pytest.param("between-loops", "user", id="user-store-in-a-request"),
+]
+
+
+@pytest.mark.parametrize("how, scope", SCENARIOS)
+def test_sqlite_parent_and_forked_child_keep_every_acknowledged_write(sqlite_project, how, scope):
+    mine, theirs = run_parent(how, scope)
+    check_every_acknowledged_write(scope, mine, theirs)
+    conn = sqlite3.connect(db_path(sqlite_project))
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("how, scope", SCENARIOS)
+def test_postgres_parent_and_forked_child_keep_every_acknowledged_write(postgres_url, how, scope):
+    mine, theirs = run_parent(how, scope)
+    check_every_acknowledged_write(scope, mine, theirs)

@@ -8,6 +8,10 @@ their futures belong to a loop: a test suite that runs every test in a
 fresh loop, or a script that calls ``asyncio.run`` twice, gets a fresh
 backend instead of a broken one.
 
+A forked child starts with none: :func:`_forget_after_fork` drops the
+parent's backends there (without closing anything of theirs), and the
+child's first store call opens its own.
+
 Submodules (``location``, ``schema``, ``inspect``) are imported by the
 tools, so this module stays free of heavy imports: the drivers load only
 when a backend opens.
@@ -33,6 +37,7 @@ _retiring: set[Backend] = set()  # replaced by configure(), closing in their own
 _closing: set[asyncio.Task[None]] = set()  # those closes, referenced until done (asyncio keeps weak ones)
 _lock = threading.Lock()
 _stopping: list[threading.Event] = []  # set when a connection told to close has closed; awaited at exit
+_inherited: list[Any] = []  # in a forked child: the parent's backends and tasks, referenced so they are never finalized
 
 
 def configure(
@@ -198,6 +203,35 @@ def _abandon_all(join: float = 0.0) -> None:
         deadline = time.monotonic() + join
         for event in list(_stopping):
             event.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: forget the parent's backends, so the child's store calls open their own.
+
+    What the child inherited belongs to the parent: its event loops, the
+    threads of its drivers (which do not exist in the child), its sockets.
+    So nothing of it is used, closed or awaited here: each backend is marked
+    closed and kept referenced in ``_inherited``, so no finalizer of its
+    objects runs in the child either (an asyncpg connection's would take its
+    socket out of the parent's event loop, whose epoll instance the child
+    shares).  The SQLite backend closes the child's copies of its SQLite
+    connections at the same moment (see :mod:`cat.database.sqlite`).  The
+    lock may have been held by another thread of the parent at the fork.
+    """
+    global _lock
+    _lock = threading.Lock()
+    backends = [*_backends.values(), *_retiring]
+    _inherited.extend([*backends, *_closing])
+    _backends.clear()
+    _retiring.clear()
+    _closing.clear()
+    _stopping.clear()  # set by the parent's closing threads, which the child does not have
+    for backend in backends:
+        backend.forget_inherited()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 @atexit.register

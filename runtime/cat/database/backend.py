@@ -89,6 +89,16 @@ class Backend(ABC):
     async def close(self) -> None:
         """Finish pending writes and release connections.  Idempotent."""
 
+    def forget_inherited(self) -> None:
+        """In a forked child: stop using this backend, the parent's, without releasing anything.
+
+        Its connections and tasks are the parent's (sockets, file locks,
+        threads that do not exist here): nothing of it may be used or closed
+        in the child, so it is only marked closed, and :mod:`cat.database`
+        keeps it referenced so that no finalizer runs either.
+        """
+        self.closed = True
+
     @abstractmethod
     def abandon(self) -> list[threading.Event]:
         """Release connections without awaiting anything (another loop, interpreter exit).

@@ -68,12 +68,20 @@ Why it is built this way:
   different threads over its life).  It is closed on the loop's thread when
   that loop is running elsewhere, and directly when it is not, and before
   the aiosqlite connections, so that the writer is the last connection to
-  close and checkpoints the WAL.  A forked child never closes the
-  connections it inherited (SQLite forbids carrying one across ``fork``):
-  the backend remembers the process that opened it and, released in
-  another one, sets them aside.  (The child's own event loops get their own
-  backends, so it never uses them either, unless it drives the parent's
-  loop, which the aiosqlite threads it did not inherit make unusable anyway.)
+  close and checkpoints the WAL.
+* **A forked child closes its copies of the connections, at once.**  SQLite
+  keeps, per process, which locks "this process" holds on each file, and a
+  new connection to a file the process already has open trusts that record.
+  A child that kept the parent's connections open (even unused) would
+  inherit a record of locks it does not hold (POSIX locks are not inherited),
+  so its own new connections would write without them: a parent closing
+  its last connection would then checkpoint and delete the WAL under the
+  child, and the child's commits would go to a deleted file.  So an at-fork
+  hook closes, in the child, every connection the runtime opened in the
+  parent (they are made with the ``_Connection`` factory, which records
+  them).  Closing there releases only the child's own locks (it has none);
+  the parent's stay.  The parent's backends themselves are forgotten
+  without being used (:mod:`cat.database`), and the child opens its own.
 
 Per-user rows: the Cat's ``user_key_value_db`` has no unique constraint on
 ``(user_id, key)`` and the real Cat can leave duplicates.  Reads take the
@@ -91,6 +99,7 @@ import sqlite3
 import threading
 import time
 import uuid
+import weakref
 from typing import Any
 
 import aiosqlite
@@ -119,8 +128,28 @@ SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 INLINE_YIELD_EVERY = 16  # inline operations between two turns given to the event loop
 ALONE_AFTER_SECONDS = 0.001  # a write this long after another task's write may run inline
 
-# Inherited connections in a forked child: kept referenced so they are never closed there.
-_inherited: list[Any] = []
+
+
+class _Connection(sqlite3.Connection):
+    """Every SQLite connection the runtime opens: recorded, so that a forked child can close its copies."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _opened.add(self)
+
+
+_opened: "weakref.WeakSet[_Connection]" = weakref.WeakSet()
+
+
+def _close_inherited_connections() -> None:
+    """In a forked child: close its copies of the parent's connections (see the module docstring)."""
+    for db in list(_opened):
+        _close_quietly(db)
+    _opened.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_close_inherited_connections)
 
 
 def _make_daemon_connection(target: str) -> aiosqlite.Connection:
@@ -141,6 +170,7 @@ def _make_daemon_connection(target: str) -> aiosqlite.Connection:
                     timeout=BUSY_TIMEOUT_SECONDS,
                     cached_statements=64,
                     check_same_thread=False,  # in_transaction is read on the loop's thread between calls
+                    factory=_Connection,
                 )
             )
         except BaseException as exc:
@@ -243,7 +273,6 @@ class SQLiteBackend(Backend):
         if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, not {synchronous!r}")
         self.synchronous = synchronous
-        self._pid = os.getpid()
         self._in_memory = location.path is None
         self._updates: dict[int, Update] = {}  # pending updates, by the token cat_update receives
         self._tokens = itertools.count()
@@ -340,7 +369,9 @@ class SQLiteBackend(Backend):
         """Open the inline connection, on the loop's thread, after the writer set up WAL and the tables."""
         if not self._inline_allowed or self._inline is not None or self.closed:
             return
-        db = sqlite3.connect(str(self.location.path), isolation_level=None, timeout=0, cached_statements=64, check_same_thread=False)
+        db = sqlite3.connect(
+            str(self.location.path), isolation_level=None, timeout=0, cached_statements=64, check_same_thread=False, factory=_Connection
+        )
         try:
             db.execute(f"PRAGMA synchronous = {self.synchronous}")  # the same pragmas as the other connections
             db.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints happen on the writer thread
@@ -356,9 +387,6 @@ class SQLiteBackend(Backend):
         db, self._inline = self._inline, None
         self._inline_allowed = False
         if db is None:
-            return
-        if os.getpid() != self._pid:
-            _inherited.append(db)  # a forked child: never close the parent's connection
             return
         if self.loop.is_running() and not self._on_loop_thread():
             # the loop runs in another thread and may be mid-statement: close it there, between callbacks
@@ -536,13 +564,14 @@ class SQLiteBackend(Backend):
             await reader.close()
         await self._writer.aclose()
 
+    def forget_inherited(self) -> None:
+        super().forget_inherited()
+        self._inline = None  # closed already, with the child's other copies (_close_inherited_connections)
+        self._inline_allowed = False
+
     def abandon(self) -> list[threading.Event]:
         self.closed = True
         self._retire_inline()
-        if os.getpid() != self._pid:  # a forked child: the parent's connections are not ours to close
-            _inherited.extend(conn for conn in (self._reader, self._writer.conn) if conn is not None)
-            self._reader = None
-            return []
         reader, self._reader = self._reader, None
         writer = self._writer.abandon()
         return [_close_elsewhere(conn) for conn in (reader, writer) if conn is not None]

@@ -20,6 +20,8 @@ import asyncio
 import contextlib
 import multiprocessing
 import sqlite3
+import subprocess
+import textwrap
 from typing import Any, Iterator
 
 import pytest
@@ -28,7 +30,7 @@ import cat
 from cat import store, user
 
 from postgres_support import pg_database
-from runtime_helpers import db_path
+from runtime_helpers import PYTHON, db_path, subprocess_env
 
 pytestmark = [
     pytest.mark.slow,
@@ -234,3 +236,53 @@ def test_sqlite_parent_and_forked_child_keep_every_acknowledged_write(sqlite_pro
 def test_postgres_parent_and_forked_child_keep_every_acknowledged_write(postgres_url, how, scope):
     mine, theirs = run_parent(how, scope)
     check_every_acknowledged_write(scope, mine, theirs)
+
+
+EXITING_CHILD = textwrap.dedent(
+    """
+    import asyncio, os, sys
+    import cat
+    from cat import store
+
+    loop = asyncio.new_event_loop()  # the parent's, open across the fork
+
+    async def setup():
+        await store.save("parent", 0)
+        await store.update("counter", lambda n: n + 1, default=0)
+
+    loop.run_until_complete(setup())
+    pid = os.fork()
+    if pid == 0:  # a pre-forking server's worker: uses the store, then exits normally (atexit runs)
+        async def child():
+            await store.save("child", 1)
+            await cat.close()
+
+        asyncio.run(child())
+        sys.exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, status
+
+    async def after():  # the parent goes on with the connections it had before the fork
+        await asyncio.wait_for(asyncio.gather(*(store.update("counter", lambda n: n + 1) for _ in range(50))), 120)
+        print(await store.load("counter"), await store.load("child"))
+        await cat.close()
+
+    loop.run_until_complete(after())
+    loop.close()
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_child_that_exits_normally_leaves_the_parents_connections_working(tmp_path, backend):
+    """A child's exit (its atexit hook, its finalizers) releases nothing of what it inherited.
+
+    The 120 s bound only turns a parent that hangs into a failure.
+    """
+    env = subprocess_env(tmp_path)
+    with contextlib.ExitStack() as stack:
+        if backend == "postgresql":
+            env["CAT_SQL"] = stack.enter_context(pg_database())
+        done = subprocess.run([PYTHON, "-c", EXITING_CHILD], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["51", "1"]

@@ -92,10 +92,12 @@ class Backend(ABC):
     def forget_inherited(self) -> None:
         """In a forked child: stop using this backend, the parent's, without releasing anything.
 
-        Its connections and tasks are the parent's (sockets, file locks,
-        threads that do not exist here): nothing of it may be used or closed
-        in the child, so it is only marked closed, and :mod:`cat.database`
-        keeps it referenced so that no finalizer runs either.
+        Its connections and tasks are the parent's (sockets, event loops,
+        driver threads that do not exist here): nothing of it may be used,
+        closed or awaited in the child, so it is only marked closed, and
+        :mod:`cat.database` keeps it referenced so that no finalizer runs
+        either.  (The child's copies of SQLite connections are the exception,
+        see :mod:`cat.database.sqlite`.)
         """
         self.closed = True
 

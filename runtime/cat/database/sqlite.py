@@ -129,7 +129,6 @@ INLINE_YIELD_EVERY = 16  # inline operations between two turns given to the even
 ALONE_AFTER_SECONDS = 0.001  # a write this long after another task's write may run inline
 
 
-
 class _Connection(sqlite3.Connection):
     """Every SQLite connection the runtime opens: recorded, so that a forked child can close its copies."""
 
@@ -566,7 +565,7 @@ class SQLiteBackend(Backend):
 
     def forget_inherited(self) -> None:
         super().forget_inherited()
-        self._inline = None  # closed already, with the child's other copies (_close_inherited_connections)
+        self._inline = None  # the child's copy: closed with the others, by _close_inherited_connections
         self._inline_allowed = False
 
     def abandon(self) -> list[threading.Event]:

@@ -7,7 +7,9 @@ write at the same time: saves of keys of their own and updates of one
 shared counter.  The child reports which of its writes were acknowledged;
 then every acknowledged save must be there and the counter must equal the
 number of acknowledged updates, on SQLite (whose file must also pass
-``PRAGMA integrity_check``) and on PostgreSQL.
+``PRAGMA integrity_check``) and on PostgreSQL.  A last test forks with
+``os.fork`` in a script and lets the child exit normally, as a pre-forking
+server's worker does: its exit must leave the parent's connections working.
 
 Python 3.12+ warns (``DeprecationWarning``) when a process with threads
 forks; the parent here has aiosqlite's threads, so the warning is silenced

@@ -344,8 +344,10 @@ class PostgresBackend(Backend):
         statement, applies each function in the order they were asked for
         (a later update of the same key sees the earlier one's result, as if
         they had run one after the other), writes every key in one statement
-        and commits.  A function that raises, or returns what is not JSON,
-        fails its own caller only: its key keeps the value before it.  So 64
+        and commits.  Each function gets a copy of its own, decoded afresh,
+        so a function that raises, or returns what is not JSON, fails its
+        own caller only, even after editing its argument in place: its key
+        keeps the value before it, for the next function too.  So 64
         tasks cost four round trips a batch instead of four each, and a hot
         key takes its updates a batch at a time, still exactly.
         """
@@ -413,18 +415,20 @@ async def _apply_updates(conn: Any, batch: list[tuple[str, UpdateFn, Any, contex
     locks = ",".join(str(int(pg_key_lock(None, key))) for key in keys)  # our own integers, never outside text
     await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock(l) FROM unnest('{{{locks}}}'::bigint[]) AS l")
     try:
-        current = {row[0]: values.decode(row[1]) for row in await conn.fetch(_G_GET_MANY, keys)}
+        # Kept as text: each function decodes its own copy, so one that edits its argument in
+        # place and then fails leaves nothing behind for the next function of the key.
+        current: dict[str, str] = {row[0]: row[1] for row in await conn.fetch(_G_GET_MANY, keys)}
         written: dict[str, str] = {}
         answers: list[tuple[asyncio.Future[Any], bool, Any]] = []
         for key, fn, default, ctx, waiter in batch:
             try:
-                new = apply_update(key in current, current.get(key), fn, default, ctx)
+                found = key in current
+                new = apply_update(found, values.decode(current[key]) if found else None, fn, default, ctx)
                 text = _text(values.encode(new))
             except Exception as exc:  # this caller's function, or its value: only this caller fails
                 answers.append((waiter, False, exc))
                 continue
-            current[key] = values.decode(text)  # the next update of the key gets a fresh copy, as if read back
-            written[key] = text
+            current[key] = written[key] = text  # what the next update of the key reads, as if read back
             answers.append((waiter, True, new))
         if written:
             await conn.execute(_G_PUT_MANY_LOCKED, list(written), list(written.values()))

@@ -12,6 +12,7 @@ import pytest
 
 import cat
 from cat import request_context, store, user
+from cat.errors import ConnectionLostError
 
 from postgres_support import pg_database
 from runtime_helpers import PYTHON, subprocess_env
@@ -160,3 +161,109 @@ async def test_processes_update_exactly_and_exit_without_close(pg, pg_url, tmp_p
         assert child.returncode == 0, err
         assert "Traceback" not in err
     assert await store.load("pcounter") == 300
+
+
+class ChangedItsMind(Exception):
+    """What the test's update functions raise: it must reach their callers unchanged."""
+
+
+def _chain(exc: BaseException | None):
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The server's "terminating connection", the client's view of the same (the socket went), or the
+    runtime's error for a connection lost where asyncpg dropped the server's reason."""
+    lost = (asyncpg.AdminShutdownError, asyncpg.PostgresConnectionError, OSError, ConnectionLostError)
+    return any(isinstance(e, lost) for e in _chain(exc))
+
+
+def _secondary(exc: BaseException) -> bool:
+    """An error about the connection's state after it was lost, raised instead of the loss itself."""
+    text = str(exc)
+    return isinstance(exc, (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)) or any(
+        part in text for part in ("released back to the pool", "another operation", "cannot switch to state")
+    )
+
+
+async def test_connections_terminated_by_the_server_fail_with_the_cause_and_the_store_recovers(pg, pg_url):
+    """Saves and updates, global and per user, from 24 tasks while an administrator terminates
+    the pool's connections again and again: each failure is the loss of the connection itself
+    (never an error about the dead connection's state raised in its place), a function that
+    raised gets its own exception back, and the store works again afterwards."""
+    database = pg_url.rsplit("/", 1)[1]
+    stop = asyncio.Event()
+    failures: list[BaseException] = []
+    raised: dict[int, ChangedItsMind] = {}
+    got_own = 0
+    calls = iter(range(1_000_000))
+
+    def refuse(call: int):
+        def fn(value):
+            raised[call] = ChangedItsMind(call)
+            raise raised[call]
+
+        return fn
+
+    async def worker(w: int) -> None:
+        nonlocal got_own
+        i = 0
+        while not stop.is_set():
+            i += 1
+            call = next(calls)
+            try:
+                with request_context(f"user-{w % 3}"):
+                    kind = (w + i) % 5
+                    if kind == 0:
+                        await store.save(f"s{w}", {"i": i})
+                    elif kind == 1:
+                        await store.update(f"n{w % 4}", lambda n: n + 1, default=0)
+                    elif kind == 2:
+                        await user.save(f"s{w}", i)
+                    elif kind == 3:
+                        await user.update("n", lambda n: n + 1, default=0)
+                    else:
+                        await (store.update("n0", refuse(call), default=0) if i % 2 else user.update("n", refuse(call), default=0))
+            except ChangedItsMind as exc:
+                assert exc is raised[call]  # unchanged: the very exception the function raised
+                got_own += 1
+            except Exception as exc:  # noqa: BLE001 - what the test looks at
+                if call in raised:
+                    failures.append(AssertionError(f"its function raised {raised[call]!r}, its caller got {exc!r}"))
+                else:
+                    failures.append(exc)
+
+    admin = await asyncpg.connect(pg_url)
+    killed: list[int] = []
+    try:
+        workers = [asyncio.create_task(worker(w)) for w in range(24)]
+        for _ in range(12):
+            await asyncio.sleep(0.03)
+            killed += await admin.fetchval(
+                "SELECT array_agg(pid) FROM (SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()) AS t",
+                database,
+            ) or []
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*workers), 60)
+        # the terminated backends are gone, and this loop has read their sockets' end
+        while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", killed):
+            await asyncio.sleep(0.01)
+        await admin.fetchval("SELECT 1")
+    finally:
+        await admin.close()
+
+    secondary = [exc for exc in failures if _secondary(exc)]
+    other = [exc for exc in failures if not _secondary(exc) and not _connection_lost(exc)]
+    assert killed and failures, "the burst met no terminated connection"
+    assert (len(secondary), secondary[:3]) == (0, []), f"{len(secondary)} of {len(failures)} failures hid their cause"
+    assert other == []
+    assert got_own > 0
+
+    await store.save("after", 1)  # the store recovers
+    assert await store.update("after", lambda n: n + 1) == 2
+    with request_context("user-0"):
+        await user.save("after", "yes")
+        assert await user.load("after") == "yes"

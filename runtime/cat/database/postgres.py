@@ -38,7 +38,7 @@ from cat import values
 from cat.database.backend import Backend, UpdateFn, apply_update
 from cat_lint.project.location import DatabaseLocation, asyncpg_dsn
 from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, pg_key_lock, pg_user_id
-from cat.errors import DatabaseOpenError, StoreClosedError
+from cat.errors import ConnectionLostError, DatabaseOpenError, StoreClosedError
 
 __all__ = ["PostgresBackend", "POSTGRES_SCHEMA", "pg_user_id", "asyncpg_dsn"]
 
@@ -191,12 +191,38 @@ class PostgresBackend(Backend):
         self._idle.clear()
         try:
             pool = await self._get_pool()
-            async with pool.acquire() as conn:
-                return await work(conn)
+            return await self._on_connection(pool, work)
         finally:
             self._inflight -= 1
             if self._inflight == 0:
                 self._idle.set()
+
+    async def _on_connection(self, pool: Any, work: Any) -> Any:
+        """``work(connection)`` on a connection of ``pool``: its own outcome, never a secondary one.
+
+        What ``work`` returned or raised is the answer.  Handing the
+        connection back can fail after it (asyncpg resets the connection,
+        which fails when the server has just ended it; the pool then drops
+        it and opens another on the next acquire): that failure is nobody's
+        answer.  A statement asyncpg refused because it had lost track of
+        the connection (the server ended it while it was idle: asyncpg drops
+        the server's message and reports its own state) becomes a
+        :class:`~cat.errors.ConnectionLostError` that says so.
+        """
+        conn = await pool.acquire()
+        try:
+            result = await work(conn)
+        except BaseException as exc:
+            await _hand_back(pool, conn)
+            if _driver_lost_track(exc):
+                raise ConnectionLostError(
+                    f"the connection to {self.location.describe()} broke during this operation, most likely "
+                    "ended by the server (asyncpg lost the server's reason: the error below is its own state); "
+                    "what the operation had not committed was rolled back with it"
+                ) from exc
+            raise
+        await _hand_back(pool, conn)
+        return result
 
     async def _write(self, user_id: uuid.UUID | None, key: str, work: Any) -> Any:
         """``work(connection)`` in one transaction that first takes the key's advisory lock.
@@ -204,17 +230,16 @@ class PostgresBackend(Backend):
         ``BEGIN`` and the lock go in one round trip (two statements of the
         simple query protocol; the lock id is our own integer, never text
         from outside): a write costs a round trip fewer than with a
-        transaction block.  A failure rolls back; a connection cancelled in
-        the middle is rolled back by the pool when it takes it back.
+        transaction block.  A failure rolls back (:func:`_roll_back`) and
+        reaches the caller as it was.
         """
 
         async def locked(conn: Any) -> Any:
             await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(pg_key_lock(user_id, key))})")
             try:
                 result = await work(conn)
-            except BaseException:
-                if not conn.is_closed():
-                    await conn.execute("ROLLBACK")
+            except BaseException as exc:
+                await _roll_back(conn, exc)
                 raise
             await conn.execute("COMMIT")
             return result
@@ -315,13 +340,15 @@ class PostgresBackend(Backend):
                 ordered = sorted(batch.items(), key=lambda item: pg_key_lock(None, item[0]))
                 try:
                     pool = await self._get_pool()
-                    async with pool.acquire() as conn:
-                        await conn.execute(
+                    await self._on_connection(
+                        pool,
+                        lambda conn: conn.execute(
                             _G_PUT_MANY,
                             [pg_key_lock(None, key) for key, _ in ordered],
                             [key for key, _ in ordered],
                             [text for _, (text, _) in ordered],
-                        )
+                        ),
+                    )
                 except BaseException as exc:
                     cancelled = isinstance(exc, asyncio.CancelledError)  # abandoned: the loop is going away
                     _settle(batch, StoreClosedError() if cancelled else exc)
@@ -367,8 +394,7 @@ class PostgresBackend(Backend):
                 batch, self._updates = self._updates, []
                 try:
                     pool = await self._get_pool()
-                    async with pool.acquire() as conn:
-                        answers = await _apply_updates(conn, batch)
+                    answers = await self._on_connection(pool, lambda conn: _apply_updates(conn, batch))
                 except BaseException as exc:
                     cancelled = isinstance(exc, asyncio.CancelledError)
                     error = StoreClosedError() if cancelled else exc
@@ -425,19 +451,63 @@ async def _apply_updates(conn: Any, batch: list[tuple[str, UpdateFn, Any, contex
                 found = key in current
                 new = apply_update(found, values.decode(current[key]) if found else None, fn, default, ctx)
                 text = _text(values.encode(new))
-            except Exception as exc:  # this caller's function, or its value: only this caller fails
-                answers.append((waiter, False, exc))
+            except Exception as exc:  # this caller's function, or its value: only this caller fails,
+                _answer([(waiter, False, exc)])  # with its own error, whatever becomes of the batch
                 continue
             current[key] = written[key] = text  # what the next update of the key reads, as if read back
             answers.append((waiter, True, new))
         if written:
             await conn.execute(_G_PUT_MANY_LOCKED, list(written), list(written.values()))
         await conn.execute("COMMIT")
-    except BaseException:
-        if not conn.is_closed():
-            await conn.execute("ROLLBACK")
+    except BaseException as exc:
+        await _roll_back(conn, exc)
         raise
     return answers
+
+
+async def _roll_back(conn: Any, error: BaseException) -> None:
+    """End the transaction that ``error`` interrupted, without ever raising in its place.
+
+    A connection that ``error`` says is gone (:func:`_connection_lost`) is
+    not touched: the server rolled back when it ended, and asyncpg has
+    handed it back to the pool already, where any call on it fails.  Nor is
+    one whose statement was cancelled midway: asyncpg refuses another
+    statement until the server has answered the cancel, and the pool rolls
+    back when it takes the connection back.  A rollback that fails anyway
+    (the connection lost at that very moment) is passed over: the caller
+    re-raises ``error``, and the pool replaces a broken connection.
+    """
+    if isinstance(error, asyncio.CancelledError) or _connection_lost(error):
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001 - the caller's error is the one to report
+        pass
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` means the connection is past using: ended by the server, broken, or lost track of."""
+    import asyncpg
+
+    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError)) or _driver_lost_track(exc):
+        return True
+    # "terminating connection ...", an idle-in-transaction timeout: FATAL ends the session
+    return isinstance(exc, asyncpg.PostgresError) and getattr(exc, "severity_en", None) in ("FATAL", "PANIC")
+
+
+def _driver_lost_track(exc: BaseException) -> bool:
+    """asyncpg's error about its own protocol state, which it raises where the server ended the connection unread."""
+    import asyncpg
+
+    return isinstance(exc, asyncpg.exceptions.InternalClientError)
+
+
+async def _hand_back(pool: Any, conn: Any) -> None:
+    """Release ``conn`` to ``pool``; a failure to reset it is the pool's business (it drops the connection)."""
+    try:
+        await pool.release(conn)
+    except Exception:  # noqa: BLE001 - asyncpg has terminated the connection: the next acquire opens another
+        pass
 
 
 def _answer(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 import cat
 from cat import request_context, store, user
+from cat.database.postgres import BATCH_TEXT_LIMIT
 from cat.errors import ConnectionLostError
 
 from postgres_support import pg_database
@@ -267,3 +268,22 @@ async def test_connections_terminated_by_the_server_fail_with_the_cause_and_the_
     with request_context("user-0"):
         await user.save("after", "yes")
         assert await user.load("after") == "yes"
+
+
+async def test_big_saves_in_flight_together_are_split_by_size_and_all_stored(pg):
+    """Eight saves at once whose values add up to over twice ``BATCH_TEXT_LIMIT``: all succeed and
+    are stored, and no statement carries more than the limit unless it holds one value alone (each
+    batch is one statement, one transaction: its rows share their ``xmin``)."""
+    size = BATCH_TEXT_LIMIT // 3
+    saved = {f"big{i}": f"{i:02}" + "x" * (size - 2) for i in range(8)}
+    await asyncio.gather(*(store.save(key, value) for key, value in saved.items()))
+    rows = await pg.fetch(
+        "SELECT key, xmin::text AS xact, length(value::text) AS chars, left(value::text, 3) AS head "
+        "FROM key_value_db WHERE key LIKE 'big%'"
+    )
+    assert {r["key"]: (r["chars"], r["head"]) for r in rows} == {k: (size + 2, f'"{v[:2]}') for k, v in saved.items()}
+    statements: dict[str, list[int]] = {}
+    for row in rows:
+        statements.setdefault(row["xact"], []).append(row["chars"])
+    too_big = [sizes for sizes in statements.values() if len(sizes) > 1 and sum(sizes) > BATCH_TEXT_LIMIT]
+    assert too_big == [], f"{len(statements)} statement(s), of {sorted(len(s) for s in statements.values())} values"

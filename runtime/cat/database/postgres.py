@@ -24,6 +24,8 @@ Same tables as the Cat creates there (``key_value_db``, ``user_key_value_db``,
   share a round trip: one statement locks and writes a batch of saves; one
   transaction locks, reads, applies and writes a batch of updates.  One task
   alone pays what a plain upsert pays; many pay a few round trips a batch.
+  A statement carries at most ``BATCH_TEXT_LIMIT`` of values, so big values
+  never add up past PostgreSQL's limit on one message.
 """
 
 from __future__ import annotations
@@ -40,7 +42,15 @@ from cat_lint.project.location import DatabaseLocation, asyncpg_dsn
 from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, pg_key_lock, pg_user_id
 from cat.errors import ConnectionLostError, DatabaseOpenError, StoreClosedError
 
-__all__ = ["PostgresBackend", "POSTGRES_SCHEMA", "pg_user_id", "asyncpg_dsn"]
+__all__ = ["PostgresBackend", "POSTGRES_SCHEMA", "BATCH_TEXT_LIMIT", "pg_user_id", "asyncpg_dsn"]
+
+# How much JSON text (in characters of the encoded values) one batched statement carries.
+# PostgreSQL refuses a protocol message over 1 GB and drops the connection, so 56 saves of
+# 20 MB merged into one statement all failed; and asyncpg builds each message in memory, a
+# copy of every value in it.  A character is 1 to 4 bytes of UTF-8: at most 64 MB a message.
+# Batching pays off by sharing round trips, which values this big no longer notice: a value
+# at the limit or over it goes in a statement of its own.
+BATCH_TEXT_LIMIT = 16 * 2**20
 
 # Shaped like the tables the Cat's ORM (Piccolo) creates: NOT NULL columns,
 # a JSON (not JSONB) value, native UUIDs.
@@ -316,6 +326,8 @@ class PostgresBackend(Backend):
         plain upsert.  Tasks that save while a batch is on its way join the
         next one, so 64 savers cost a handful of round trips, not 64.  Two
         saves of one key in a batch leave the later value, as in that order.
+        A statement carries up to ``BATCH_TEXT_LIMIT`` of text; the saves
+        past it wait for the next one.
         Counted in flight from the moment it is queued, so a close waits for it.
         """
         if self.closed:
@@ -336,7 +348,7 @@ class PostgresBackend(Backend):
     async def _write_saves(self) -> None:
         try:
             while self._saves:
-                batch, self._saves = self._saves, {}
+                batch, self._saves = _split_saves(self._saves)
                 ordered = sorted(batch.items(), key=lambda item: pg_key_lock(None, item[0]))
                 try:
                     pool = await self._get_pool()
@@ -456,8 +468,8 @@ async def _apply_updates(conn: Any, batch: list[tuple[str, UpdateFn, Any, contex
                 continue
             current[key] = written[key] = text  # what the next update of the key reads, as if read back
             answers.append((waiter, True, new))
-        if written:
-            await conn.execute(_G_PUT_MANY_LOCKED, list(written), list(written.values()))
+        for chunk in _chunks(list(written.items())):
+            await conn.execute(_G_PUT_MANY_LOCKED, [key for key, _ in chunk], [text for _, text in chunk])
         await conn.execute("COMMIT")
     except BaseException as exc:
         await _roll_back(conn, exc)
@@ -508,6 +520,35 @@ async def _hand_back(pool: Any, conn: Any) -> None:
         await pool.release(conn)
     except Exception:  # noqa: BLE001 - asyncpg has terminated the connection: the next acquire opens another
         pass
+
+
+def _split_saves(saves: dict[str, list[Any]]) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """The queued saves for the next statement (at least one, and up to ``BATCH_TEXT_LIMIT`` of text), and the rest.
+
+    The rest stay queued, in order, for the statements after it; a later
+    save of one of their keys still replaces the value queued there.
+    """
+    size = 0
+    for index, (text, _) in enumerate(saves.values()):
+        size += len(text)
+        if size > BATCH_TEXT_LIMIT and index:
+            items = list(saves.items())
+            return dict(items[:index]), dict(items[index:])
+    return saves, {}
+
+
+def _chunks(written: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """``(key, text)`` pairs in runs of up to ``BATCH_TEXT_LIMIT`` of text (one alone when bigger), for one statement each."""
+    chunks: list[list[tuple[str, str]]] = []
+    size = BATCH_TEXT_LIMIT + 1
+    for key, text in written:
+        if chunks and size + len(text) <= BATCH_TEXT_LIMIT:
+            chunks[-1].append((key, text))
+            size += len(text)
+        else:
+            chunks.append([(key, text)])
+            size = len(text)
+    return chunks
 
 
 def _answer(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:

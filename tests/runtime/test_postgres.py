@@ -287,3 +287,13 @@ async def test_big_saves_in_flight_together_are_split_by_size_and_all_stored(pg)
         statements.setdefault(row["xact"], []).append(row["chars"])
     too_big = [sizes for sizes in statements.values() if len(sizes) > 1 and sum(sizes) > BATCH_TEXT_LIMIT]
     assert too_big == [], f"{len(statements)} statement(s), of {sorted(len(s) for s in statements.values())} values"
+
+
+async def test_big_updates_in_flight_together_are_all_stored(pg):
+    """Updates of one batch whose new values add up past ``BATCH_TEXT_LIMIT`` (written in more than
+    one statement of that transaction): each caller gets its value and every key holds it."""
+    size = BATCH_TEXT_LIMIT // 2
+    results = await asyncio.gather(*(store.update(f"grow{i}", lambda old, i=i: old + str(i) * size, default="") for i in range(3)))
+    assert [len(r) for r in results] == [size] * 3
+    rows = await pg.fetch("SELECT key, length(value::text) AS chars, left(value::text, 2) AS head FROM key_value_db WHERE key LIKE 'grow%'")
+    assert sorted((r["key"], r["chars"], r["head"]) for r in rows) == [(f"grow{i}", size + 2, f'"{i}') for i in range(3)]

@@ -448,7 +448,11 @@ class PostgresBackend(Backend):
 
 
 async def _apply_updates(conn: Any, batch: list[tuple[str, UpdateFn, Any, contextvars.Context, asyncio.Future[Any]]]) -> list[tuple[asyncio.Future[Any], bool, Any]]:
-    """Run a batch of global updates in one transaction; what to answer each caller."""
+    """Run a batch of global updates in one transaction; what to answer the callers whose function succeeded.
+
+    A caller whose function failed is answered at once, with that failure,
+    whatever becomes of the transaction: nothing of it was to be written.
+    """
     keys = sorted({key for key, *_ in batch}, key=lambda k: pg_key_lock(None, k))
     locks = ",".join(str(int(pg_key_lock(None, key))) for key in keys)  # our own integers, never outside text
     await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock(l) FROM unnest('{{{locks}}}'::bigint[]) AS l")
@@ -540,14 +544,13 @@ def _split_saves(saves: dict[str, list[Any]]) -> tuple[dict[str, list[Any]], dic
 def _chunks(written: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     """``(key, text)`` pairs in runs of up to ``BATCH_TEXT_LIMIT`` of text (one alone when bigger), for one statement each."""
     chunks: list[list[tuple[str, str]]] = []
-    size = BATCH_TEXT_LIMIT + 1
+    size = 0
     for key, text in written:
-        if chunks and size + len(text) <= BATCH_TEXT_LIMIT:
-            chunks[-1].append((key, text))
-            size += len(text)
-        else:
-            chunks.append([(key, text)])
-            size = len(text)
+        if not chunks or size + len(text) > BATCH_TEXT_LIMIT:
+            chunks.append([])
+            size = 0
+        chunks[-1].append((key, text))
+        size += len(text)
     return chunks
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "PluginLoadError",
     "DatabaseOpenError",
     "StoreClosedError",
+    "ConnectionLostError",
     "NO_REQUEST_MESSAGE",
     "NO_USER_MESSAGE",
 ]
@@ -50,6 +51,15 @@ class PluginLoadError(ImportError):
 
 class DatabaseOpenError(RuntimeError):
     """The store's database could not be opened; the message says which file and why."""
+
+
+class ConnectionLostError(RuntimeError):
+    """The database connection broke during an operation and the driver lost the server's reason.
+
+    Raised only where asyncpg reports its own state instead (a PostgreSQL
+    server that ends a connection while it waits between statements); the
+    server's and the socket's own errors reach the caller as they are.
+    """
 
 
 class StoreClosedError(RuntimeError):

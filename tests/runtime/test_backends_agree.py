@@ -385,3 +385,41 @@ async def test_updates_in_flight_together_are_exact_and_a_failing_one_fails_alon
     assert seen == list(range(50))  # one after the other, none saw the same value
     assert await store.load("seq") == 50
     await cat.close()
+
+
+@both
+@pytest.mark.parametrize("odd", ["raises", "returns NaN"])
+async def test_a_failing_update_that_edited_its_argument_leaks_into_no_other(databases, odd):
+    """40 updates of one list at once: the even ones append their number in place and return the
+    list; the odd ones append too, then raise (or append a NaN and return the list, which is not
+    JSON).  Every function sees a value no failing function has touched: the 20 good updates
+    succeed, the 20 bad ones fail their own callers, and the list holds the good numbers only."""
+    cat.configure(sql=databases())
+    await store.save("list", [])
+
+    def change(i):
+        def fn(items):
+            if i % 2 == 0:
+                items.append(i)
+                return items
+            if odd == "raises":
+                items.append(i)
+                raise ValueError(f"update {i} changes its mind")
+            items.append(float("nan"))
+            return items
+
+        return fn
+
+    results = await asyncio.gather(*(store.update("list", change(i)) for i in range(40)), return_exceptions=True)
+    good = [r for i, r in enumerate(results) if i % 2 == 0]
+    bad = [r for i, r in enumerate(results) if i % 2 == 1]
+    failed_good = [r for r in good if isinstance(r, BaseException)]
+    assert (len(failed_good), failed_good[:1]) == (0, [])
+    if odd == "raises":
+        assert [str(r) for r in bad] == [f"update {i} changes its mind" for i in range(1, 40, 2)]
+    else:
+        assert all(isinstance(r, ValueError) and "NaN" in str(r) for r in bad), bad
+    assert sorted(await store.load("list")) == list(range(0, 40, 2))
+    for i, seen in zip(range(0, 40, 2), good):  # what each good update returned: good numbers only
+        assert i in seen and all(n % 2 == 0 for n in seen), (i, seen)
+    await cat.close()

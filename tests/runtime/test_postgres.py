@@ -12,6 +12,8 @@ import pytest
 
 import cat
 from cat import request_context, store, user
+from cat.database.postgres import BATCH_TEXT_LIMIT
+from cat.errors import ConnectionLostError
 
 from postgres_support import pg_database
 from runtime_helpers import PYTHON, subprocess_env
@@ -160,3 +162,138 @@ async def test_processes_update_exactly_and_exit_without_close(pg, pg_url, tmp_p
         assert child.returncode == 0, err
         assert "Traceback" not in err
     assert await store.load("pcounter") == 300
+
+
+class ChangedItsMind(Exception):
+    """What the test's update functions raise: it must reach their callers unchanged."""
+
+
+def _chain(exc: BaseException | None):
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The server's "terminating connection", the client's view of the same (the socket went), or the
+    runtime's error for a connection lost where asyncpg dropped the server's reason."""
+    lost = (asyncpg.AdminShutdownError, asyncpg.PostgresConnectionError, OSError, ConnectionLostError)
+    return any(isinstance(e, lost) for e in _chain(exc))
+
+
+def _secondary(exc: BaseException) -> bool:
+    """An error about the connection's state after it was lost, raised instead of the loss itself."""
+    text = str(exc)
+    return isinstance(exc, (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)) or any(
+        part in text for part in ("released back to the pool", "another operation", "cannot switch to state")
+    )
+
+
+async def test_connections_terminated_by_the_server_fail_with_the_cause_and_the_store_recovers(pg, pg_url):
+    """Saves and updates, global and per user, from 24 tasks while an administrator terminates
+    the pool's connections again and again: each failure is the loss of the connection itself
+    (never an error about the dead connection's state raised in its place), a function that
+    raised gets its own exception back, and the store works again afterwards."""
+    database = pg_url.rsplit("/", 1)[1]
+    stop = asyncio.Event()
+    failures: list[BaseException] = []
+    raised: dict[int, ChangedItsMind] = {}
+    got_own = 0
+    calls = iter(range(1_000_000))
+
+    def refuse(call: int):
+        def fn(value):
+            raised[call] = ChangedItsMind(call)
+            raise raised[call]
+
+        return fn
+
+    async def worker(w: int) -> None:
+        nonlocal got_own
+        i = 0
+        while not stop.is_set():
+            i += 1
+            call = next(calls)
+            try:
+                with request_context(f"user-{w % 3}"):
+                    kind = (w + i) % 5
+                    if kind == 0:
+                        await store.save(f"s{w}", {"i": i})
+                    elif kind == 1:
+                        await store.update(f"n{w % 4}", lambda n: n + 1, default=0)
+                    elif kind == 2:
+                        await user.save(f"s{w}", i)
+                    elif kind == 3:
+                        await user.update("n", lambda n: n + 1, default=0)
+                    else:
+                        await (store.update("n0", refuse(call), default=0) if i % 2 else user.update("n", refuse(call), default=0))
+            except ChangedItsMind as exc:
+                assert exc is raised[call]  # unchanged: the very exception the function raised
+                got_own += 1
+            except Exception as exc:  # noqa: BLE001 - what the test looks at
+                if call in raised:
+                    failures.append(AssertionError(f"its function raised {raised[call]!r}, its caller got {exc!r}"))
+                else:
+                    failures.append(exc)
+
+    admin = await asyncpg.connect(pg_url)
+    killed: list[int] = []
+    try:
+        workers = [asyncio.create_task(worker(w)) for w in range(24)]
+        for _ in range(12):
+            await asyncio.sleep(0.03)
+            killed += await admin.fetchval(
+                "SELECT array_agg(pid) FROM (SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()) AS t",
+                database,
+            ) or []
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*workers), 60)
+        # the terminated backends are gone, and this loop has read their sockets' end
+        while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", killed):
+            await asyncio.sleep(0.01)
+        await admin.fetchval("SELECT 1")
+    finally:
+        await admin.close()
+
+    secondary = [exc for exc in failures if _secondary(exc)]
+    other = [exc for exc in failures if not _secondary(exc) and not _connection_lost(exc)]
+    assert killed and failures, "the burst met no terminated connection"
+    assert (len(secondary), secondary[:3]) == (0, []), f"{len(secondary)} of {len(failures)} failures hid their cause"
+    assert other == []
+    assert got_own > 0
+
+    await store.save("after", 1)  # the store recovers
+    assert await store.update("after", lambda n: n + 1) == 2
+    with request_context("user-0"):
+        await user.save("after", "yes")
+        assert await user.load("after") == "yes"
+
+
+async def test_big_saves_in_flight_together_are_split_by_size_and_all_stored(pg):
+    """Eight saves at once whose values add up to over twice ``BATCH_TEXT_LIMIT``: all succeed and
+    are stored, and no statement carries more than the limit unless it holds one value alone (each
+    batch is one statement, one transaction: its rows share their ``xmin``)."""
+    size = BATCH_TEXT_LIMIT // 3
+    saved = {f"big{i}": f"{i:02}" + "x" * (size - 2) for i in range(8)}
+    await asyncio.gather(*(store.save(key, value) for key, value in saved.items()))
+    rows = await pg.fetch(
+        "SELECT key, xmin::text AS xact, length(value::text) AS chars, left(value::text, 3) AS head "
+        "FROM key_value_db WHERE key LIKE 'big%'"
+    )
+    assert {r["key"]: (r["chars"], r["head"]) for r in rows} == {k: (size + 2, f'"{v[:2]}') for k, v in saved.items()}
+    statements: dict[str, list[int]] = {}
+    for row in rows:
+        statements.setdefault(row["xact"], []).append(row["chars"])
+    too_big = [sizes for sizes in statements.values() if len(sizes) > 1 and sum(sizes) > BATCH_TEXT_LIMIT]
+    assert too_big == [], f"{len(statements)} statement(s), of {sorted(len(s) for s in statements.values())} values"
+
+
+async def test_big_updates_in_flight_together_are_all_stored(pg):
+    """Updates of one batch whose new values add up past ``BATCH_TEXT_LIMIT`` (written in more than
+    one statement of that transaction): each caller gets its value and every key holds it."""
+    size = BATCH_TEXT_LIMIT // 2
+    results = await asyncio.gather(*(store.update(f"grow{i}", lambda old, i=i: old + str(i) * size, default="") for i in range(3)))
+    assert [len(r) for r in results] == [size] * 3
+    rows = await pg.fetch("SELECT key, length(value::text) AS chars, left(value::text, 2) AS head FROM key_value_db WHERE key LIKE 'grow%'")
+    assert sorted((r["key"], r["chars"], r["head"]) for r in rows) == [(f"grow{i}", size + 2, f'"{i}') for i in range(3)]

@@ -24,6 +24,8 @@ Same tables as the Cat creates there (``key_value_db``, ``user_key_value_db``,
   share a round trip: one statement locks and writes a batch of saves; one
   transaction locks, reads, applies and writes a batch of updates.  One task
   alone pays what a plain upsert pays; many pay a few round trips a batch.
+  A statement carries at most ``BATCH_TEXT_LIMIT`` of values, so big values
+  never add up past PostgreSQL's limit on one message.
 """
 
 from __future__ import annotations
@@ -38,9 +40,17 @@ from cat import values
 from cat.database.backend import Backend, UpdateFn, apply_update
 from cat_lint.project.location import DatabaseLocation, asyncpg_dsn
 from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, pg_key_lock, pg_user_id
-from cat.errors import DatabaseOpenError, StoreClosedError
+from cat.errors import ConnectionLostError, DatabaseOpenError, StoreClosedError
 
-__all__ = ["PostgresBackend", "POSTGRES_SCHEMA", "pg_user_id", "asyncpg_dsn"]
+__all__ = ["PostgresBackend", "POSTGRES_SCHEMA", "BATCH_TEXT_LIMIT", "pg_user_id", "asyncpg_dsn"]
+
+# How much JSON text (in characters of the encoded values) one batched statement carries.
+# PostgreSQL refuses a protocol message over 1 GB and drops the connection, so 56 saves of
+# 20 MB merged into one statement all failed; and asyncpg builds each message in memory, a
+# copy of every value in it.  A character is 1 to 4 bytes of UTF-8: at most 64 MB a message.
+# Batching pays off by sharing round trips, which values this big no longer notice: a value
+# at the limit or over it goes in a statement of its own.
+BATCH_TEXT_LIMIT = 16 * 2**20
 
 # Shaped like the tables the Cat's ORM (Piccolo) creates: NOT NULL columns,
 # a JSON (not JSONB) value, native UUIDs.
@@ -191,12 +201,38 @@ class PostgresBackend(Backend):
         self._idle.clear()
         try:
             pool = await self._get_pool()
-            async with pool.acquire() as conn:
-                return await work(conn)
+            return await self._on_connection(pool, work)
         finally:
             self._inflight -= 1
             if self._inflight == 0:
                 self._idle.set()
+
+    async def _on_connection(self, pool: Any, work: Any) -> Any:
+        """``work(connection)`` on a connection of ``pool``: its own outcome, never a secondary one.
+
+        What ``work`` returned or raised is the answer.  Handing the
+        connection back can fail after it (asyncpg resets the connection,
+        which fails when the server has just ended it; the pool then drops
+        it and opens another on the next acquire): that failure is nobody's
+        answer.  A statement asyncpg refused because it had lost track of
+        the connection (the server ended it while it was idle: asyncpg drops
+        the server's message and reports its own state) becomes a
+        :class:`~cat.errors.ConnectionLostError` that says so.
+        """
+        conn = await pool.acquire()
+        try:
+            result = await work(conn)
+        except BaseException as exc:
+            await _hand_back(pool, conn)
+            if _driver_lost_track(exc):
+                raise ConnectionLostError(
+                    f"the connection to {self.location.describe()} broke during this operation, most likely "
+                    "ended by the server (asyncpg lost the server's reason: the error below is its own state); "
+                    "what the operation had not committed was rolled back with it"
+                ) from exc
+            raise
+        await _hand_back(pool, conn)
+        return result
 
     async def _write(self, user_id: uuid.UUID | None, key: str, work: Any) -> Any:
         """``work(connection)`` in one transaction that first takes the key's advisory lock.
@@ -204,17 +240,16 @@ class PostgresBackend(Backend):
         ``BEGIN`` and the lock go in one round trip (two statements of the
         simple query protocol; the lock id is our own integer, never text
         from outside): a write costs a round trip fewer than with a
-        transaction block.  A failure rolls back; a connection cancelled in
-        the middle is rolled back by the pool when it takes it back.
+        transaction block.  A failure rolls back (:func:`_roll_back`) and
+        reaches the caller as it was.
         """
 
         async def locked(conn: Any) -> Any:
             await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(pg_key_lock(user_id, key))})")
             try:
                 result = await work(conn)
-            except BaseException:
-                if not conn.is_closed():
-                    await conn.execute("ROLLBACK")
+            except BaseException as exc:
+                await _roll_back(conn, exc)
                 raise
             await conn.execute("COMMIT")
             return result
@@ -291,6 +326,8 @@ class PostgresBackend(Backend):
         plain upsert.  Tasks that save while a batch is on its way join the
         next one, so 64 savers cost a handful of round trips, not 64.  Two
         saves of one key in a batch leave the later value, as in that order.
+        A statement carries up to ``BATCH_TEXT_LIMIT`` of text; the saves
+        past it wait for the next one.
         Counted in flight from the moment it is queued, so a close waits for it.
         """
         if self.closed:
@@ -311,17 +348,19 @@ class PostgresBackend(Backend):
     async def _write_saves(self) -> None:
         try:
             while self._saves:
-                batch, self._saves = self._saves, {}
+                batch, self._saves = _split_saves(self._saves)
                 ordered = sorted(batch.items(), key=lambda item: pg_key_lock(None, item[0]))
                 try:
                     pool = await self._get_pool()
-                    async with pool.acquire() as conn:
-                        await conn.execute(
+                    await self._on_connection(
+                        pool,
+                        lambda conn: conn.execute(
                             _G_PUT_MANY,
                             [pg_key_lock(None, key) for key, _ in ordered],
                             [key for key, _ in ordered],
                             [text for _, (text, _) in ordered],
-                        )
+                        ),
+                    )
                 except BaseException as exc:
                     cancelled = isinstance(exc, asyncio.CancelledError)  # abandoned: the loop is going away
                     _settle(batch, StoreClosedError() if cancelled else exc)
@@ -344,8 +383,10 @@ class PostgresBackend(Backend):
         statement, applies each function in the order they were asked for
         (a later update of the same key sees the earlier one's result, as if
         they had run one after the other), writes every key in one statement
-        and commits.  A function that raises, or returns what is not JSON,
-        fails its own caller only: its key keeps the value before it.  So 64
+        and commits.  Each function gets a copy of its own, decoded afresh,
+        so a function that raises, or returns what is not JSON, fails its
+        own caller only, even after editing its argument in place: its key
+        keeps the value before it, for the next function too.  So 64
         tasks cost four round trips a batch instead of four each, and a hot
         key takes its updates a batch at a time, still exactly.
         """
@@ -365,8 +406,7 @@ class PostgresBackend(Backend):
                 batch, self._updates = self._updates, []
                 try:
                     pool = await self._get_pool()
-                    async with pool.acquire() as conn:
-                        answers = await _apply_updates(conn, batch)
+                    answers = await self._on_connection(pool, lambda conn: _apply_updates(conn, batch))
                 except BaseException as exc:
                     cancelled = isinstance(exc, asyncio.CancelledError)
                     error = StoreClosedError() if cancelled else exc
@@ -408,32 +448,110 @@ class PostgresBackend(Backend):
 
 
 async def _apply_updates(conn: Any, batch: list[tuple[str, UpdateFn, Any, contextvars.Context, asyncio.Future[Any]]]) -> list[tuple[asyncio.Future[Any], bool, Any]]:
-    """Run a batch of global updates in one transaction; what to answer each caller."""
+    """Run a batch of global updates in one transaction; what to answer the callers whose function succeeded.
+
+    A caller whose function failed is answered at once, with that failure,
+    whatever becomes of the transaction: nothing of it was to be written.
+    """
     keys = sorted({key for key, *_ in batch}, key=lambda k: pg_key_lock(None, k))
     locks = ",".join(str(int(pg_key_lock(None, key))) for key in keys)  # our own integers, never outside text
     await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock(l) FROM unnest('{{{locks}}}'::bigint[]) AS l")
     try:
-        current = {row[0]: values.decode(row[1]) for row in await conn.fetch(_G_GET_MANY, keys)}
+        # Kept as text: each function decodes its own copy, so one that edits its argument in
+        # place and then fails leaves nothing behind for the next function of the key.
+        current: dict[str, str] = {row[0]: row[1] for row in await conn.fetch(_G_GET_MANY, keys)}
         written: dict[str, str] = {}
         answers: list[tuple[asyncio.Future[Any], bool, Any]] = []
         for key, fn, default, ctx, waiter in batch:
             try:
-                new = apply_update(key in current, current.get(key), fn, default, ctx)
+                found = key in current
+                new = apply_update(found, values.decode(current[key]) if found else None, fn, default, ctx)
                 text = _text(values.encode(new))
-            except Exception as exc:  # this caller's function, or its value: only this caller fails
-                answers.append((waiter, False, exc))
+            except Exception as exc:  # this caller's function, or its value: only this caller fails,
+                _answer([(waiter, False, exc)])  # with its own error, whatever becomes of the batch
                 continue
-            current[key] = values.decode(text)  # the next update of the key gets a fresh copy, as if read back
-            written[key] = text
+            current[key] = written[key] = text  # what the next update of the key reads, as if read back
             answers.append((waiter, True, new))
-        if written:
-            await conn.execute(_G_PUT_MANY_LOCKED, list(written), list(written.values()))
+        for chunk in _chunks(list(written.items())):
+            await conn.execute(_G_PUT_MANY_LOCKED, [key for key, _ in chunk], [text for _, text in chunk])
         await conn.execute("COMMIT")
-    except BaseException:
-        if not conn.is_closed():
-            await conn.execute("ROLLBACK")
+    except BaseException as exc:
+        await _roll_back(conn, exc)
         raise
     return answers
+
+
+async def _roll_back(conn: Any, error: BaseException) -> None:
+    """End the transaction that ``error`` interrupted, without ever raising in its place.
+
+    A connection that ``error`` says is gone (:func:`_connection_lost`) is
+    not touched: the server rolled back when it ended, and asyncpg has
+    handed it back to the pool already, where any call on it fails.  Nor is
+    one whose statement was cancelled midway: asyncpg refuses another
+    statement until the server has answered the cancel, and the pool rolls
+    back when it takes the connection back.  A rollback that fails anyway
+    (the connection lost at that very moment) is passed over: the caller
+    re-raises ``error``, and the pool replaces a broken connection.
+    """
+    if isinstance(error, asyncio.CancelledError) or _connection_lost(error):
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001 - the caller's error is the one to report
+        pass
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` means the connection is past using: ended by the server, broken, or lost track of."""
+    import asyncpg
+
+    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError)) or _driver_lost_track(exc):
+        return True
+    # "terminating connection ...", an idle-in-transaction timeout: FATAL ends the session
+    return isinstance(exc, asyncpg.PostgresError) and getattr(exc, "severity_en", None) in ("FATAL", "PANIC")
+
+
+def _driver_lost_track(exc: BaseException) -> bool:
+    """asyncpg's error about its own protocol state, which it raises where the server ended the connection unread."""
+    import asyncpg
+
+    return isinstance(exc, asyncpg.exceptions.InternalClientError)
+
+
+async def _hand_back(pool: Any, conn: Any) -> None:
+    """Release ``conn`` to ``pool``; a failure to reset it is the pool's business (it drops the connection)."""
+    try:
+        await pool.release(conn)
+    except Exception:  # noqa: BLE001 - asyncpg has terminated the connection: the next acquire opens another
+        pass
+
+
+def _split_saves(saves: dict[str, list[Any]]) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """The queued saves for the next statement (at least one, and up to ``BATCH_TEXT_LIMIT`` of text), and the rest.
+
+    The rest stay queued, in order, for the statements after it; a later
+    save of one of their keys still replaces the value queued there.
+    """
+    size = 0
+    for index, (text, _) in enumerate(saves.values()):
+        size += len(text)
+        if size > BATCH_TEXT_LIMIT and index:
+            items = list(saves.items())
+            return dict(items[:index]), dict(items[index:])
+    return saves, {}
+
+
+def _chunks(written: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """``(key, text)`` pairs in runs of up to ``BATCH_TEXT_LIMIT`` of text (one alone when bigger), for one statement each."""
+    chunks: list[list[tuple[str, str]]] = []
+    size = 0
+    for key, text in written:
+        if not chunks or size + len(text) > BATCH_TEXT_LIMIT:
+            chunks.append([])
+            size = 0
+        chunks[-1].append((key, text))
+        size += len(text)
+    return chunks
 
 
 def _answer(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:

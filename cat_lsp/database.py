@@ -250,10 +250,12 @@ class ProjectDatabase:
         self._resolve()
         identity = self._file_identity()
         if identity != self._identity:
-            # A new inode means a new file: the open connection still sees the old one.
-            old_inode = self._identity[0][0] if self._identity and self._identity[0] else None
-            new_inode = identity[0][0] if identity and identity[0] else None
-            if old_inode != new_inode:
+            # The database file itself changed (not only its WAL): a new inode is a new file the
+            # open connection does not see, and a file rewritten in place (copied over, truncated)
+            # contradicts what the connection cached of it: read it through a new connection.
+            old_file = self._identity[0] if self._identity else None
+            new_file = identity[0] if identity else None
+            if old_file != new_file:
                 self._close()
             return True
         if self._reader is None:
@@ -271,6 +273,13 @@ class ProjectDatabase:
         if location is None or (location.is_sqlite and location.path is not None and not location.path.is_file()):
             self._close()
             self._snapshot = Snapshot(reason=f"no database at {self.describe()}", generation=self._generation)
+            self._stale = False
+            return
+        if location.is_sqlite and location.path is not None and location.path.stat().st_size == 0:
+            # SQLite would read it as a database without tables (or, beside an old WAL, as
+            # "malformed"): say what it is.
+            self._close()
+            self._snapshot = Snapshot(reason=f"{self.describe()} is an empty file (0 bytes)", generation=self._generation)
             self._stale = False
             return
         reader = self._ensure_reader()

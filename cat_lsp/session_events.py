@@ -65,7 +65,7 @@ async def initialized(session: Session, params: types.InitializedParams) -> None
         if project.config_error:
             session.client.warn(project.config_error)
         # Read the database's keys now, so the first completion does not wait for them.
-        session.tasks.start(session.run_query(project.snapshot), name=f"first read of {project.folder}'s database")
+        session.tasks.start(check_database(session, project), name=f"first read of {project.folder}'s database")
         if project.folder not in session.scans:  # a document opened meanwhile may have started it
             session.start_scan(project)
     session.workers.warm_up()
@@ -82,14 +82,22 @@ async def _poll_databases(session: Session) -> None:
     while True:
         await asyncio.sleep(session.poll_interval)
         for project in session.projects.all():
-            try:
-                changed = await session.run_query(project.database_changed)
-            except Exception:
-                log.debug("database poll failed", exc_info=True)
-                continue
-            if changed:
-                _database_changed(session, project)
-                await session.documents.recheck(session.open_uris_of(project))
+            await check_database(session, project)
+
+
+async def check_database(session: Session, project: Project) -> None:
+    """Read the project's database if it changed; act on what the poll had not seen yet (once)."""
+    try:
+        snapshot = await session.run_query(project.snapshot)
+    except Exception:
+        log.debug("database poll failed", exc_info=True)
+        return
+    news = session.database_watch.news(project.folder, snapshot, project.database.describe())
+    if news.message is not None:
+        session.client.log(news.message)
+    if news.changed:
+        _database_changed(session, project)
+        await session.documents.recheck(session.open_uris_of(project))
 
 
 def _database_changed(session: Session, project: Project) -> None:
@@ -180,5 +188,6 @@ def folders_changed(session: Session, params: types.DidChangeWorkspaceFoldersPar
     for folder in iter_paths(f.uri for f in params.event.removed):
         session.projects.remove_folder(folder)
         session.scans.pop(folder, None)
+        session.database_watch.forget(folder)
     for folder in iter_paths(f.uri for f in params.event.added):
         session.start_scan(session.projects.add_folder(folder))

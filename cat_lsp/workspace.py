@@ -171,12 +171,6 @@ class Project:
                     self.index.db_keys = self._db_keys
         return snap
 
-    def database_changed(self) -> bool:
-        """Poll: whether the database's keys changed since the index last saw them."""
-        before = self._db_generation
-        self.snapshot()
-        return self._db_generation != before
-
     # -- the key index ----------------------------------------------------
     def _rebuild_index(self) -> None:
         index = KeyIndex(self._db_keys)

@@ -1,0 +1,175 @@
+"""The language server under faults, through a real client: it stays up, says so once, recovers.
+
+Each test breaks something while the server runs (the database file, a
+document's size, the documents a client asks about, the workspace folder),
+then checks three things: a later request is still answered, the client's
+log (``window/logMessage`` and ``window/showMessage``) names what happened
+exactly once however many polls and requests saw it, and once the cause is
+gone the features reflect the repaired state.
+
+Robustness cases that do not need the "once" and "recovers" checks (a
+database corrupt from the start, a locked one, a Cat writing meanwhile) are
+in ``test_database_robustness.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import PLUGIN, codes, diagnostics_where, open_doc, plain, start, wait_for, write_keys
+
+pytestmark = pytest.mark.slow
+
+TYPING = 'from cat import store\nstore.load("'
+AT_KEY = types.Position(line=1, character=len('store.load("'))
+
+
+def log_lines(client: LanguageClient, *needles: str) -> list[str]:
+    """What the client was told (log and popups) that contains every one of ``needles``."""
+    said = [m.message for m in client.log_messages] + [m.message for m in client.messages]
+    return [line for line in said if all(needle in line for needle in needles)]
+
+
+async def offered(client: LanguageClient, uri: str) -> list[str]:
+    result = await client.text_document_completion_async(
+        types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=AT_KEY))
+    return [item.label for item in result.items] if result is not None else []
+
+
+async def offered_until(client: LanguageClient, uri: str, wanted: set[str], what: str) -> list[str]:
+    """Ask for completion until exactly the keys ``wanted`` (and those the code saves) are offered."""
+    seen: list[str] = []
+
+    async def ask() -> None:
+        seen[:] = await offered(client, uri)
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while True:
+        await ask()
+        if set(seen) - {"counter"} == wanted:
+            return seen
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}: completion offers {seen}")
+        await asyncio.sleep(0.05)
+
+
+async def a_few_polls(client: LanguageClient) -> None:
+    """Let the database poll (every 0.2 s in these tests) run several times, requests in between."""
+    for _ in range(8):
+        await client.protocol.send_request_async("cat/keys", {})
+        await asyncio.sleep(0.15)
+
+
+def database(project: Path) -> Path:
+    return project / "data" / "core" / "core.db"
+
+
+def remove_database(project: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(database(project)) + suffix).unlink(missing_ok=True)
+
+
+def another_database(tmp_path: Path, keys: dict) -> Path:
+    """A valid database written by the runtime in another project (to move into place)."""
+    other = tmp_path / "other"
+    other.mkdir(parents=True, exist_ok=True)
+    (other / "config.py").write_text('SQL = "sqlite:///data/core/core.db"\n', encoding="utf-8")
+    write_keys(other, global_keys=keys)
+    return database(other)
+
+
+async def open_both(client: LanguageClient, project: Path) -> tuple[str, str]:
+    """The plugin (CAT006 on "countr" unless the database holds it) and a buffer to complete in."""
+    plugin = open_doc(client, project / "plugins" / "demo" / "plugin.py")
+    typing = open_doc(client, project / "plugins" / "demo" / "typing.py", TYPING)
+    return plugin, typing
+
+
+def unknown_countr(diagnostics: list[types.Diagnostic]) -> bool:
+    return any('"countr"' in d.message for d in diagnostics if d.code == "CAT006")
+
+
+async def test_database_deleted_then_written_again(client: LanguageClient, project: Path):
+    write_keys(project, global_keys={"alpha": 1, "countr": 0})
+    await start(client, project)
+    plugin, typing = await open_both(client, project)
+    await offered_until(client, typing, {"alpha", "countr"}, "the database's keys")
+    await diagnostics_where(client, plugin, lambda d: d and not unknown_countr(d))
+
+    remove_database(project)
+    await offered_until(client, typing, set(), "the deleted database's keys to go")
+    await diagnostics_where(client, plugin, unknown_countr)
+    await a_few_polls(client)
+    gone = log_lines(client, str(database(project)), "no database")
+    assert len(gone) == 1, gone
+
+    write_keys(project, global_keys={"beta": 2, "countr": 0})
+    await offered_until(client, typing, {"beta", "countr"}, "the new database's keys")
+    await diagnostics_where(client, plugin, lambda d: d and not unknown_countr(d))
+    await a_few_polls(client)
+    assert len(log_lines(client, str(database(project)), "no database")) == 1
+    back = log_lines(client, str(database(project)), "readable again")
+    assert len(back) == 1, back
+
+
+async def test_database_replaced_by_another(client: LanguageClient, project: Path, tmp_path: Path):
+    write_keys(project, global_keys={"alpha": 1})
+    await start(client, project)
+    plugin, typing = await open_both(client, project)
+    await offered_until(client, typing, {"alpha"}, "the first database's keys")
+    await diagnostics_where(client, plugin, unknown_countr)
+
+    # A new database moved over the old one (a restore from backup, a copy from another machine).
+    os.replace(another_database(tmp_path, {"gamma": 3, "countr": 0}), database(project))
+    await offered_until(client, typing, {"gamma", "countr"}, "the replacing database's keys")
+    await diagnostics_where(client, plugin, lambda d: d and not unknown_countr(d))
+    listing = plain(await client.protocol.send_request_async("cat/keys", {}))
+    assert {k["key"] for k in listing["keys"] if k["scope"] == "global"} >= {"gamma", "countr"}
+    assert "alpha" not in {k["key"] for k in listing["keys"]}
+
+    # And replaced again, by copying over it in place (same file, new content).
+    shutil.copyfile(another_database(tmp_path / "third", {"delta": 4}), database(project))
+    await offered_until(client, typing, {"delta"}, "the third database's keys")
+    await diagnostics_where(client, plugin, unknown_countr)
+    await a_few_polls(client)
+    # Nothing was wrong at any point: nothing to say.
+    assert not log_lines(client, str(database(project)), "no database")
+    assert not log_lines(client, str(database(project)), "cannot read")
+
+
+@pytest.mark.parametrize("garbage", [b"this is not a database" * 100, b""], ids=["garbage", "zero-length"])
+async def test_database_truncated_in_place(client: LanguageClient, project: Path, tmp_path: Path, garbage: bytes):
+    write_keys(project, global_keys={"alpha": 1, "countr": 0})
+    await start(client, project)
+    plugin, typing = await open_both(client, project)
+    await offered_until(client, typing, {"alpha", "countr"}, "the database's keys")
+    await diagnostics_where(client, plugin, lambda d: d and not unknown_countr(d))
+
+    # The same file rewritten: a disk that filled up, a bad copy, `: > core.db`.
+    with open(database(project), "r+b") as file:
+        file.write(garbage)
+        file.truncate(len(garbage))
+    await offered_until(client, typing, set(), "the broken database's keys to go")
+    await diagnostics_where(client, plugin, unknown_countr)
+    await a_few_polls(client)
+    cause = "not a database" if garbage else "empty file (0 bytes)"
+    said = log_lines(client, str(database(project)), cause)
+    assert len(said) == 1, [m.message for m in client.log_messages]
+    listing = plain(await client.protocol.send_request_async("cat/keys", {}))
+    assert listing["reason"] and cause in listing["reason"]
+
+    remove_database(project)
+    os.replace(another_database(tmp_path, {"beta": 2, "countr": 0}), database(project))
+    await offered_until(client, typing, {"beta", "countr"}, "the repaired database's keys")
+    await diagnostics_where(client, plugin, lambda d: d and not unknown_countr(d))
+    await a_few_polls(client)
+    assert len(log_lines(client, str(database(project)), cause)) == 1
+    assert len(log_lines(client, str(database(project)), "readable again")) == 1

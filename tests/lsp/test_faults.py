@@ -173,3 +173,54 @@ async def test_database_truncated_in_place(client: LanguageClient, project: Path
     await a_few_polls(client)
     assert len(log_lines(client, str(database(project)), cause)) == 1
     assert len(log_lines(client, str(database(project)), "readable again")) == 1
+
+
+def huge_module(megabytes: int) -> str:
+    """Valid Python of about ``megabytes`` MB (a generated table, as a plugin might vendor)."""
+    line = 'ENTRY_{:07d} = {{"name": "entry", "weight": {:d}, "tags": ["a", "b", "c"]}}\n'
+    sample = len(line.format(0, 0))
+    return "".join(line.format(i, i % 97) for i in range(megabytes * 1024 * 1024 // sample))
+
+
+async def test_a_50_mb_document(client: LanguageClient, project: Path):
+    await start(client, project)
+    big_path = project / "plugins" / "demo" / "vendored_table.py"
+    big_text = huge_module(50)
+    assert len(big_text) > 50_000_000
+    big = open_doc(client, big_path, big_text)
+    small = open_doc(client, project / "plugins" / "demo" / "plugin.py")
+
+    # The other document is checked as usual, while or after the big one is looked at.
+    await diagnostics_where(client, small, unknown_countr, timeout=120)
+    # The big one: one CAT000 at its first line saying it was not checked (what cat-lint says of it).
+    found = await diagnostics_where(client, big, lambda d: len(d) > 0, timeout=120)
+    assert codes(found) == ["CAT000"]
+    assert found[0].range.start.line == 0 and "too large" in found[0].message
+    # Requests on it are answered.
+    assert await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=big), position=types.Position(line=3, character=2))) is None
+
+    # An edit (appending a line) is not checked either, and not announced again.
+    end = big_text.count("\n")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=big, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=end, character=0), end=types.Position(line=end, character=0)),
+            text="LAST = 1\n")]))
+    longer = f"{len(big_text) + len('LAST = 1') + 1:,} characters"
+    await diagnostics_where(client, big, lambda d: any(longer in x.message for x in d), timeout=120)
+    await a_few_polls(client)
+    said = log_lines(client, str(big_path), "too large")
+    assert len(said) == 1, said
+
+    # Still up: the small document's next version is checked.
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=small, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=PLUGIN.replace('"countr"', '"after_big"'))]))
+    await diagnostics_where(client, small, lambda d: any('"after_big"' in x.message for x in d), timeout=60)
+
+    # Cut down to a normal size, it is checked again.
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=big, version=3),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=PLUGIN.replace('"countr"', '"small_now"'))]))
+    await diagnostics_where(client, big, lambda d: any('"small_now"' in x.message for x in d), timeout=60)

@@ -224,3 +224,46 @@ async def test_a_50_mb_document(client: LanguageClient, project: Path):
         text_document=types.VersionedTextDocumentIdentifier(uri=big, version=3),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=PLUGIN.replace('"countr"', '"small_now"'))]))
     await diagnostics_where(client, big, lambda d: any('"small_now"' in x.message for x in d), timeout=60)
+
+
+NEVER_OPENED = [
+    "{plugin}",  # a file on disk the client never opened
+    "{project}/plugins/demo/missing.py",  # neither open nor on disk
+    "untitled:Untitled-1",
+    "vscode-notebook-cell:/notebooks/demo.ipynb#W0sZmlsZQ%3D%3D",
+]
+
+
+async def test_requests_for_documents_never_opened(client: LanguageClient, project: Path, capfd: pytest.CaptureFixture[str]):
+    write_keys(project, global_keys={"alpha": 1})
+    await start(client, project, caps=None)
+    plugin_path = project / "plugins" / "demo" / "plugin.py"
+    typing = open_doc(client, project / "plugins" / "demo" / "typing.py", TYPING)
+    await offered_until(client, typing, {"alpha"}, "the database's keys")
+    at = types.Position(line=6, character=len('    total = await store.load("co'))
+    for template in NEVER_OPENED:
+        uri = template.format(plugin=plugin_path.as_uri(), project=project.as_uri())
+        doc = types.TextDocumentIdentifier(uri=uri)
+        assert await client.text_document_hover_async(types.HoverParams(text_document=doc, position=at)) is None
+        assert await client.text_document_completion_async(types.CompletionParams(text_document=doc, position=at)) is None
+        assert not await client.text_document_definition_async(types.DefinitionParams(text_document=doc, position=at))
+        assert not await client.text_document_references_async(types.ReferenceParams(
+            text_document=doc, position=at, context=types.ReferenceContext(include_declaration=True)))
+        assert not await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=doc, range=types.Range(start=at, end=at), context=types.CodeActionContext(diagnostics=[])))
+        assert not await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=doc, range=types.Range(start=at, end=at),
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.SourceFixAll])))
+        report = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(text_document=doc))
+        assert list(report.items) == []
+        # Notifications about it are ignored too: a change, a save, a close of what was never opened.
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="x = 1\n")]))
+        client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=doc))
+        client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=doc))
+        # And the server keeps working: the open document still completes.
+        assert set(await offered(client, typing)) - {"counter"} == {"alpha"}, uri
+    assert uri not in client.diagnostics or client.diagnostics[uri] == []
+    await a_few_polls(client)
+    assert "Traceback" not in capfd.readouterr().err

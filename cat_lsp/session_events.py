@@ -7,7 +7,9 @@ Options the client may pass in ``initializationOptions``:
 * ``databasePollInterval`` (seconds, default 1.0): how often the database
   is checked for new keys so that diagnostics follow a running Cat (0
   disables the poll; completion and hover always check); a change is also
-  sent to the client as a ``cat/databaseChanged`` notification;
+  sent to the client as a ``cat/databaseChanged`` notification.  The same
+  poll notices a workspace folder that disappears or comes back
+  (``poll_record``);
 * ``folders``: the editor's ``cat.database``, ``cat.lint.select`` and
   ``cat.lint.ignore`` per workspace folder (see ``editor_settings``), also
   accepted later in ``workspace/didChangeConfiguration``.
@@ -70,19 +72,36 @@ async def initialized(session: Session, params: types.InitializedParams) -> None
             session.start_scan(project)
     session.workers.warm_up()
     if session.poll_interval > 0:
-        session.tasks.start(_poll_databases(session), name="database poll")
+        session.tasks.start(_poll(session), name="database and folder poll")
 
 
 def shutdown(session: Session, params: None) -> None:
     session.close()
 
 
-async def _poll_databases(session: Session) -> None:
-    """Follow a running Cat: when the database's keys change, refresh diagnostics (CAT006)."""
+async def _poll(session: Session) -> None:
+    """Follow a running Cat (when the database's keys change, refresh diagnostics: CAT006) and the folders."""
     while True:
         await asyncio.sleep(session.poll_interval)
         for project in session.projects.all():
+            if not project.loose:
+                await check_folder(session, project)
             await check_database(session, project)
+
+
+async def check_folder(session: Session, project: Project) -> None:
+    """Say once that a workspace folder went away; when it is back, read the project again."""
+    present = project.folder.is_dir()
+    news = session.polled.folder_news(project.folder, present)
+    if news is None:
+        return
+    session.client.log(news)
+    if present:
+        settings_changed = await session.run_query(project.load_settings)
+        project.database.invalidate()
+        session.start_scan(project)
+        if settings_changed:
+            await session.documents.recheck(session.open_uris_of(project), full=True)
 
 
 async def check_database(session: Session, project: Project) -> None:
@@ -92,7 +111,7 @@ async def check_database(session: Session, project: Project) -> None:
     except Exception:
         log.debug("database poll failed", exc_info=True)
         return
-    news = session.database_watch.news(project.folder, snapshot, project.database.describe())
+    news = session.polled.database_news(project.folder, snapshot, project.database.describe())
     if news.message is not None:
         session.client.log(news.message)
     if news.changed:
@@ -188,6 +207,6 @@ def folders_changed(session: Session, params: types.DidChangeWorkspaceFoldersPar
     for folder in iter_paths(f.uri for f in params.event.removed):
         session.projects.remove_folder(folder)
         session.scans.pop(folder, None)
-        session.database_watch.forget(folder)
+        session.polled.forget(folder)
     for folder in iter_paths(f.uri for f in params.event.added):
         session.start_scan(session.projects.add_folder(folder))

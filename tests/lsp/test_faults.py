@@ -267,3 +267,40 @@ async def test_requests_for_documents_never_opened(client: LanguageClient, proje
     assert uri not in client.diagnostics or client.diagnostics[uri] == []
     await a_few_polls(client)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def saver(key: str) -> str:
+    return f'from cat import store\n\n\nasync def keep(value):\n    await store.save("{key}", value)\n'
+
+
+async def test_workspace_folder_deleted_then_recreated(client: LanguageClient, project: Path):
+    (project / "plugins" / "demo" / "saver.py").write_text(saver("from_disk"), encoding="utf-8")
+    write_keys(project, global_keys={"alpha": 1})
+    await start(client, project)
+    plugin, typing = await open_both(client, project)
+    await offered_until(client, typing, {"alpha", "from_disk"}, "the keys of the database and the code")
+    await diagnostics_where(client, plugin, unknown_countr)
+
+    # The folder goes, with no word from the client (a `git worktree remove`, an unmounted disk).
+    shutil.rmtree(project)
+    await wait_for(lambda: bool(log_lines(client, str(project), "is gone")), what="a word about the folder")
+    await a_few_polls(client)
+    assert len(log_lines(client, str(project), "is gone")) == 1, [m.message for m in client.log_messages]
+    # Still up: the open buffers are still the editor's, and are still answered.
+    listing = plain(await client.protocol.send_request_async("cat/keys", {}))
+    assert listing["reason"]
+    assert "alpha" not in await offered(client, typing)
+
+    # The folder comes back, with other code and another database.
+    (project / "plugins" / "demo").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "demo"\n\n[tool.cat-lint]\n', encoding="utf-8")
+    (project / "config.py").write_text('SQL = "sqlite:///data/core/core.db"\n', encoding="utf-8")
+    (project / "plugins" / "demo" / "plugin.py").write_text(PLUGIN, encoding="utf-8")
+    (project / "plugins" / "demo" / "other.py").write_text(saver("recreated"), encoding="utf-8")
+    write_keys(project, global_keys={"beta": 2, "countr": 0})
+    await offered_until(client, typing, {"beta", "countr", "recreated"}, "the recreated folder's keys")
+    await diagnostics_where(client, plugin, lambda d: d and not unknown_countr(d))
+    await a_few_polls(client)
+    assert len(log_lines(client, str(project), "is gone")) == 1
+    back = log_lines(client, str(project), "is back:")
+    assert len(back) == 1, [m.message for m in client.log_messages]

@@ -1,7 +1,8 @@
-"""What the database poll remembers of each project's database, so it acts on each change once.
+"""What the poll remembers of each project, so that it acts on each change once and says it once.
 
-The poll asks every project for its database snapshot.  Two things follow
-from a snapshot the poll has not seen yet:
+Every poll interval the session looks at each project's database and
+folder.  Two things follow from a database snapshot the poll has not seen
+yet:
 
 * the open documents are checked again (CAT006 follows the keys) and the
   client is told to list the keys again.  "Not seen yet" is the poll's own
@@ -12,6 +13,10 @@ from a snapshot the poll has not seen yet:
   the cause.  A database that stays broken is not reported again at every
   poll, and a Cat writing keys all the time (a new snapshot every poll) is
   nothing to report.
+
+A workspace folder that disappears (deleted, moved, its disk unmounted) is
+said once too, and once more when it is back, which is when the session
+reads the project again (settings, index, database).
 """
 
 from __future__ import annotations
@@ -37,13 +42,28 @@ class DatabaseNews:
     message: str | None = None
 
 
-class DatabaseWatch:
-    """The last snapshot the poll acted on, per project folder (used on the event loop only)."""
+class PollRecord:
+    """The last database snapshot the poll acted on and whether the folder was there, per project folder.
+
+    Used on the event loop only.
+    """
 
     def __init__(self) -> None:
         self._seen: dict[Path, _Seen] = {}
+        self._missing: set[Path] = set()
 
-    def news(self, folder: Path, snapshot: Snapshot, where: str) -> DatabaseNews:
+    def folder_news(self, folder: Path, present: bool) -> str | None:
+        """A line to log when ``folder`` went away or came back since the last poll, else ``None``."""
+        if present == (folder not in self._missing):
+            return None
+        if present:
+            self._missing.discard(folder)
+            return f"the workspace folder {folder} is back: reading its settings, code and database again"
+        self._missing.add(folder)
+        return (f"the workspace folder {folder} is gone (deleted or moved); open documents are still checked, "
+                "with what was known of the folder, until it is back")
+
+    def database_news(self, folder: Path, snapshot: Snapshot, where: str) -> DatabaseNews:
         """Compare ``snapshot`` of ``folder``'s database (described as ``where``) with the last one seen."""
         before = self._seen.get(folder)
         readable = snapshot.reason is None
@@ -64,6 +84,7 @@ class DatabaseWatch:
 
     def forget(self, folder: Path) -> None:
         self._seen.pop(folder, None)
+        self._missing.discard(folder)
 
 
 def _unreadable(folder: Path, reason: str | None) -> str:

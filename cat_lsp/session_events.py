@@ -18,6 +18,7 @@ Options the client may pass in ``initializationOptions``:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from pathlib import Path
 
@@ -107,7 +108,7 @@ async def check_folder(session: Session, project: Project) -> None:
 async def check_database(session: Session, project: Project) -> None:
     """Read the project's database if it changed; act on what the poll had not seen yet (once)."""
     try:
-        snapshot = await session.run_query(project.snapshot)
+        snapshot = await session.run_query(functools.partial(project.snapshot, retry=True))
     except Exception:
         log.debug("database poll failed", exc_info=True)
         return

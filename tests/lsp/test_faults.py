@@ -61,6 +61,13 @@ async def offered_until(client: LanguageClient, uri: str, wanted: set[str], what
         await asyncio.sleep(0.05)
 
 
+def count_database_changes(client: LanguageClient) -> list[object]:
+    """The ``cat/databaseChanged`` notifications the client receives from now on."""
+    received: list[object] = []
+    client.feature("cat/databaseChanged")(lambda params: received.append(params))
+    return received
+
+
 async def a_few_polls(client: LanguageClient) -> None:
     """Let the database poll (every 0.2 s in these tests) run several times, requests in between."""
     for _ in range(8):
@@ -148,6 +155,7 @@ async def test_database_replaced_by_another(client: LanguageClient, project: Pat
 @pytest.mark.parametrize("garbage", [b"this is not a database" * 100, b""], ids=["garbage", "zero-length"])
 async def test_database_truncated_in_place(client: LanguageClient, project: Path, tmp_path: Path, garbage: bytes):
     write_keys(project, global_keys={"alpha": 1, "countr": 0})
+    changes = count_database_changes(client)
     await start(client, project)
     plugin, typing = await open_both(client, project)
     await offered_until(client, typing, {"alpha", "countr"}, "the database's keys")
@@ -160,6 +168,10 @@ async def test_database_truncated_in_place(client: LanguageClient, project: Path
     await offered_until(client, typing, set(), "the broken database's keys to go")
     await diagnostics_where(client, plugin, unknown_countr)
     await a_few_polls(client)
+    # Broken and staying so: tried again at each poll, but nothing new to tell the editor.
+    before = len(changes)
+    await a_few_polls(client)
+    assert len(changes) == before
     cause = "not a database" if garbage else "empty file (0 bytes)"
     said = log_lines(client, str(database(project)), cause)
     assert len(said) == 1, [m.message for m in client.log_messages]
@@ -304,3 +316,32 @@ async def test_workspace_folder_deleted_then_recreated(client: LanguageClient, p
     assert len(log_lines(client, str(project), "is gone")) == 1
     back = log_lines(client, str(project), "is back:")
     assert len(back) == 1, [m.message for m in client.log_messages]
+
+
+async def test_postgresql_database_dropped_then_created_again(client: LanguageClient, project: Path):
+    from postgres_support import BASE_URL, drop_database, new_database, run_admin
+
+    name = new_database()
+    try:
+        (project / "config.py").write_text(f"SQL = {BASE_URL + '/' + name!r}\n", encoding="utf-8")
+        write_keys(project, global_keys={"alpha": 1})
+        changes = count_database_changes(client)
+        await start(client, project)
+        typing = open_doc(client, project / "plugins" / "demo" / "typing.py", TYPING)
+        await offered_until(client, typing, {"alpha"}, "the database's keys")
+
+        drop_database(name)  # WITH (FORCE): the server's connection is cut
+        await offered_until(client, typing, set(), "the dropped database's keys to go")
+        await a_few_polls(client)
+        before = len(changes)
+        await a_few_polls(client)
+        assert len(changes) == before  # tried again at each poll, failing the same way: nothing new
+        assert len(log_lines(client, name, "no keys from the database")) == 1, [m.message for m in client.log_messages]
+
+        run_admin(f"CREATE DATABASE {name}")
+        write_keys(project, global_keys={"beta": 2})
+        await offered_until(client, typing, {"beta"}, "the recreated database's keys")
+        await a_few_polls(client)
+        assert len(log_lines(client, name, "readable again")) == 1
+    finally:
+        drop_database(name)

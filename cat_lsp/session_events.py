@@ -113,7 +113,7 @@ async def check_database(session: Session, project: Project) -> None:
         log.debug("database poll failed", exc_info=True)
         return
     news = session.polled.database_news(project.folder, snapshot, project.database.describe())
-    if news.message is not None:
+    if news.message is not None and not project.loose:  # a file opened outside the workspace: not worth a line
         session.client.log(news.message)
     if news.changed:
         _database_changed(session, project)

@@ -15,7 +15,9 @@ server's newest transaction id, then the tables' row versions) moves whenever
 another connection commits, and the file's identity and change time catch a
 SQLite database that was replaced or deleted.  Every failure (missing,
 corrupt, locked, unreachable) yields an empty snapshot and a one-line reason,
-never an exception: the editor works without a database, silently.
+never an exception: the editor works without a database, with no popup (the
+session's poll puts the reason in the client's log once, and tries the
+database again until it can be read: ``cat_lsp.poll_record``).
 """
 
 from __future__ import annotations

@@ -244,6 +244,12 @@ async def test_a_50_mb_document(client: LanguageClient, project: Path):
         text_document=types.VersionedTextDocumentIdentifier(uri=big, version=3),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=PLUGIN.replace('"countr"', '"small_now"'))]))
     await diagnostics_where(client, big, lambda d: any('"small_now"' in x.message for x in d), timeout=60)
+    # And grown past the limit again, it is said again (a second time, not at every edit).
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=big, version=4),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=big_text)]))
+    await diagnostics_where(client, big, lambda d: codes(d) == ["CAT000"], timeout=120)
+    assert len(log_lines(client, str(big_path), "too large")) == 2
 
 
 NEVER_OPENED = [

@@ -160,8 +160,13 @@ async def test_database_replaced_by_another(client: LanguageClient, project: Pat
     assert not log_lines(client, str(database(project)), "cannot read")
 
 
-@pytest.mark.parametrize("garbage", [b"this is not a database" * 100, b""], ids=["garbage", "zero-length"])
-async def test_database_truncated_in_place(client: LanguageClient, project: Path, tmp_path: Path, garbage: bytes):
+@pytest.mark.parametrize("kept, garbage, cause", [
+    (0, b"this is not a database" * 100, "not a database"),
+    (0, b"", "empty file (0 bytes)"),
+    (4096, b"", "malformed"),  # cut short after its first page: the schema without the tables' pages
+], ids=["garbage", "zero-length", "cut-short"])
+async def test_database_truncated_in_place(client: LanguageClient, project: Path, tmp_path: Path,
+                                           kept: int, garbage: bytes, cause: str):
     write_keys(project, global_keys={"alpha": 1, "countr": 0})
     changes = count_database_changes(client)
     await start(client, project)
@@ -171,8 +176,9 @@ async def test_database_truncated_in_place(client: LanguageClient, project: Path
 
     # The same file rewritten: a disk that filled up, a bad copy, `: > core.db`.
     with open(database(project), "r+b") as file:
+        file.seek(kept)
         file.write(garbage)
-        file.truncate(len(garbage))
+        file.truncate(kept + len(garbage))
     await offered_until(client, typing, set(), "the broken database's keys to go")
     await diagnostics_where(client, plugin, unknown_countr)
     await a_few_polls(client)
@@ -180,7 +186,6 @@ async def test_database_truncated_in_place(client: LanguageClient, project: Path
     before = len(changes)
     await a_few_polls(client)
     assert len(changes) == before
-    cause = "not a database" if garbage else "empty file (0 bytes)"
     said = log_lines(client, str(database(project)), cause)
     assert len(said) == 1, [m.message for m in client.log_messages]
     listing = plain(await client.protocol.send_request_async("cat/keys", {}))

@@ -92,7 +92,7 @@ async def _poll(session: Session) -> None:
 
 async def check_folder(session: Session, project: Project) -> None:
     """Say once that a workspace folder went away; when it is back, read the project again."""
-    present = project.folder.is_dir()
+    present = await session.run_query(project.folder.is_dir)  # a stat on a hung network mount must not stop the loop
     news = session.polled.folder_news(project.folder, present)
     if news is None:
         return

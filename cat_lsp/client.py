@@ -80,6 +80,14 @@ class Client:
         except Exception:
             log.debug("could not send %s", method, exc_info=True)
 
+    def log(self, message: str) -> None:
+        """A line for the editor's log of this server (its output panel), not a popup; our log keeps it too."""
+        log.info("%s", message)
+        try:
+            self._server.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
+        except Exception:
+            pass
+
     def warn(self, message: str) -> None:
         """A message the user sees (and the log keeps)."""
         log.warning("%s", message)

@@ -15,7 +15,9 @@ server's newest transaction id, then the tables' row versions) moves whenever
 another connection commits, and the file's identity and change time catch a
 SQLite database that was replaced or deleted.  Every failure (missing,
 corrupt, locked, unreachable) yields an empty snapshot and a one-line reason,
-never an exception: the editor works without a database, silently.
+never an exception: the editor works without a database, with no popup (the
+session's poll puts the reason in the client's log once, and tries the
+database again until it can be read: ``cat_lsp.poll_record``).
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ class ProjectDatabase:
             self._location = None
             self._stale = True
 
-    def snapshot(self, force_check: bool = False, wait: bool = True) -> Snapshot:
+    def snapshot(self, force_check: bool = False, wait: bool = True, retry: bool = False) -> Snapshot:
         """The keys as they are now (re-read if the database changed since last time).
 
         With ``wait=False`` (completion, hover) a caller never waits for
@@ -156,6 +158,12 @@ class ProjectDatabase:
         except before the very first read.  Re-reads are spaced by a
         multiple of what the last one cost, so a Cat writing all the time
         into 100,000 keys does not keep a core busy re-reading them.
+
+        ``retry`` (the session's poll): a database that could not be read is
+        tried again even though nothing visible changed, since a PostgreSQL
+        server that comes back, or a lock that is released, shows in no file.
+        A failure for the same reason as before keeps the previous snapshot
+        (and its generation): nothing changed for the documents.
         """
         if not self._lock.acquire(blocking=wait or self._stale):
             return self._snapshot
@@ -168,7 +176,8 @@ class ProjectDatabase:
                     return self._snapshot
             self._last_check = now
             try:
-                if self._stale or self._changed():
+                failed_before = self._reader is None and self._snapshot.reason is not None
+                if self._stale or self._changed() or (retry and failed_before):
                     started = time.monotonic()
                     try:
                         self._reload()
@@ -176,14 +185,10 @@ class ProjectDatabase:
                         self._last_reload_end = time.monotonic()
                         self._reload_cost = self._last_reload_end - started
             except Exception as exc:  # a corrupt, locked or vanished database must not stop the server
-                self._close()
-                self._generation += 1
-                self._snapshot = Snapshot(reason=_reason(exc), generation=self._generation)
-                self._stale = False
+                self._unavailable(_reason(exc))
                 # self._identity stays what _reload saw *before* reading: if the
                 # file changes while we fail (a Cat creating it), the next
                 # check notices and retries.
-                log.info("database unavailable: %s", self._snapshot.reason)
             return self._snapshot
         finally:
             self._lock.release()
@@ -250,10 +255,12 @@ class ProjectDatabase:
         self._resolve()
         identity = self._file_identity()
         if identity != self._identity:
-            # A new inode means a new file: the open connection still sees the old one.
-            old_inode = self._identity[0][0] if self._identity and self._identity[0] else None
-            new_inode = identity[0][0] if identity and identity[0] else None
-            if old_inode != new_inode:
+            # The database file itself changed (not only its WAL): a new inode is a new file the
+            # open connection does not see, and a file rewritten in place (copied over, truncated)
+            # contradicts what the connection cached of it: read it through a new connection.
+            old_file = self._identity[0] if self._identity else None
+            new_file = identity[0] if identity else None
+            if old_file != new_file:
                 self._close()
             return True
         if self._reader is None:
@@ -267,11 +274,13 @@ class ProjectDatabase:
     def _reload(self) -> None:
         location = self._resolve()
         self._identity = self._file_identity()
-        self._generation += 1
         if location is None or (location.is_sqlite and location.path is not None and not location.path.is_file()):
-            self._close()
-            self._snapshot = Snapshot(reason=f"no database at {self.describe()}", generation=self._generation)
-            self._stale = False
+            self._unavailable(f"no database at {self.describe()}")
+            return
+        if location.is_sqlite and location.path is not None and location.path.stat().st_size == 0:
+            # SQLite would read it as a database without tables (or, beside an old WAL, as
+            # "malformed"): say what it is.
+            self._unavailable(f"{self.describe()} is an empty file (0 bytes)")
             return
         reader = self._ensure_reader()
         assert reader is not None
@@ -279,10 +288,20 @@ class ProjectDatabase:
         global_keys = StoredRows(reader.global_keys())
         user_keys = StoredRows(reader.user_keys())
         self._data_version = version
+        self._generation += 1
         self._snapshot = Snapshot(global_keys, user_keys, None, self._generation)
         self._stale = False  # only now: until the first snapshot exists, readers wait for it
         log.info("read %d global and %d per-user keys from %s (data_version %s, file %s)",
                  len(global_keys), len(user_keys), self.describe(), version, self._identity)
+
+    def _unavailable(self, reason: str) -> None:
+        """No keys, and why; the previous snapshot stays when it said the same (nothing changed since)."""
+        self._close()
+        if reason != self._snapshot.reason:
+            self._generation += 1
+            self._snapshot = Snapshot(reason=reason, generation=self._generation)
+            log.info("database unavailable: %s", reason)
+        self._stale = False
 
     def _close(self) -> None:
         if self._reader is not None:

@@ -134,6 +134,7 @@ class _DocState:
     running: dict[Any, asyncio.Future] = field(default_factory=dict)  # version -> lint in flight
     result_id: int = 0
     published: list[types.Diagnostic] | None = None
+    too_large: bool = False  # past the engine's size limit (said once in the client's log)
 
 
 class DiagnosticsScheduler:
@@ -232,6 +233,7 @@ class DiagnosticsScheduler:
             return state.latest
         future = state.running.get(version)
         if future is None:
+            self._note_size(state, text)
             project = await self.session.ready_project(state.path)
             future = self.session.tasks.start(
                 self.session.lint_document(project, state.path, text, version), name=f"lint {uri} v{version}")
@@ -250,6 +252,20 @@ class DiagnosticsScheduler:
                 # Keys this document saves changed: CAT006 in the other open documents may change too.
                 self._recheck_others(uri)
         return doc
+
+    def _note_size(self, state: _DocState, text: str) -> None:
+        """Say once that a document is too large to check (its diagnostic says it too, at line 1).
+
+        Once per document while it stays too large, not at every edit; a
+        document cut down below the limit and grown past it again is said again.
+        """
+        from cat_lint.engine import MAX_SOURCE_CHARS
+
+        too_large = len(text) > MAX_SOURCE_CHARS
+        if too_large and not state.too_large:
+            self.session.client.log(f"{state.path} is too large to check: {len(text):,} characters, past "
+                                    f"cat-lint's limit of {MAX_SOURCE_CHARS:,}; nothing in it is checked (its one diagnostic says so)")
+        state.too_large = too_large
 
     def _recheck_others(self, uri: str) -> None:
         project = self.session.project_of(uri)

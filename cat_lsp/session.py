@@ -27,6 +27,7 @@ from cat_lsp.background_tasks import BackgroundTasks
 from cat_lsp.client import Client
 from cat_lsp.diagnostics import DiagnosticsScheduler
 from cat_lsp.lint_workers import LintWorkers
+from cat_lsp.poll_record import PollRecord
 from cat_lsp.workspace import DocumentResult, Project, Workspace, iter_paths
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class Session:
         self.projects = Workspace(self.workers.first_pass, self.documents.is_open_path)
         self.poll_interval = DEFAULT_POLL_SECONDS
         self.scans: dict[Path, asyncio.Task] = {}
+        self.polled = PollRecord()  # what the poll last acted on, per folder
 
     # -- what feature handlers use ------------------------------------------
     @property

@@ -7,7 +7,9 @@ Options the client may pass in ``initializationOptions``:
 * ``databasePollInterval`` (seconds, default 1.0): how often the database
   is checked for new keys so that diagnostics follow a running Cat (0
   disables the poll; completion and hover always check); a change is also
-  sent to the client as a ``cat/databaseChanged`` notification;
+  sent to the client as a ``cat/databaseChanged`` notification.  The same
+  poll notices a workspace folder that disappears or comes back
+  (``poll_record``);
 * ``folders``: the editor's ``cat.database``, ``cat.lint.select`` and
   ``cat.lint.ignore`` per workspace folder (see ``editor_settings``), also
   accepted later in ``workspace/didChangeConfiguration``.
@@ -16,6 +18,7 @@ Options the client may pass in ``initializationOptions``:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from pathlib import Path
 
@@ -65,31 +68,56 @@ async def initialized(session: Session, params: types.InitializedParams) -> None
         if project.config_error:
             session.client.warn(project.config_error)
         # Read the database's keys now, so the first completion does not wait for them.
-        session.tasks.start(session.run_query(project.snapshot), name=f"first read of {project.folder}'s database")
+        session.tasks.start(check_database(session, project), name=f"first read of {project.folder}'s database")
         if project.folder not in session.scans:  # a document opened meanwhile may have started it
             session.start_scan(project)
     session.workers.warm_up()
     if session.poll_interval > 0:
-        session.tasks.start(_poll_databases(session), name="database poll")
+        session.tasks.start(_poll(session), name="database and folder poll")
 
 
 def shutdown(session: Session, params: None) -> None:
     session.close()
 
 
-async def _poll_databases(session: Session) -> None:
-    """Follow a running Cat: when the database's keys change, refresh diagnostics (CAT006)."""
+async def _poll(session: Session) -> None:
+    """Follow a running Cat (when the database's keys change, refresh diagnostics: CAT006) and the folders."""
     while True:
         await asyncio.sleep(session.poll_interval)
         for project in session.projects.all():
-            try:
-                changed = await session.run_query(project.database_changed)
-            except Exception:
-                log.debug("database poll failed", exc_info=True)
-                continue
-            if changed:
-                _database_changed(session, project)
-                await session.documents.recheck(session.open_uris_of(project))
+            if not project.loose:
+                await check_folder(session, project)
+            await check_database(session, project)
+
+
+async def check_folder(session: Session, project: Project) -> None:
+    """Say once that a workspace folder went away; when it is back, read the project again."""
+    present = await session.run_query(project.folder.is_dir)  # a stat on a hung network mount must not stop the loop
+    news = session.polled.folder_news(project.folder, present)
+    if news is None:
+        return
+    session.client.log(news)
+    if present:
+        settings_changed = await session.run_query(project.load_settings)
+        project.database.invalidate()
+        session.start_scan(project)
+        if settings_changed:
+            await session.documents.recheck(session.open_uris_of(project), full=True)
+
+
+async def check_database(session: Session, project: Project) -> None:
+    """Read the project's database if it changed; act on what the poll had not seen yet (once)."""
+    try:
+        snapshot = await session.run_query(functools.partial(project.snapshot, retry=True))
+    except Exception:
+        log.debug("database poll failed", exc_info=True)
+        return
+    news = session.polled.database_news(project.folder, snapshot, project.database.describe())
+    if news.message is not None and not project.loose:  # a file opened outside the workspace: not worth a line
+        session.client.log(news.message)
+    if news.changed:
+        _database_changed(session, project)
+        await session.documents.recheck(session.open_uris_of(project))
 
 
 def _database_changed(session: Session, project: Project) -> None:
@@ -180,5 +208,6 @@ def folders_changed(session: Session, params: types.DidChangeWorkspaceFoldersPar
     for folder in iter_paths(f.uri for f in params.event.removed):
         session.projects.remove_folder(folder)
         session.scans.pop(folder, None)
+        session.polled.forget(folder)
     for folder in iter_paths(f.uri for f in params.event.added):
         session.start_scan(session.projects.add_folder(folder))

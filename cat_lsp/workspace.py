@@ -152,13 +152,14 @@ class Project:
         return self.load_settings()
 
     # -- database ---------------------------------------------------------
-    def snapshot(self, wait: bool = True, force_check: bool = False) -> Snapshot:
+    def snapshot(self, wait: bool = True, force_check: bool = False, retry: bool = False) -> Snapshot:
         """The database's keys now; refreshes the index's copy when they changed.
 
         ``wait=False``: answer from the previous snapshot rather than wait
-        for a re-read another thread is doing (interactive requests).
+        for a re-read another thread is doing (interactive requests);
+        ``retry``: read again a database that could not be read (the poll).
         """
-        snap = self.database.snapshot(force_check=force_check, wait=wait)
+        snap = self.database.snapshot(force_check=force_check, wait=wait, retry=retry)
         if snap.generation != self._db_generation:
             with self.lock:
                 if snap.generation != self._db_generation:
@@ -170,12 +171,6 @@ class Project:
                         self._db_keys = None
                     self.index.db_keys = self._db_keys
         return snap
-
-    def database_changed(self) -> bool:
-        """Poll: whether the database's keys changed since the index last saw them."""
-        before = self._db_generation
-        self.snapshot()
-        return self._db_generation != before
 
     # -- the key index ----------------------------------------------------
     def _rebuild_index(self) -> None:

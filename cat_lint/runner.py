@@ -208,9 +208,10 @@ def encode_text(source: Source, text: str) -> bytes | None:
 
 def _decode_failed(source: Source, exc: Exception) -> None:
     start = getattr(exc, "start", 0)
-    before = source.data[:start]
-    line = before.count(b"\n") + 1
-    col = len(before.rsplit(b"\n", 1)[-1].decode(source.encoding, errors="replace"))
+    from cat_lint.fixes import LineIndex
+
+    before = source.data[:start].decode(source.encoding, errors="replace")
+    line, col = LineIndex(before).position(len(before))  # rows as Python counts them: a lone CR breaks one
     reason = getattr(exc, "reason", str(exc))
     source.decode_error = _cat000(
         source.key, line, col, f"cannot decode the file as {source.encoding}: {reason}")

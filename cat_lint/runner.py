@@ -27,7 +27,7 @@ import re
 import time
 import tokenize
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from cat_lint.cache import Cache, content_hash, write_atomic
@@ -100,13 +100,20 @@ class RunResult:
         return path if path.is_absolute() else self.root / path
 
 
-def engine_key(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` with ``/`` separators; absolute when outside it."""
+def engine_key(path: PurePath, root: PurePath) -> str:
+    """``path`` relative to ``root`` with ``/`` separators; absolute when outside it.
+
+    Windows paths (by the paths' own flavour, so testable anywhere) compare
+    without case, as Windows does: an editor's ``c:\\users\\a\\proj\\x.py``
+    lies inside ``C:\\Users\\a\\proj``.
+    """
     text, base = str(path), str(root)
-    prefix = base if base.endswith(os.sep) else base + os.sep
-    if text.startswith(prefix):  # pathlib's relative_to, without its cost
+    sep = "\\" if isinstance(path, PureWindowsPath) else "/"
+    prefix = base if base.endswith(sep) else base + sep
+    head = text[:len(prefix)]
+    if head == prefix or (sep == "\\" and head.lower() == prefix.lower()):  # pathlib's relative_to, without its cost
         text = text[len(prefix):]
-    return text.replace(os.sep, "/") if os.sep != "/" else text
+    return text.replace(sep, "/") if sep != "/" else text
 
 
 def default_jobs() -> int:

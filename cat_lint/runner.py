@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from cat_lint.cache import Cache, content_hash, write_atomic
 from cat_lint.findings import FileResult, Finding, Span
+from cat_lint.fixes import LineIndex
 from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
 
@@ -215,8 +216,6 @@ def encode_text(source: Source, text: str) -> bytes | None:
 
 def _decode_failed(source: Source, exc: Exception) -> None:
     start = getattr(exc, "start", 0)
-    from cat_lint.fixes import LineIndex
-
     before = source.data[:start].decode(source.encoding, errors="replace")
     line, col = LineIndex(before).position(len(before))  # rows as Python counts them: a lone CR breaks one
     reason = getattr(exc, "reason", str(exc))

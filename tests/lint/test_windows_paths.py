@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 
-from cat_lint.project.location import parse_url, read_config_sql
+from cat_lint.project.location import inside_plugins_folder, parse_url, read_config_sql
 
 from cli_support import run_cli
 

@@ -32,7 +32,6 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
-from cat_lint.findings import python_lines
 from cat_lint.output import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -321,13 +320,10 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     if args.diff:
         run = apply_run_fixes(run, settings, index, write=False, unsafe=args.unsafe_fixes)
         for key in sorted(run.fixed_files):
-            source = run.sources[key]
-            before = python_lines(source.text or "", keepends=True)
-            after = python_lines(run.fixed_files[key], keepends=True)
-            name = Report([], loaded.root).display(key)
-            import difflib
+            from cat_lint.fixes import unified_diff
 
-            sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+            name = Report([], loaded.root).display(key)
+            sys.stdout.write(unified_diff(run.sources[key].text or "", run.fixed_files[key], name))
         if not args.quiet:
             if run.fixed:
                 sys.stderr.write(f"Would fix {run.fixed} error{'s' if run.fixed != 1 else ''}.\n")

@@ -29,6 +29,7 @@ from typing import Iterable, NamedTuple, Sequence
 import libcst as cst
 
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
+from cat_lint.fixes import LineIndex
 from cat_lint.incremental import MAX_CACHED_CHARS, MAX_RECENT_PATHS, ChunkMemo, History, assemble, chunk_lines, starts_after_edit
 from cat_lint.keys import KeyIndex
 from cat_lint.memory import collector_paused
@@ -156,6 +157,11 @@ class Parsed(NamedTuple):
     reduced: Reduced | None = None
 
 
+def _row_and_column(source: str, at: int) -> tuple[int, int]:
+    """The engine position of offset ``at``: rows broken where Python breaks them (a lone ``\\r`` too)."""
+    return LineIndex(source).position(at)
+
+
 def _failed(error: Finding) -> Parsed:
     return Parsed(None, None, error)
 
@@ -183,16 +189,12 @@ def _parse(source: str, path: str, target: tuple[int, int] = DEFAULT_TARGET,
         return _failed(_parse_error(source, path, None, f"the file is too large to lint: {len(source):,} characters, past cat-lint's limit of "
                                                   f"{MAX_SOURCE_CHARS:,}; nothing in it was checked"))
     if "\x00" in source:
-        at = source.index("\x00")
-        line = source.count("\n", 0, at) + 1
-        col = at - (source.rfind("\n", 0, at) + 1)
+        line, col = _row_and_column(source, source.index("\x00"))
         return _failed(Finding("CAT000", "the file does not parse: it contains a NUL character", path, Span(line, col, line, col)))
     surrogate = _SURROGATE.search(source)
     if surrogate is not None:
         # What a bad decode with surrogateescape leaves: Python would refuse the file.
-        at = surrogate.start()
-        line = source.count("\n", 0, at) + 1
-        col = at - (source.rfind("\n", 0, at) + 1)
+        line, col = _row_and_column(source, surrogate.start())
         return _failed(Finding("CAT000", "the file does not parse: it is not valid UTF-8 text", path, Span(line, col, line, col)))
     incremental = chunks is not None and history is not None
     previous = history.get(path, target) if incremental else None

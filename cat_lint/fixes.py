@@ -84,3 +84,27 @@ def apply_fixes(source: str, findings: Iterable[Finding], safe_only: bool = True
 def span_of(lines: LineIndex, start: int, end: int) -> Span:
     a, b = lines.position(start), lines.position(end)
     return Span(a[0], a[1], b[0], b[1])
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    """``--diff``'s text: a unified diff from ``a/name`` to ``b/name`` that ``git apply`` and ``patch`` accept.
+
+    Lines are cut at ``\\n`` only, as those tools cut them: a lone ``\\r``
+    (a line break to Python) stays inside its diff line, and a CRLF line
+    keeps its ``\\r``.  A last line without a line break is marked the way
+    ``diff`` marks it, or the next line of the diff would be glued to it.
+    """
+    import difflib
+
+    out = []
+    for line in difflib.unified_diff(_diff_lines(old), _diff_lines(new), f"a/{name}", f"b/{name}"):
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _diff_lines(text: str) -> list[str]:
+    pieces = text.split("\n")
+    lines = [piece + "\n" for piece in pieces[:-1]]
+    return lines + [pieces[-1]] if pieces[-1] else lines

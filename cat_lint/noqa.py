@@ -19,9 +19,9 @@ recorded under line 0 of ``FileResult.noqa``.
 
 from __future__ import annotations
 
-import io
 import re
 import tokenize
+from typing import Iterator
 
 _LINE = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]*(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
 _FILE = re.compile(r"#\s*cat-lint\s*:\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]*(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
@@ -116,16 +116,28 @@ def _comments(source: str) -> list[tuple[int, str]]:
     return _tokenized_comments(source)
 
 
+def generate_tokens(source: str) -> Iterator[tokenize.TokenInfo]:
+    """:func:`tokenize.generate_tokens` on ``source``, its rows numbered as Python numbers lines.
+
+    Read through ``io.StringIO``, the text would break at ``\\n`` only, and
+    after a lone ``\\r`` (a line break to Python, libcst and LSP alike)
+    every row would be off by one.  Each line is handed over ending in
+    ``\\n``; rows and columns stay those of the source.
+    """
+    from cat_lint.findings import python_lines
+
+    lines = iter([line + "\n" for line in python_lines(source)])
+    return tokenize.generate_tokens(lambda: next(lines, ""))
+
+
 def _tokenized_comments(source: str) -> list[tuple[int, str]]:
+    from cat_lint.findings import python_lines
+
     try:
-        return [
-            (tok.start[0], tok.string)
-            for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-            if tok.type == tokenize.COMMENT
-        ]
+        return [(tok.start[0], tok.string) for tok in generate_tokens(source) if tok.type == tokenize.COMMENT]
     except (tokenize.TokenError, SyntaxError, ValueError):
         found = []
-        for number, line in enumerate(source.splitlines(), start=1):
+        for number, line in enumerate(python_lines(source), start=1):
             at = line.find("#")
             if at >= 0:
                 found.append((number, line[at:]))
@@ -210,7 +222,7 @@ def add_noqa(source: str, findings) -> tuple[str, int]:
     tokenize is left alone.
     """
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        tokens = list(generate_tokens(source))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return source, 0
     ends = {tok.start[0] for tok in tokens if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT)}

@@ -27,11 +27,12 @@ import re
 import time
 import tokenize
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from cat_lint.cache import Cache, content_hash, write_atomic
 from cat_lint.findings import FileResult, Finding, Span
+from cat_lint.fixes import LineIndex
 from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
 
@@ -100,13 +101,20 @@ class RunResult:
         return path if path.is_absolute() else self.root / path
 
 
-def engine_key(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` with ``/`` separators; absolute when outside it."""
+def engine_key(path: PurePath, root: PurePath) -> str:
+    """``path`` relative to ``root`` with ``/`` separators; absolute when outside it.
+
+    Windows paths (by the paths' own flavour, so testable anywhere) compare
+    without case, as Windows does: an editor's ``c:\\users\\a\\proj\\x.py``
+    lies inside ``C:\\Users\\a\\proj``.
+    """
     text, base = str(path), str(root)
-    prefix = base if base.endswith(os.sep) else base + os.sep
-    if text.startswith(prefix):  # pathlib's relative_to, without its cost
+    sep = "\\" if isinstance(path, PureWindowsPath) else "/"
+    prefix = base if base.endswith(sep) else base + sep
+    head = text[:len(prefix)]
+    if head == prefix or (sep == "\\" and head.lower() == prefix.lower()):  # pathlib's relative_to, without its cost
         text = text[len(prefix):]
-    return text.replace(os.sep, "/") if os.sep != "/" else text
+    return text.replace(sep, "/") if sep != "/" else text
 
 
 def default_jobs() -> int:
@@ -208,9 +216,8 @@ def encode_text(source: Source, text: str) -> bytes | None:
 
 def _decode_failed(source: Source, exc: Exception) -> None:
     start = getattr(exc, "start", 0)
-    before = source.data[:start]
-    line = before.count(b"\n") + 1
-    col = len(before.rsplit(b"\n", 1)[-1].decode(source.encoding, errors="replace"))
+    before = source.data[:start].decode(source.encoding, errors="replace")
+    line, col = LineIndex(before).position(len(before))  # rows as Python counts them: a lone CR breaks one
     reason = getattr(exc, "reason", str(exc))
     source.decode_error = _cat000(
         source.key, line, col, f"cannot decode the file as {source.encoding}: {reason}")

@@ -14,13 +14,12 @@
 
 from __future__ import annotations
 
-import io
 import tokenize
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from cat_lint.noqa import LINE_NOQA, listed_codes
+from cat_lint.noqa import LINE_NOQA, generate_tokens, listed_codes
 
 from cat_lsp.diagnostics import SOURCE, edits_from_json
 from cat_lsp.positions import EditorPositions
@@ -61,7 +60,7 @@ def _comments_and_strings(text: str) -> tuple[dict[int, tuple[int, str]], list[t
     fstring_end = getattr(tokenize, "FSTRING_END", None)
     open_fstrings: list[int] = []
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        for tok in generate_tokens(text):
             if tok.type == tokenize.COMMENT:
                 comments[tok.start[0]] = (tok.start[1], tok.string)
             elif tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:

@@ -151,14 +151,14 @@ class DiagnosticsScheduler:
         self.pull = False  # decided at initialisation from the client's capabilities
         self.refresh_supported = False
         self._docs: dict[str, _DocState] = {}
-        # The same documents by path, for the projects' worker threads (a set: safe to test from them).
-        self._open_paths: set[Path] = set()
+        # The same documents by path (to the client's URI of each), for the projects' worker threads.
+        self._open_paths: dict[Path, str] = {}
         self._counter = 0
 
     # -- events -----------------------------------------------------------
     def opened(self, uri: str, path: Path, version: int | None) -> None:
         state = self._docs.setdefault(uri, _DocState(path))
-        self._open_paths.add(path)
+        self._open_paths[path] = uri
         state.version = version
         if not self.pull:
             self._restart_timer(uri, state, 0.0)
@@ -177,8 +177,11 @@ class DiagnosticsScheduler:
         state = self._docs.pop(uri, None)
         if state is None:
             return False
-        if not any(other.path == state.path for other in self._docs.values()):
-            self._open_paths.discard(state.path)
+        others = [other for other, left in self._docs.items() if left.path == state.path]
+        if others:
+            self._open_paths[state.path] = others[0]
+        else:
+            self._open_paths.pop(state.path, None)
         if state.timer is not None:
             state.timer.cancel()
         if state.latest is not None and written_signature(state.latest):
@@ -193,6 +196,10 @@ class DiagnosticsScheduler:
     def is_open_path(self, path: Path) -> bool:
         """Whether the editor has this file open (called from worker threads)."""
         return path in self._open_paths
+
+    def uri_of_path(self, path: Path) -> str | None:
+        """The URI under which the editor has this file open, if it has."""
+        return self._open_paths.get(path)
 
     def open_uris(self) -> list[str]:
         return list(self._docs)
@@ -276,7 +283,7 @@ class DiagnosticsScheduler:
     def _uri_of(self, uri: str) -> Callable[[str], str]:
         """Paths in findings (relative to the document's project) as URIs."""
         project = self.session.project_of(uri)
-        return lambda path: project.path_for(path).as_uri()
+        return lambda path: self.session.uri_of(project.path_for(path))
 
     def _publish(self, uri: str, doc: DocumentResult) -> None:
         if self.pull or uri not in self._docs:

@@ -55,7 +55,7 @@ def _uses_markdown(session: FeatureSession, project: Project, key: str, scope: s
         links = []
         for use in group[:MAX_LINKS]:
             path = project.path_for(use.path)
-            links.append(f"[{use.path}:{use.span.start_line}]({path.as_uri()}#L{use.span.start_line}) ({use.verb})")
+            links.append(f"[{use.path}:{use.span.start_line}]({session.uri_of(path)}#L{use.span.start_line}) ({use.verb})")
         more = f", and {len(group) - MAX_LINKS} more" if len(group) > MAX_LINKS else ""
         out.append(f"{label} in: " + ", ".join(links) + more)
     return out

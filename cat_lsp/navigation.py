@@ -78,7 +78,7 @@ class _Texts:
     def lines(self, path: Path) -> EditorPositions:
         found = self._cache.get(path)
         if found is None:
-            current = self.session.text_of(path.as_uri())
+            current = self.session.text_of(self.session.uri_of(path))
             if current is not None:
                 text = current[0]
             else:
@@ -95,7 +95,7 @@ def locations(session: FeatureSession, project: Project, uses: list[KeyUse]) -> 
     out = []
     for use in uses:
         path = project.path_for(use.path)
-        out.append(types.Location(uri=path.as_uri(), range=texts.lines(path).range(use.span)))
+        out.append(types.Location(uri=session.uri_of(path), range=texts.lines(path).range(use.span)))
     return out
 
 

@@ -28,7 +28,8 @@ from cat_lsp.client import Client
 from cat_lsp.diagnostics import DiagnosticsScheduler
 from cat_lsp.lint_workers import LintWorkers
 from cat_lsp.poll_record import PollRecord
-from cat_lsp.workspace import DocumentResult, Project, Workspace, iter_paths
+from cat_lsp.uris import from_path, to_path
+from cat_lsp.workspace import DocumentResult, Project, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class FeatureSession(Protocol):
     def markdown(self, feature: str) -> bool: ...
 
     def path_of(self, uri: str) -> Path: ...
+
+    def uri_of(self, path: Path) -> str: ...
 
     def text_of(self, uri: str) -> tuple[str, int | None] | None: ...
 
@@ -102,9 +105,12 @@ class Session:
         return self.client.markdown(feature)
 
     def path_of(self, uri: str) -> Path:
-        for path in iter_paths([uri]):
-            return path
-        return Path(uri)
+        path = to_path(uri)
+        return path if path is not None else Path(uri)
+
+    def uri_of(self, path: Path) -> str:
+        """The URI to send for a file: the client's own spelling when it has the file open."""
+        return self.documents.uri_of_path(path) or from_path(path)
 
     def project_of(self, uri: str) -> Project:
         return self.projects.project_for(self.path_of(uri))

@@ -26,6 +26,7 @@ from lsprotocol import types
 
 from cat_lsp.editor_settings import EditorSettingsTable
 from cat_lsp.session import Session
+from cat_lsp.uris import from_path
 from cat_lsp.workspace import Project, iter_paths
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def initialize(session: Session, params: types.InitializeParams) -> None:
     )
     folders = list(iter_paths(f.uri for f in params.workspace_folders or []))
     if not folders:
-        root = params.root_uri or (Path(params.root_path).as_uri() if params.root_path else None)
+        root = params.root_uri or (from_path(Path(params.root_path)) if params.root_path else None)
         folders = list(iter_paths([root])) if root else []
     for folder in folders:
         session.projects.add_folder(folder)
@@ -122,7 +123,7 @@ async def check_database(session: Session, project: Project) -> None:
 
 def _database_changed(session: Session, project: Project) -> None:
     """Tell the client (its key explorer) to list the keys again: it never polls."""
-    session.client.notify(DATABASE_CHANGED, {"uri": project.folder.as_uri()})
+    session.client.notify(DATABASE_CHANGED, {"uri": from_path(project.folder)})
 
 
 # -- documents --------------------------------------------------------------

@@ -17,7 +17,6 @@ expensive part of linting (parsing) happens outside the lock.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -413,9 +412,10 @@ def _loose_root(path: Path) -> Path:
 
 
 def iter_paths(uris: Iterable[str]) -> Iterable[Path]:
-    from pygls.uris import to_fs_path
+    """The paths of the ``file:`` URIs among ``uris`` (:func:`cat_lsp.uris.to_path`)."""
+    from cat_lsp.uris import to_path
 
     for uri in uris:
-        fs = to_fs_path(uri)
-        if fs:
-            yield Path(os.path.abspath(fs))
+        path = to_path(uri)
+        if path is not None:
+            yield path

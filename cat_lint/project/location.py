@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
+import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
@@ -78,11 +80,29 @@ def is_cat_project(folder: Path) -> bool:
     may well have one), and the project is further up.
     """
     try:
-        if (folder / "plugins").is_dir():
+        if (folder / "plugins").is_dir():  # on Windows and macOS this finds Plugins/ too, as the Cat would
             return True
-        return (folder / "config.py").is_file() and "plugins" not in folder.parts[:-1]
+        return (folder / "config.py").is_file() and not inside_plugins_folder(folder)
     except OSError:  # an unreadable folder on the way up holds nothing we can use
         return False
+
+
+def names_ignore_case(path: PurePath) -> bool:
+    """Whether file names compare without case where ``path`` lives: Windows, and macOS.
+
+    Windows by the path's flavour (so that its rules are testable anywhere);
+    macOS because its default volumes (APFS, HFS+) ignore case, so that the
+    Cat there imports a ``Plugins/`` folder as its ``plugins/``.
+    """
+    return isinstance(path, PureWindowsPath) or sys.platform == "darwin"
+
+
+def inside_plugins_folder(folder: PurePath, ignore_case: bool | None = None) -> bool:
+    """Whether a folder above ``folder`` is a ``plugins/`` folder (any case where names ignore it)."""
+    if ignore_case is None:
+        ignore_case = names_ignore_case(folder)
+    above = folder.parts[:-1]
+    return any(part.lower() == "plugins" for part in above) if ignore_case else "plugins" in above
 
 
 def _walk_up(start: Path) -> Path | None:
@@ -135,7 +155,11 @@ def read_config_sql(project: Path) -> str | None:
     try:
         if not config.is_file():  # a FIFO or a device would block the read: regular files only
             return None
-        tree = ast.parse(read_regular(config), filename=str(config))
+        with warnings.catch_warnings():
+            # `"sqlite:///data\core\core.db"` written on Windows: an invalid escape, so a
+            # SyntaxWarning (an error under -W error), though Python keeps the backslash.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(read_regular(config), filename=str(config))
     except (OSError, SyntaxError, ValueError):
         return None
     except (RecursionError, MemoryError):
@@ -221,10 +245,9 @@ def parse_url(url: str, project: Path, origin: str = "the URL") -> DatabaseLocat
         raw = raw[1:] if raw.startswith("/") else raw  # sqlite:///x -> "x", sqlite:////x -> "/x"
         if raw in ("", ":memory:"):
             return DatabaseLocation(url, "sqlite", None, origin, project)
-        path = Path(raw)
-        if not path.is_absolute():
-            path = project / path
-        return DatabaseLocation(url, "sqlite", path, origin, project)
+        # In the project's flavour: on Windows, `data\core\core.db` is relative and `C:\cat\core.db`,
+        # `\\server\share\core.db` absolute; joining keeps an absolute path as it is.
+        return DatabaseLocation(url, "sqlite", project / raw, origin, project)
     if backend in ("postgresql", "postgres"):
         return DatabaseLocation(url, "postgresql", None, origin, project)
     raise DatabaseURLError(

@@ -26,7 +26,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "vscode-extension"
 CODE_SERVER_VERSION = "4.100.3"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cat-devtools" / "vscode-e2e"
+CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cat-devtools"
+CACHE = CACHE_ROOT / "vscode-e2e"
+# The VS Code platforms `make vsix` builds a package for, besides the universal one.
+VSIX_TARGETS = ("win32-x64", "win32-arm64", "darwin-x64", "darwin-arm64", "linux-x64", "linux-arm64", "alpine-x64")
 CHROMIUM = "/usr/bin/chromium"
 PLAYWRIGHT = EXTENSION / "node_modules" / "playwright-core"
 
@@ -38,8 +41,16 @@ def version() -> str:
     return match.group(1)
 
 
-def vsix() -> Path:
-    path = EXTENSION / f"cat-devtools-linux-x64-{version()}.vsix"
+def vsix(target: str = "linux-x64") -> Path:
+    """The platform-specific package of ``target`` (the end-to-end tests install linux-x64's)."""
+    path = EXTENSION / f"cat-devtools-{target}-{version()}.vsix"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `make vsix`")
+    return path
+
+
+def universal_vsix() -> Path:
+    path = EXTENSION / f"cat-devtools-{version()}.vsix"
     if not path.is_file():
         pytest.fail(f"{path} is missing: run `make vsix`")
     return path

@@ -29,7 +29,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import make_test_lsp_client
 
-from vscode_support import CACHE_ROOT, ROOT, VSIX_TARGETS, package_json, universal_vsix, version, vsix
+from vscode_support import CACHE_ROOT, PYTHON_315, ROOT, VSIX_TARGETS, package_json, universal_vsix, version, vsix
 
 VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
 # Pythons a target has no bundle for: libcst publishes no wheel there (README, "VS Code").
@@ -200,12 +200,14 @@ PROBE = (
 
 
 def local_pythons() -> dict[str, str]:
-    """The CPythons 3.10 to 3.15 of this machine: this test's own, then what is on the PATH or in pyenv."""
+    """The CPythons 3.10 to 3.15 of this machine: this test's own, then the PATH's, pyenv's and Debian unstable's 3.15."""
     found = {f"{sys.version_info.major}.{sys.version_info.minor}": sys.executable}
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
     for python in VERSIONS:
         candidates = [shutil.which(f"python{python}"), *sorted(map(str, pyenv.glob(f"{python}.*/bin/python{python}")))]
-        for candidate in filter(None, candidates):
+        if python == "3.15":
+            candidates.append(str(PYTHON_315))
+        for candidate in filter(lambda c: c and os.access(c, os.X_OK), candidates):
             if python not in found and subprocess.run([candidate, "-c", "import sys; sys.exit(sys.version_info[:2] != "
                                                        f"({python.replace('.', ', ')}))"]).returncode == 0:
                 found[python] = candidate

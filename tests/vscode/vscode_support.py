@@ -28,6 +28,8 @@ EXTENSION = ROOT / "vscode-extension"
 CODE_SERVER_VERSION = "4.100.3"
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cat-devtools"
 CACHE = CACHE_ROOT / "vscode-e2e"
+# Debian unstable's CPython 3.15, unpacked by tests/vscode/install-python-sid.sh (bookworm has only 3.11).
+PYTHON_315 = CACHE_ROOT / "python3.15-debian" / "root" / "usr" / "bin" / "python3.15"
 # The VS Code platforms `make vsix` builds a package for, besides the universal one.
 VSIX_TARGETS = ("win32-x64", "win32-arm64", "darwin-x64", "darwin-arm64", "linux-x64", "linux-arm64", "alpine-x64")
 CHROMIUM = "/usr/bin/chromium"
@@ -121,12 +123,15 @@ class Session:
 
 
 @contextmanager
-def code_server_session(workspace: Path, state: Path) -> Iterator[Session]:
-    """A fresh code-server (own user data, extensions, XDG folders) with the .vsix installed, serving ``workspace``."""
+def code_server_session(workspace: Path, state: Path, settings: dict | None = None) -> Iterator[Session]:
+    """A fresh code-server (own user data, extensions, XDG folders) with the .vsix installed, serving ``workspace``.
+
+    ``settings`` are added to the user settings (``cat.interpreter``, for one).
+    """
     server_bin, package = code_server(), vsix()
     user_data, extensions = state / "user-data", state / "extensions"
     (user_data / "User").mkdir(parents=True)
-    (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2), encoding="utf-8")
+    (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS | (settings or {}), indent=2), encoding="utf-8")
     env = dict(os.environ)
     for name in ("CONFIG", "DATA", "CACHE", "STATE"):
         env[f"XDG_{name}_HOME"] = str(state / "xdg" / name.lower())

@@ -98,7 +98,7 @@ vsix-%: $(EXT)/cat-devtools-%-$(VERSION).vsix
 vscode-ready: vsix
 	sh tests/vscode/install-editor.sh
 	sh tests/vscode/install-arm64.sh
-	sh tests/vscode/install-python-sid.sh
+	sh tests/vscode/install-newest-pythons.sh
 
 # The .vsix's size and the time to the first diagnostic in code-server (measured, not asserted).
 vscode-bench: vscode-ready

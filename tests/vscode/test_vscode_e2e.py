@@ -55,7 +55,7 @@ def python_315(tmp_path: Path) -> tuple[dict, Path]:
     """cat.interpreter for a run on CPython 3.15's bundle: a wrapper that records each start, then runs it.
 
     The extension starts the server with the probe's ``sys.executable``, so the
-    wrapper makes itself that (as install-python-sid.sh's own wrapper does),
+    wrapper makes itself that (as install-newest-pythons.sh's own wrapper does),
     naming the standard library's place with PYTHONHOME.
     """
     if not PYTHON_315.is_file():

@@ -28,8 +28,9 @@ EXTENSION = ROOT / "vscode-extension"
 CODE_SERVER_VERSION = "4.100.3"
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cat-devtools"
 CACHE = CACHE_ROOT / "vscode-e2e"
-# Debian unstable's CPython 3.15, unpacked by tests/vscode/install-python-sid.sh (bookworm has only 3.11).
-PYTHON_315 = CACHE_ROOT / "python3.15-debian" / "root" / "usr" / "bin" / "python3.15"
+# Debian unstable's CPython 3.14 and 3.15, unpacked by tests/vscode/install-newest-pythons.sh (bookworm has only 3.11).
+NEWEST_PYTHONS = {v: CACHE_ROOT / "python-debian-unstable" / "root" / "usr" / "bin" / f"python{v}" for v in ("3.14", "3.15")}
+PYTHON_315 = NEWEST_PYTHONS["3.15"]
 # The VS Code platforms `make vsix` builds a package for, besides the universal one.
 VSIX_TARGETS = ("win32-x64", "win32-arm64", "darwin-x64", "darwin-arm64", "linux-x64", "linux-arm64", "alpine-x64")
 CHROMIUM = "/usr/bin/chromium"

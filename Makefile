@@ -50,12 +50,14 @@ clean:
 # Python once in common/ and libcst's compiled module of each Python beside
 # it (scripts/bundle_libs.py says how).  The wheels, fetched for the target's
 # platform tags and never the build machine's, are cached under
-# $(CAT_CACHE)/vsix-wheels, so a rebuild asks no registry.  The universal
-# package has no bundle: it runs the cat-devtools installed in the user's
-# Python.  `make vscode-ready` also installs what the end-to-end test drives
-# (Debian's chromium, code-server from npm) and what runs the linux-arm64
-# bundle under emulation (Debian's qemu-user-static and arm64 Python),
-# cached under $(CAT_CACHE) between runs.
+# $(CAT_CACHE)/vsix-wheels with what each target and Python resolved to, so
+# a rebuild asks no registry (delete that folder to pick up new releases).
+# The universal package has no bundle: it runs the cat-devtools installed in
+# the user's Python.  `make vsix-TARGET` builds one package.  `make
+# vscode-ready` also installs what the end-to-end test drives (Debian's
+# chromium, code-server from npm), what runs the linux-arm64 bundle under
+# emulation (Debian's qemu-aarch64-static and arm64 CPython 3.11) and
+# Debian unstable's CPython 3.14 and 3.15, cached under $(CAT_CACHE).
 EXT := vscode-extension
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)
 VSIX_TARGETS := win32-x64 win32-arm64 darwin-x64 darwin-arm64 linux-x64 linux-arm64 alpine-x64

@@ -114,13 +114,12 @@ function readBundleManifest(extensionPath: string): BundleManifest | undefined {
   return parseManifest(text);
 }
 
-/** The problem when no candidate passed: what was looked at is in the output channel. */
-function noPython(list: Candidate[], tried: number): Problem {
-  const looked = list.length ? `none of the ${tried} found can run it (${list.map(describe).join("; ")})` : "none was found";
-  return {
-    message: `cat-lsp needs a Python 3.10 or newer, and ${looked}; the output channel says why each was skipped. Set cat.interpreter to a Python 3.10 or newer.`,
-    setting: "cat.interpreter",
-  };
+/** The problem when no candidate passed: the output channel has already said why each was skipped. */
+function noPython(list: Candidate[]): Problem {
+  const message = list.length
+    ? `No Python found can run cat-lsp (tried ${list.map(describe).join("; ")}; the "Cat" output says why each was skipped). Set cat.interpreter to a Python 3.10 or newer.`
+    : "No Python 3.10 or newer was found on the PATH or in the usual install places. Install one, or set cat.interpreter to one.";
+  return { message, setting: "cat.interpreter" };
 }
 
 export class CatServer implements vscode.Disposable {
@@ -239,18 +238,22 @@ export class CatServer implements vscode.Disposable {
     const problems: Problem[] = [];
     const found = await pick<Probe>(list, host, async (candidate: Candidate) => {
       const outcome = await probeInterpreter(candidate);
-      const problem = outcome.ok ? checkProbe(candidate, outcome.probe, strategy, manifest) : outcome.problem;
+      if (!outcome.ok) {
+        problems.push(outcome.problem);
+        return { ok: false, why: outcome.problem.message };
+      }
+      const problem = checkProbe(candidate, outcome.probe, strategy, manifest);
       if (problem) {
         problems.push(problem);
         return { ok: false, why: problem.message };
       }
-      return outcome.ok ? { ok: true, value: outcome.probe } : { ok: false, why: outcome.problem.message };
+      return { ok: true, value: outcome.probe };
     });
     const picked = found.picked;
     const pickedText = picked && `Python ${versionText(picked.value.version)} at ${picked.value.executable}`;
     searchReport(found, pickedText).forEach((line) => (picked ? this.output.info(line) : this.output.warn(line)));
     if (!picked) {
-      this.report(problems.length === 1 && found.skipped.length === 1 ? problems[0] : noPython(list, found.skipped.length));
+      this.report(problems.length === 1 && found.skipped.length === 1 ? problems[0] : noPython(list));
       return undefined;
     }
     const probe = picked.value;

@@ -8,6 +8,9 @@ database exists, adds a key that no code uses, starts a fresh code-server
 with the .vsix installed and runs the nine steps of the script, which saves
 a screenshot in the folder it names when a step fails.  With
 CAT_README_SCREENSHOT=PATH it also saves the README's screenshot there.
+It runs twice: with the Python the extension finds (this machine's 3.11),
+and with Debian unstable's CPython 3.15 as cat.interpreter, so on the 3.15
+bundle (installed by `make vscode-ready`).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ export const VERSIONED = ["3.15", "3.14", "3.13", "3.12", "3.11", "3.10"];
 
 const windows = (host: Host) => host.platform === "win32";
 
-/** Each folder of the PATH where `name` is a file (on Windows, with the PATHEXT extensions). */
+/** `name` in each folder of the PATH where it is a file (on Windows, `name.exe`: a Python is never a .bat or .cmd). */
 function onPath(host: Host, name: string): string[] {
   const p = host.path;
   const folders = (host.env.PATH ?? host.env.Path ?? "").split(p.delimiter).filter(Boolean);

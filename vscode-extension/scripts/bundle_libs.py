@@ -126,6 +126,11 @@ def pip_download(target: Target, version: str, requirements: list[str], dest: Pa
     return [dest / Path(p).name for p in paths]
 
 
+def satisfies(wheel: Path, requirements: list[str]) -> bool:
+    version = parse_wheel_filename(wheel.name)[1]
+    return all(Requirement(r).specifier.contains(version, prereleases=True) for r in requirements)
+
+
 def resolve(name: str, target: Target, version: str, tools_wheel: Path, cache: Path) -> list[Path]:
     """The wheels one Python needs on one target: from the cache, else from pip."""
     own = requirements_of(tools_wheel)
@@ -153,7 +158,8 @@ def resolve(name: str, target: Target, version: str, tools_wheel: Path, cache: P
                 wanted.setdefault(project, [])
                 if str(requirement) not in wanted[project]:
                     wanted[project].append(str(requirement))
-            fetch = sorted(p for p in wanted if p not in have)
+            # Not fetched yet, or fetched before a later requirement narrowed what it may be.
+            fetch = sorted(p for p in wanted if p not in have or not satisfies(have[p], wanted[p]))
             if not fetch:
                 break
             for wheel in pip_download(target, version, [r for p in fetch for r in wanted[p]], cache):

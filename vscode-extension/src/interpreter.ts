@@ -1,9 +1,10 @@
 /**
- * Which Python runs the server, and whether it can.
+ * Whether a Python can run the server: the probe, its verdict, and the
+ * server's environment (finder.ts says where the candidates come from).
  *
  * No `vscode` import here: the extension passes in what it learnt from
- * VS Code (the setting, the Python extension's choice), and the unit tests
- * run the same code against real interpreters.  Every way of failing ends in
+ * VS Code (the setting, the bundle's manifest), and the unit tests run the
+ * same code against real interpreters.  Every way of failing ends in
  * a {@link Problem} the extension shows as a notification with a button
  * opening the setting that fixes it: never a silent failure.
  */

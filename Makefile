@@ -42,39 +42,65 @@ clean:
 	rm -rf $(VENV) .pytest_cache .cat-lint-cache examples/data dist build *.egg-info
 
 # -- VS Code extension -------------------------------------------------------
-# `make vsix` builds vscode-extension/cat-devtools-linux-x64-VERSION.vsix offline
-# from the registries: the client bundled by esbuild, plus bundled/libs/py3.X
-# (cat_lint, cat_lsp and their dependencies, never the `cat` runtime) for
-# Python 3.10 to 3.13.  `make vscode-ready` also installs what the end-to-end
-# test drives (Debian's chromium, code-server from npm), cached under
-# $(CAT_CACHE) between runs.
+# `make vsix` builds, offline from the registries, one .vsix per VS Code
+# platform (vscode-extension/cat-devtools-TARGET-VERSION.vsix) and the
+# universal vscode-extension/cat-devtools-VERSION.vsix.  Each platform's holds
+# the client bundled by esbuild and bundled/libs/: cat_lint, cat_lsp and their
+# dependencies (never the `cat` runtime) for CPython 3.10 to 3.15, the pure
+# Python once in common/ and libcst's compiled module of each Python beside
+# it (scripts/bundle_libs.py says how).  The wheels, fetched for the target's
+# platform tags and never the build machine's, are cached under
+# $(CAT_CACHE)/vsix-wheels with what each target and Python resolved to, so
+# a rebuild asks no registry (delete that folder to pick up new releases).
+# The universal package has no bundle: it runs the cat-devtools installed in
+# the user's Python.  `make vsix-TARGET` builds one package.  `make
+# vscode-ready` also installs what the end-to-end test drives (Debian's
+# chromium, code-server from npm), what runs the linux-arm64 bundle under
+# emulation (Debian's qemu-aarch64-static and arm64 CPython 3.11) and
+# Debian unstable's CPython 3.14 and 3.15, cached under $(CAT_CACHE).
 EXT := vscode-extension
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)
-VSIX := $(EXT)/cat-devtools-linux-x64-$(VERSION).vsix
+VSIX_TARGETS := win32-x64 win32-arm64 darwin-x64 darwin-arm64 linux-x64 linux-arm64 alpine-x64
+VSIXES := $(foreach target,$(VSIX_TARGETS),$(EXT)/cat-devtools-$(target)-$(VERSION).vsix) $(EXT)/cat-devtools-$(VERSION).vsix
+TOOLS_WHEEL := build/vsix-wheel/cat_devtools-$(VERSION)-py3-none-any.whl
+CLIENT := $(EXT)/dist/extension.js
 CAT_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cat-devtools
 export npm_config_cache ?= $(CAT_CACHE)/npm
 
-.PHONY: vsix vscode-ready vscode-bench vscode-screenshot
+.PHONY: vsix vsix-universal vscode-ready vscode-bench vscode-screenshot
 
 $(EXT)/node_modules/.installed: $(EXT)/package.json $(EXT)/package-lock.json
 	cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(VSIX): $(STAMP) $(EXT)/node_modules/.installed $(EXT)/package.json $(EXT)/scripts/bundle_libs.py $(EXT)/README.md \
-		$(wildcard $(EXT)/src/*.ts) $(wildcard cat_lint/*.py cat_lint/*/*.py cat_lsp/*.py) pyproject.toml
-	rm -rf build/vsix $(EXT)/bundled $(EXT)/dist
-	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir build/vsix .
-	$(BIN)/python $(EXT)/scripts/bundle_libs.py build/vsix/cat_devtools-$(VERSION)-py3-none-any.whl $(EXT)/bundled/libs
-	cp LICENSE $(EXT)/LICENSE
-	cd $(EXT) && node scripts/build.mjs
-	cd $(EXT) && npx vsce package --target linux-x64 --no-dependencies --allow-missing-repository \
-		--out cat-devtools-linux-x64-$(VERSION).vsix
-	rm -rf build/vsix build/lib build/bdist* *.egg-info
+$(TOOLS_WHEEL): $(STAMP) $(wildcard cat_lint/*.py cat_lint/*/*.py cat_lsp/*.py) pyproject.toml
+	rm -rf build/vsix-wheel build/lib build/bdist* *.egg-info
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir build/vsix-wheel .
+	rm -rf build/lib build/bdist* *.egg-info
 
-vsix: $(VSIX)
+$(CLIENT): $(EXT)/node_modules/.installed $(EXT)/scripts/build.mjs $(wildcard $(EXT)/src/*.ts)
+	cd $(EXT) && node scripts/build.mjs
+
+PACKAGE_INPUTS := $(TOOLS_WHEEL) $(CLIENT) $(EXT)/package.json $(EXT)/README.md $(EXT)/.vscodeignore LICENSE \
+	$(EXT)/scripts/bundle_libs.py $(EXT)/scripts/package_vsix.py
+
+$(EXT)/cat-devtools-%-$(VERSION).vsix: $(PACKAGE_INPUTS)
+	$(BIN)/python $(EXT)/scripts/package_vsix.py $* $(TOOLS_WHEEL) $@ $(CAT_CACHE)/vsix-wheels
+
+$(EXT)/cat-devtools-$(VERSION).vsix: $(PACKAGE_INPUTS)
+	$(BIN)/python $(EXT)/scripts/package_vsix.py universal $(TOOLS_WHEEL) $@ $(CAT_CACHE)/vsix-wheels
+
+vsix: $(VSIXES)
+
+# One package, as the release workflow (docs/release.md) builds each in its own job.
+vsix-universal: $(EXT)/cat-devtools-$(VERSION).vsix
+vsix-%: $(EXT)/cat-devtools-%-$(VERSION).vsix
+	@true
 
 vscode-ready: vsix
 	sh tests/vscode/install-editor.sh
+	sh tests/vscode/install-arm64.sh
+	sh tests/vscode/install-newest-pythons.sh
 
 # The .vsix's size and the time to the first diagnostic in code-server (measured, not asserted).
 vscode-bench: vscode-ready

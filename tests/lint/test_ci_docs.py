@@ -114,3 +114,43 @@ def test_the_workflows_cat_lint_commands_work_as_written(tmp_path):
     assert uri == "project/plugins/p/a.py"
     report = json.loads((project / "gl-code-quality-report.json").read_text())
     assert quality.returncode == 1 and report[0]["location"]["path"] == "project/plugins/p/a.py"
+
+
+RELEASE_DOC = DOC.with_name("release.md")
+MAKEFILE = DOC.parents[1] / "Makefile"
+
+
+def release_workflow() -> dict:
+    (block,) = re.findall(r"```yaml\n(.*?)```", RELEASE_DOC.read_text(encoding="utf-8"), re.S)
+    return yaml.safe_load(block)
+
+
+def test_the_release_workflow_builds_every_package_checks_them_then_publishes_to_both_marketplaces():
+    jobs = release_workflow()["jobs"]
+    targets = re.search(r"^VSIX_TARGETS := (.*)$", MAKEFILE.read_text(encoding="utf-8"), re.M).group(1).split()
+    assert jobs["build"]["strategy"]["matrix"]["target"] == [*targets, "universal"]
+    build_runs = [s["run"] for s in jobs["build"]["steps"] if "run" in s]
+    assert build_runs == ["make vsix-${{ matrix.target }}"]
+    for target in [*targets, "universal"]:  # the goal the matrix names exists in the Makefile
+        dry = subprocess.run(["make", "-n", "-B", "-C", str(MAKEFILE.parent), f"vsix-{target}"], capture_output=True, text=True)
+        assert dry.returncode == 0 and "package_vsix.py" in dry.stdout, dry.stderr
+    assert jobs["check"]["needs"] == "build" and jobs["publish"]["needs"] == "check"
+    assert any("tests/vscode/test_vsix.py" in s.get("run", "") for s in jobs["check"]["steps"])
+    publish = {s["name"]: s for s in jobs["publish"]["steps"] if "run" in s}
+    assert "vsce@" in publish["Publish to the Visual Studio Marketplace"]["run"]
+    assert publish["Publish to the Visual Studio Marketplace"]["env"] == {"VSCE_PAT": "${{ secrets.VSCE_PAT }}"}
+    assert "ovsx@" in publish["Publish to Open VSX"]["run"]
+    assert publish["Publish to Open VSX"]["env"] == {"OVSX_PAT": "${{ secrets.OVSX_PAT }}"}
+
+
+@pytest.mark.slow
+def test_actionlint_accepts_the_release_workflow(tmp_path, actionlint):
+    (text,) = re.findall(r"```yaml\n(.*?)```", RELEASE_DOC.read_text(encoding="utf-8"), re.S)
+    good = tmp_path / ".github" / "workflows" / "release-vscode.yml"
+    good.parent.mkdir(parents=True)
+    good.write_text(text)
+    broken = good.with_name("broken.yml")
+    broken.write_text(text.replace("needs: build", "needs: biuld", 1))
+    accepted, refused = run_actionlint(actionlint, [good, broken])
+    assert accepted == [], accepted
+    assert any("biuld" in f["message"] for f in refused), refused

@@ -8,6 +8,9 @@ database exists, adds a key that no code uses, starts a fresh code-server
 with the .vsix installed and runs the nine steps of the script, which saves
 a screenshot in the folder it names when a step fails.  With
 CAT_README_SCREENSHOT=PATH it also saves the README's screenshot there.
+It runs twice: with the Python the extension finds (this machine's 3.11),
+and with Debian unstable's CPython 3.15 as cat.interpreter, so on the 3.15
+bundle (installed by `make vscode-ready`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from vscode_support import EXTENSION, SAVE_KEYS, code_server_session, example_project, save_keys
+from vscode_support import EXTENSION, PYTHON_315, SAVE_KEYS, code_server_session, example_project, save_keys
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +54,29 @@ def stored(workspace: Path) -> tuple[dict, dict]:
         return values, {"key": USER_KEY, "user": user, "value": reader.get(USER_KEY, user)[1]}
 
 
-def test_extension_in_code_server(workspace: Path, tmp_path: Path):
+def python_315(tmp_path: Path) -> tuple[dict, Path]:
+    """cat.interpreter for a run on CPython 3.15's bundle: a wrapper that records each start, then runs it.
+
+    The extension starts the server with the probe's ``sys.executable``, so the
+    wrapper makes itself that (as install-newest-pythons.sh's own wrapper does),
+    naming the standard library's place with PYTHONHOME.
+    """
+    if not PYTHON_315.is_file():
+        pytest.fail(f"{PYTHON_315} is missing: run `make vscode-ready`")
+    usr = PYTHON_315.parents[1]
+    lib = usr / "lib" / "x86_64-linux-gnu"
+    starts = tmp_path / "python-starts.log"
+    wrapper = tmp_path / "bin" / "python3.15"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {starts}\nPYTHONHOME={usr} exec {lib}/ld-linux-x86-64.so.2 '
+                       f'--library-path {lib} --argv0 "$0" {usr}/bin/python3.15.bin "$@"\n')
+    wrapper.chmod(0o755)
+    return {"cat.interpreter": str(wrapper)}, starts
+
+
+@pytest.mark.parametrize("python", ["the default Python", "CPython 3.15"])
+def test_extension_in_code_server(workspace: Path, tmp_path: Path, python: str):
+    settings, starts = python_315(tmp_path) if python == "CPython 3.15" else ({}, None)
     values, user_key = stored(workspace)
     expect = {
         "plugin": PLUGIN,
@@ -77,7 +102,7 @@ def test_extension_in_code_server(workspace: Path, tmp_path: Path):
         "missingInterpreter": "/nonexistent/bin/python3",
     }
     screenshots = Path(os.environ.get("CAT_E2E_SCREENSHOTS", tmp_path / "screenshots"))
-    with code_server_session(workspace, tmp_path / "code-server") as session:
+    with code_server_session(workspace, tmp_path / "code-server", settings) as session:
         env = dict(session.env, SCREENSHOTS=str(screenshots), PYTHON=sys.executable, EXPECT=json.dumps(expect))
         if os.environ.get("CAT_README_SCREENSHOT"):
             env["README_SCREENSHOT"] = os.environ["CAT_README_SCREENSHOT"]
@@ -88,3 +113,5 @@ def test_extension_in_code_server(workspace: Path, tmp_path: Path):
             f"a step failed (screenshots in {screenshots}; code-server's log: {session.log}):\n"
             f"{result.stdout}\n{result.stderr[-3000:]}"
         )
+    if starts is not None:  # the server the steps talked to was 3.15's, from the 3.15 bundle
+        assert "-m cat_lsp" in starts.read_text(), starts.read_text()

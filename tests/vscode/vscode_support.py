@@ -26,7 +26,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "vscode-extension"
 CODE_SERVER_VERSION = "4.100.3"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cat-devtools" / "vscode-e2e"
+CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cat-devtools"
+CACHE = CACHE_ROOT / "vscode-e2e"
+# Debian unstable's CPython 3.14 and 3.15, unpacked by tests/vscode/install-newest-pythons.sh (bookworm has only 3.11).
+NEWEST_PYTHONS = {v: CACHE_ROOT / "python-debian-unstable" / "root" / "usr" / "bin" / f"python{v}" for v in ("3.14", "3.15")}
+PYTHON_315 = NEWEST_PYTHONS["3.15"]
+# The VS Code platforms `make vsix` builds a package for, besides the universal one.
+VSIX_TARGETS = ("win32-x64", "win32-arm64", "darwin-x64", "darwin-arm64", "linux-x64", "linux-arm64", "alpine-x64")
 CHROMIUM = "/usr/bin/chromium"
 PLAYWRIGHT = EXTENSION / "node_modules" / "playwright-core"
 
@@ -38,8 +44,16 @@ def version() -> str:
     return match.group(1)
 
 
-def vsix() -> Path:
-    path = EXTENSION / f"cat-devtools-linux-x64-{version()}.vsix"
+def vsix(target: str = "linux-x64") -> Path:
+    """The platform-specific package of ``target`` (the end-to-end tests install linux-x64's)."""
+    path = EXTENSION / f"cat-devtools-{target}-{version()}.vsix"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `make vsix`")
+    return path
+
+
+def universal_vsix() -> Path:
+    path = EXTENSION / f"cat-devtools-{version()}.vsix"
     if not path.is_file():
         pytest.fail(f"{path} is missing: run `make vsix`")
     return path
@@ -110,12 +124,15 @@ class Session:
 
 
 @contextmanager
-def code_server_session(workspace: Path, state: Path) -> Iterator[Session]:
-    """A fresh code-server (own user data, extensions, XDG folders) with the .vsix installed, serving ``workspace``."""
+def code_server_session(workspace: Path, state: Path, settings: dict | None = None) -> Iterator[Session]:
+    """A fresh code-server (own user data, extensions, XDG folders) with the .vsix installed, serving ``workspace``.
+
+    ``settings`` are added to the user settings (``cat.interpreter``, for one).
+    """
     server_bin, package = code_server(), vsix()
     user_data, extensions = state / "user-data", state / "extensions"
     (user_data / "User").mkdir(parents=True)
-    (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2), encoding="utf-8")
+    (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS | (settings or {}), indent=2), encoding="utf-8")
     env = dict(os.environ)
     for name in ("CONFIG", "DATA", "CACHE", "STATE"):
         env[f"XDG_{name}_HOME"] = str(state / "xdg" / name.lower())

@@ -1,37 +1,50 @@
 /**
- * Which Python runs the server, and whether it can.
+ * Whether a Python can run the server: the probe, its verdict, and the
+ * server's environment (finder.ts says where the candidates come from).
  *
  * No `vscode` import here: the extension passes in what it learnt from
- * VS Code (the setting, the Python extension's choice), and the unit tests
- * run the same code against real interpreters.  Every way of failing ends in
+ * VS Code (the setting, the bundle's manifest), and the unit tests run the
+ * same code against real interpreters.  Every way of failing ends in
  * a {@link Problem} the extension shows as a notification with a button
  * opening the setting that fixes it: never a silent failure.
  */
 
 import { execFile } from "node:child_process";
 
+import type { Candidate } from "./finder";
 import type { ImportStrategy } from "./settings";
 
 export const MIN_VERSION: readonly [number, number] = [3, 10];
-/** The Pythons whose wheels `make vsix` puts under `bundled/libs/`. */
-export const BUNDLED_VERSIONS: readonly string[] = ["3.10", "3.11", "3.12", "3.13"];
 
-export interface Choice {
-  command: string;
-  /** Where it came from, for messages: the setting, the Python extension, or the PATH. */
-  source: "cat.interpreter" | "the Python extension" | "the PATH";
+/** `bundled/libs/manifest.json`, written by `make vsix` (scripts/bundle_libs.py) into each platform's package. */
+export interface BundleManifest {
+  /** The VS Code platform the package is for (`darwin-arm64`). */
+  target: string;
+  /** For each bundled Python (`3.12`): its folders under `bundled/libs/`, first on PYTHONPATH first. */
+  pythons: Record<string, { libcst: string; path: string[] }>;
+  /** Pythons the package has no bundle for, and why (no wheel of libcst for that platform). */
+  gaps: Record<string, string>;
 }
 
-/** `cat.interpreter`, else the Python extension's interpreter, else `python3`. */
-export function chooseInterpreter(setting: string, fromPythonExtension: string | undefined): Choice {
-  if (setting.trim()) {
-    return { command: setting.trim(), source: "cat.interpreter" };
+/** The manifest from its text; undefined for the universal package, which has none. */
+export function parseManifest(text: string | undefined): BundleManifest | undefined {
+  if (text === undefined) {
+    return undefined;
   }
-  if (fromPythonExtension && fromPythonExtension.trim()) {
-    return { command: fromPythonExtension.trim(), source: "the Python extension" };
-  }
-  return { command: "python3", source: "the PATH" };
+  const data = JSON.parse(text);
+  return { target: String(data.target), pythons: data.pythons ?? {}, gaps: data.gaps ?? {} };
 }
+
+/** The strategy that actually runs: the universal package has nothing to bundle from. */
+export function effectiveStrategy(strategy: ImportStrategy, manifest: BundleManifest | undefined): ImportStrategy {
+  return manifest ? strategy : "fromEnvironment";
+}
+
+/** What the output channel says when `useBundled` is set in the universal package. */
+export const UNIVERSAL_NOTICE =
+  "This is the universal package of the Cat extension, which bundles no cat-lsp: it runs the cat-devtools " +
+  "installed in the interpreter, as cat.importStrategy fromEnvironment does. The packages for Windows, macOS " +
+  "and Linux (x64 and arm64) bundle it for Python 3.10 to 3.15.";
 
 /** What the probe learns from an interpreter. */
 export interface Probe {
@@ -72,9 +85,9 @@ export interface Problem {
 export type ProbeOutcome = { ok: true; probe: Probe } | { ok: false; problem: Problem };
 
 /** Run the interpreter once to learn its version, or why it cannot run. */
-export function probeInterpreter(choice: Choice, timeoutMs = 20000): Promise<ProbeOutcome> {
+export function probeInterpreter(choice: Candidate, timeoutMs = 20000): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
-    execFile(choice.command, ["-c", PROBE_SCRIPT], { timeout: timeoutMs, windowsHide: true }, (error, stdout, stderr) => {
+    execFile(choice.command, [...choice.args, "-c", PROBE_SCRIPT], { timeout: timeoutMs, windowsHide: true }, (error, stdout, stderr) => {
       const probe = error ? undefined : parseProbe(String(stdout));
       if (probe) {
         resolve({ ok: true, probe });
@@ -90,7 +103,7 @@ export function probeInterpreter(choice: Choice, timeoutMs = 20000): Promise<Pro
       resolve({
         ok: false,
         problem: {
-          message: `The Python from ${choice.source}, "${choice.command}", ${why}. Set cat.interpreter to a Python ${MIN_VERSION.join(".")} or newer.`,
+          message: `The Python from ${choice.source}, "${[choice.command, ...choice.args].join(" ")}", ${why}. Set cat.interpreter to a Python ${MIN_VERSION.join(".")} or newer.`,
           setting: "cat.interpreter",
         },
       });
@@ -102,14 +115,18 @@ export function versionText(version: readonly number[]): string {
   return version.join(".");
 }
 
-/** The folder under `bundled/libs/` for this Python (`py3.11`), or undefined when none is shipped. */
-export function bundledFolder(version: readonly number[]): string | undefined {
-  const minor = `${version[0]}.${version[1]}`;
-  return BUNDLED_VERSIONS.includes(minor) ? `py${minor}` : undefined;
+/** The folders under `bundled/libs/` for this Python (`["py3.10", "common"]`), or undefined when none is shipped. */
+export function bundledPath(manifest: BundleManifest, version: readonly number[]): string[] | undefined {
+  return manifest.pythons[`${version[0]}.${version[1]}`]?.path;
 }
 
-/** Whether this interpreter can run the server with this import strategy. */
-export function checkProbe(choice: Choice, probe: Probe, strategy: ImportStrategy): Problem | undefined {
+/** Whether this interpreter can run the server with this import strategy (already made effective). */
+export function checkProbe(
+  choice: Candidate,
+  probe: Probe,
+  strategy: ImportStrategy,
+  manifest: BundleManifest | undefined,
+): Problem | undefined {
   const [major, minor] = probe.version;
   const where = `${probe.executable} (from ${choice.source})`;
   if (major < MIN_VERSION[0] || (major === MIN_VERSION[0] && minor < MIN_VERSION[1])) {
@@ -118,16 +135,22 @@ export function checkProbe(choice: Choice, probe: Probe, strategy: ImportStrateg
       setting: "cat.interpreter",
     };
   }
-  if (strategy === "useBundled" && bundledFolder(probe.version) === undefined) {
+  if (strategy === "useBundled" && manifest && bundledPath(manifest, probe.version) === undefined) {
+    const bundled = Object.keys(manifest.pythons).join(", ");
+    const gap = manifest.gaps[`${major}.${minor}`];
+    const why = gap
+      ? `The ${manifest.target} package has no bundled cat-lsp for Python ${major}.${minor} (${gap}), which ${where} is`
+      : `This extension bundles cat-lsp for Python ${bundled}; ${where} is ${versionText(probe.version)}`;
     return {
-      message: `This extension bundles cat-lsp for Python ${BUNDLED_VERSIONS.join(", ")}; ${where} is ${versionText(probe.version)}. Set cat.interpreter to one of those, or install cat-devtools in it and set cat.importStrategy to fromEnvironment.`,
-      setting: "cat.interpreter",
+      message: `${why}. Install cat-devtools in it ("${probe.executable} -m pip install cat-devtools") and set cat.importStrategy to fromEnvironment, or set cat.interpreter to a Python ${bundled}.`,
+      setting: gap ? "cat.importStrategy" : "cat.interpreter",
     };
   }
   if (strategy === "fromEnvironment" && !probe.hasCatLsp) {
+    const universal = manifest ? "" : " (this universal package of the extension bundles none)";
     return {
-      message: `cat-devtools is not installed in ${where}. Run "${probe.executable} -m pip install cat-devtools", or set cat.importStrategy to useBundled.`,
-      setting: "cat.importStrategy",
+      message: `cat-devtools is not installed in ${where}${universal}. Run "${probe.executable} -m pip install cat-devtools", or set cat.importStrategy to useBundled.`,
+      setting: manifest ? "cat.importStrategy" : "cat.interpreter",
     };
   }
   return undefined;
@@ -135,19 +158,19 @@ export function checkProbe(choice: Choice, probe: Probe, strategy: ImportStrateg
 
 /**
  * The environment of the server process: with `useBundled`, the bundled
- * folder goes first on `PYTHONPATH`, ahead of whatever the interpreter has
+ * folders go first on `PYTHONPATH` (the Python's own, then `common`), ahead of whatever the interpreter has
  * installed (it holds no `cat` package, so a user's real Cat is never
  * shadowed).
  */
 export function serverEnv(
   base: NodeJS.ProcessEnv,
   strategy: ImportStrategy,
-  libsFolder: string | undefined,
+  libsFolders: readonly string[] | undefined,
   separator = ":",
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, PYTHONUNBUFFERED: "1" };
-  if (strategy === "useBundled" && libsFolder) {
-    env.PYTHONPATH = base.PYTHONPATH ? `${libsFolder}${separator}${base.PYTHONPATH}` : libsFolder;
+  if (strategy === "useBundled" && libsFolders?.length) {
+    env.PYTHONPATH = [...libsFolders, ...(base.PYTHONPATH ? [base.PYTHONPATH] : [])].join(separator);
   }
   return env;
 }

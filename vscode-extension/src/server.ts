@@ -4,6 +4,8 @@
  * setting that shapes the process changes.
  */
 
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { PythonExtension } from "@vscode/python-extension";
@@ -16,7 +18,20 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 
-import { Choice, Problem, bundledFolder, checkProbe, chooseInterpreter, probeInterpreter, serverEnv, versionText } from "./interpreter";
+import { Candidate, Host, candidates, describe, pick, searchReport } from "./finder";
+import {
+  BundleManifest,
+  Probe,
+  Problem,
+  UNIVERSAL_NOTICE,
+  bundledPath,
+  checkProbe,
+  effectiveStrategy,
+  parseManifest,
+  probeInterpreter,
+  serverEnv,
+  versionText,
+} from "./interpreter";
 import {
   FolderSettings,
   PROCESS_SECTIONS,
@@ -60,6 +75,51 @@ async function pythonExtensionInterpreter(output: vscode.LogOutputChannel): Prom
     output.warn(`could not ask the Python extension for its interpreter: ${error}`);
     return undefined;
   }
+}
+
+/** The finder's view of this machine. */
+function localHost(): Host {
+  return {
+    platform: process.platform,
+    env: process.env,
+    homedir: homedir(),
+    path,
+    fs: {
+      isFile: (file) => {
+        try {
+          return statSync(file).isFile();
+        } catch {
+          return false;
+        }
+      },
+      readdir: (folder) => {
+        try {
+          return readdirSync(folder);
+        } catch {
+          return [];
+        }
+      },
+    },
+  };
+}
+
+/** The package's bundle manifest; undefined in the universal package. */
+function readBundleManifest(extensionPath: string): BundleManifest | undefined {
+  let text: string | undefined;
+  try {
+    text = readFileSync(path.join(extensionPath, "bundled", "libs", "manifest.json"), "utf8");
+  } catch {
+    text = undefined;
+  }
+  return parseManifest(text);
+}
+
+/** The problem when no candidate passed: the output channel has already said why each was skipped. */
+function noPython(list: Candidate[]): Problem {
+  const message = list.length
+    ? `No Python found can run cat-lsp (tried ${list.map(describe).join("; ")}; the "Cat" output says why each was skipped). Set cat.interpreter to a Python 3.10 or newer.`
+    : "No Python 3.10 or newer was found on the PATH or in the usual install places. Install one, or set cat.interpreter to one.";
+  return { message, setting: "cat.interpreter" };
 }
 
 export class CatServer implements vscode.Disposable {
@@ -120,8 +180,7 @@ export class CatServer implements vscode.Disposable {
 
   private async doStart(): Promise<void> {
     this.settings = processSettings();
-    const choice = chooseInterpreter(this.settings.interpreter, await pythonExtensionInterpreter(this.output));
-    const launch = await this.launchFor(choice);
+    const launch = await this.launch(await pythonExtensionInterpreter(this.output));
     if (!launch) {
       this.stateEmitter.fire();
       return;
@@ -166,26 +225,46 @@ export class CatServer implements vscode.Disposable {
   }
 
   /** The Python and environment to start, or undefined after telling the user why not. */
-  private async launchFor(choice: Choice): Promise<{ python: string; env: NodeJS.ProcessEnv; description: string } | undefined> {
-    const outcome = await probeInterpreter(choice);
-    if (!outcome.ok) {
-      this.report(outcome.problem);
+  private async launch(
+    fromPythonExtension: string | undefined,
+  ): Promise<{ python: string; env: NodeJS.ProcessEnv; description: string } | undefined> {
+    const manifest = readBundleManifest(this.context.extensionPath);
+    const strategy = effectiveStrategy(this.settings.importStrategy, manifest);
+    if (strategy !== this.settings.importStrategy) {
+      this.output.info(UNIVERSAL_NOTICE);
+    }
+    const host = localHost();
+    const list = candidates(this.settings.interpreter, fromPythonExtension, host);
+    const problems: Problem[] = [];
+    const found = await pick<Probe>(list, host, async (candidate: Candidate) => {
+      const outcome = await probeInterpreter(candidate);
+      if (!outcome.ok) {
+        problems.push(outcome.problem);
+        return { ok: false, why: outcome.problem.message };
+      }
+      const problem = checkProbe(candidate, outcome.probe, strategy, manifest);
+      if (problem) {
+        problems.push(problem);
+        return { ok: false, why: problem.message };
+      }
+      return { ok: true, value: outcome.probe };
+    });
+    const picked = found.picked;
+    const pickedText = picked && `Python ${versionText(picked.value.version)} at ${picked.value.executable}`;
+    searchReport(found, pickedText).forEach((line) => (picked ? this.output.info(line) : this.output.warn(line)));
+    if (!picked) {
+      this.report(problems.length === 1 && found.skipped.length === 1 ? problems[0] : noPython(list));
       return undefined;
     }
-    const probe = outcome.probe;
-    const problem = checkProbe(choice, probe, this.settings.importStrategy);
-    if (problem) {
-      this.report(problem);
-      return undefined;
-    }
-    let libs: string | undefined;
-    if (this.settings.importStrategy === "useBundled") {
-      libs = path.join(this.context.extensionPath, "bundled", "libs", bundledFolder(probe.version)!);
+    const probe = picked.value;
+    let libs: string[] | undefined;
+    if (strategy === "useBundled" && manifest) {
+      libs = bundledPath(manifest, probe.version)!.map((folder) => path.join(this.context.extensionPath, "bundled", "libs", folder));
     }
     const description =
-      `Python ${versionText(probe.version)} from ${choice.source}, ` +
-      (libs ? `bundled cat-lsp from ${libs}` : "cat-lsp installed in that environment");
-    return { python: probe.executable, env: serverEnv(process.env, this.settings.importStrategy, libs, path.delimiter), description };
+      `Python ${versionText(probe.version)} from ${picked.candidate.source}, ` +
+      (libs ? `bundled cat-lsp from ${libs.join(path.delimiter)}` : "cat-lsp installed in that environment");
+    return { python: probe.executable, env: serverEnv(process.env, strategy, libs, path.delimiter), description };
   }
 
   private report({ message, setting }: Problem): void {

@@ -495,7 +495,9 @@ def check_project(results: Iterable[FileResult], settings: Settings, index: KeyI
         for code in ("CAT006", "CAT010"):  # the project-wide rules
             if settings.enabled(code):
                 findings.extend(_project_findings(code, result, index))
-        if settings.enabled("CAT100") and result.noqa_comments:
+        # A file that does not parse was not checked: its suppressions are neither used nor unused.
+        unparsed = any(f.code == "CAT000" for f in result.findings)
+        if settings.enabled("CAT100") and result.noqa_comments and not unparsed:
             rule = get_rule("CAT100")
             findings.extend(rule.check_result(result, findings))
         out[result.path] = filter_findings(result, findings, settings)

@@ -102,8 +102,8 @@ class NotAwaited(Rule):
             if call.role == "statement":
                 pass
             elif call.role == "assign" and call.func is not None and not call.deferred:
-                name = call.assigned_name
-                if name in call.func.awaited_names or name in call.func.handed_names:
+                used = call.func.awaited_names | call.func.handed_names
+                if any(name in used for name in call.assigned_names):
                     continue
             elif call.role == "assign" and call.func is None and not call.deferred:
                 # At module level nothing can await it, unless a function does, by that name.
@@ -111,7 +111,7 @@ class NotAwaited(Rule):
                     module_used = set()
                     for function in ctx.facts.functions:
                         module_used |= function.awaited_names | function.handed_names
-                if call.assigned_name in module_used:
+                if any(name in module_used for name in call.assigned_names):
                     continue
             else:
                 continue

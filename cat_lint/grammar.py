@@ -142,7 +142,7 @@ def newer_in_tree(tree: ast.Module, source: str, target: tuple[int, int]) -> New
 
     try_star = getattr(ast, "TryStar", None)
     type_alias = getattr(ast, "TypeAlias", None)
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if wanted - {"f-string"} else ():
         if try_star is not None and isinstance(node, try_star):
             at(node.handlers[0], _EXCEPT_STAR)
         elif isinstance(node, ast.Subscript) and "starred" in wanted:

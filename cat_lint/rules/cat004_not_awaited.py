@@ -22,9 +22,11 @@ class NotAwaited(Rule):
     fixable = "sometimes"
     what = """
         Reports a call to `save`, `load`, `exists`, `delete` or `update` of `store` or `user`
-        that is written as a statement without `await`, or assigned to a name that the function
-        never awaits (nor passes on, returns or hands to `asyncio.gather`/`create_task`); in
-        functions and at module level alike.  The calls that make up such a value count too:
+        that is written as a statement without `await`, or bound to a name that the function
+        never awaits (nor passes on, returns, hands to `asyncio.gather`/`create_task`, or
+        declares `global`/`nonlocal`); in functions and at module level alike.  The name may
+        be bound by any assignment that holds the call itself: `x = ...`, `x: T = ...`,
+        `x = y = ...`, `x, y = ..., ...` and `(x := ...)`.  The calls that make up such a value count too:
         both branches of a conditional expression (`store.save(k, v) if x else None`) and the
         elements of a list, set or dict comprehension (`[store.save(k, 1) for k in ks]`).
     """

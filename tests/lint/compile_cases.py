@@ -78,15 +78,35 @@ NEWER_SYNTAX = {
 TARGETS = ("py310", "py311", "py312", "py313", "py314")
 
 
+def cases() -> dict[str, str]:
+    out = {f"refused: {name}": source for name, source in REFUSED.items()}
+    out.update({f"newer: {name}": source for name, source in NEWER_SYNTAX.items()})
+    return out
+
+
+def compiles() -> dict[str, bool]:
+    """Whether the Python running this accepts each case: the truth for a target of its own version."""
+    import warnings
+
+    out = {}
+    for name, source in cases().items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compile(source, "plugin.py", "exec", dont_inherit=True)
+            out[name] = True
+        except SyntaxError:
+            out[name] = False
+    return out
+
+
 def results() -> dict[str, list[list[object]]]:
     """Every case under every target: CAT000's (line, column, message), by ``case | target``."""
     from cat_lint.engine import check_source
     from cat_lint.settings import Settings
 
-    cases = {f"refused: {name}": source for name, source in REFUSED.items()}
-    cases.update({f"newer: {name}": source for name, source in NEWER_SYNTAX.items()})
     out = {}
-    for name, source in sorted(cases.items()):
+    for name, source in sorted(cases().items()):
         for target in TARGETS:
             found = check_source(source, "plugin.py", Settings(target_version=target)).findings
             out[f"{name} | {target}"] = [[f.span.start_line, f.span.start_col, f.message] for f in found if f.code == "CAT000"]
@@ -94,4 +114,5 @@ def results() -> dict[str, list[list[object]]]:
 
 
 if __name__ == "__main__":
-    json.dump({"python": list(sys.version_info[:3]), "results": results()}, sys.stdout, indent=1, sort_keys=True)
+    json.dump({"python": list(sys.version_info[:3]), "results": results(), "compiles": compiles()},
+              sys.stdout, indent=1, sort_keys=True)

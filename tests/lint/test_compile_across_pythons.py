@@ -7,8 +7,9 @@ the worktree on ``PYTHONPATH``.  An interpreter without libcst and pathspec
 gets them installed from the package index into a folder of its own under
 ``~/.cache/cat-devtools/lint-pythons`` (the versions this venv has, wheels
 only), once: later runs reuse it.  Every interpreter must give exactly this
-one's findings; the test needs at least two interpreters of different
-versions, and says which ran.
+one's findings, and for a target of its own version, refuse exactly what
+that Python's compiler refuses.  The test needs at least two interpreters
+of different versions, and says which ran.
 """
 
 from __future__ import annotations
@@ -86,8 +87,19 @@ def _results(python: str, site: str) -> dict:
     return json.loads(proc.stdout)
 
 
+def _agrees_with_its_own_python(output: dict, name: str) -> None:
+    """For a target of the interpreter's own version, CAT000 is what that Python's compiler says."""
+    version = output["python"]
+    target = f"py{version[0]}{version[1]}"
+    wrong = [case for case, accepted in output["compiles"].items()
+             if bool(output["results"][f"{case} | {target}"]) == accepted]
+    assert not wrong, f"for target {target}, CAT000 disagrees with Python {name} itself on: {wrong}"
+
+
 def test_cat000_is_the_same_on_every_python_from_3_10(record_property):
-    here = _results(sys.executable, "")["results"]
+    mine = _results(sys.executable, "")
+    _agrees_with_its_own_python(mine, sys.executable)
+    here = mine["results"]
     ran, skipped = [f"{sys.version_info[0]}.{sys.version_info[1]} ({sys.executable})"], []
     for version, python in sorted(_interpreters().items()):
         if python == sys.executable:
@@ -99,6 +111,7 @@ def test_cat000_is_the_same_on_every_python_from_3_10(record_property):
             continue
         output = _results(python, site)
         assert tuple(output["python"][:2]) == version
+        _agrees_with_its_own_python(output, name)
         theirs = output["results"]
         differ = {case: (here[case], theirs.get(case)) for case in here if theirs.get(case) != here[case]}
         assert not differ, f"Python {name} finds otherwise than {sys.executable}:\n" + "\n".join(

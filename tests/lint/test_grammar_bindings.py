@@ -14,7 +14,7 @@ from them:
   follows.
 
 The rules checked: CAT001 (``user`` at bootstrap), CAT002 (a set saved),
-CAT004 (a store call never awaited), CAT006 (a key read, never written),
+CAT003 (a tuple saved), CAT004 (a store call never awaited), CAT006 (a key read, never written),
 CAT009 (a load saved back).  ``test_the_tables_cover_every_binding_form``
 fails when a form of the issue's list is missing.
 """
@@ -113,6 +113,7 @@ PREAMBLE = "from cat import hook, store, user\n\n\ndef _aiter(items):\n    retur
 SHADOW_PROGRAMS = {
     "CAT001": ("user", "@hook\nasync def after_cat_bootstrap(other):\n{bind}\n    return user.id\n"),
     "CAT002": ("store", "async def f(other):\n{bind}\n    await store.save('tags', {{'a'}})\n"),
+    "CAT003": ("store", "async def f(other):\n{bind}\n    await store.save('size', (640, 480))\n"),
     "CAT004": ("store", "async def f(other):\n{bind}\n    store.save('k', 1)\n"),
     "CAT006": ("store", "async def f(other):\n{bind}\n    return await store.load('never_saved')\n"),
     "CAT009": ("store", "async def f(other):\n{bind}\n    count = await store.load('visits', 0)\n"
@@ -158,6 +159,8 @@ FLOW_PROGRAMS = {
     "CAT004": ("x", "store.load('k')", "async def f(other):\n{bind}\n    return 1\n", HOLDS_LOCALLY),
     # CAT002: a set bound to a name, then saved.
     "CAT002": ("x", "{{'a'}}", "async def f(other):\n{bind}\n    await store.save('tags', x)\n", HOLDS),
+    # CAT003: a tuple bound to a name, then saved.
+    "CAT003": ("x", "(640, 480)", "async def f(other):\n{bind}\n    await store.save('size', x)\n", HOLDS),
     # CAT009: a loaded value (or one computed from it) bound to a name, saved back.
     "CAT009": ("count", "await store.load('visits', 0)",
                "async def f(other):\n{bind}\n    await store.save('visits', count + 1)\n", DERIVES),

@@ -231,7 +231,8 @@ class Collector:
         self.func: FunctionInfo | None = None
         self.place: ImportPlace | None = ImportPlace("module")
         self.lambda_depth = 0
-        self.roles: dict[int, tuple[str, str | None]] = {}
+        self.roles: dict[int, tuple[str, tuple[str, ...] | None]] = {}
+        self.consumed: set[int] = set()  # generator expressions iterated where they stand (a call's arguments)
         self.unit = -1  # index in facts.units of the innermost statement being walked
         # Fast path only: the local names of the enclosing functions and lambdas (innermost last),
         # and the uses of cat names to drop if one of those turns out to shadow them.
@@ -487,7 +488,11 @@ class Collector:
             self.bind(node.target.value, node.value)
 
     def _generator(self, node: cst.GeneratorExp) -> None:
-        """A generator expression runs its first iterable now, and the rest when it is iterated."""
+        """A generator expression runs its first iterable now, and the rest when it is iterated:
+        at once when it is a call's argument (``list(...)``, ``gather(*(...))``), else later."""
+        if id(node) in self.consumed:
+            self.children(node)
+            return
         first = node.for_in
         self.walk(first.iter)
         self.lambda_depth += 1
@@ -584,6 +589,8 @@ class Collector:
                     if isinstance(arg.value, cst.Name):
                         self.func.handed_names.add(arg.value.value)
         for arg in node.args:
+            if type(arg.value) is cst.GeneratorExp:
+                self.consumed.add(id(arg.value))
             self.walk(arg.value)
 
     def _store_call(self, node: cst.Call, scope: str, verb: str, receiver: cst.BaseExpression, role) -> None:

@@ -31,6 +31,7 @@ SCOPES = {
     "comprehension": "_r = [{expr} for _ in range(1)]\n",
     "comprehension iterable": "_r = [v for v in {expr}]\n",
     "generator expression": "_r = ({expr} for _ in range(1))\n",
+    "generator expression iterated where it stands": "_r = list({expr} for _ in range(1))\n",
     "generator expression, first iterable": "_r = (v for v in {expr})\n",
     "generator expression, later iterable": "_r = (v for _ in range(1) for v in {expr})\n",
     "default value": "def f(_r={expr}):\n    pass\n",
@@ -53,7 +54,8 @@ EXPRESSIONS = {
 
 # Findings per scope and rule. CAT001: the code runs now with no request (import time, a bootstrap
 # hook and all written inside it). CAT004: the call runs and its coroutine is dropped (a lambda or a
-# generator that is never run makes no call; a default or decorator argument is handed on).
+# generator that is never run makes no call, one iterated at once hands its coroutines on; a default
+# or decorator argument is handed on).
 # CAT006: wherever the key is written.
 EXPECTED = {
     "module": {"CAT001": 1, "CAT004": 1, "CAT006": 1},
@@ -65,6 +67,7 @@ EXPECTED = {
     "comprehension": {"CAT001": 1, "CAT004": 1, "CAT006": 1},
     "comprehension iterable": {"CAT001": 1, "CAT004": 0, "CAT006": 1},
     "generator expression": {"CAT001": 0, "CAT004": 0, "CAT006": 1},
+    "generator expression iterated where it stands": {"CAT001": 1, "CAT004": 0, "CAT006": 1},
     "generator expression, first iterable": {"CAT001": 1, "CAT004": 0, "CAT006": 1},
     "generator expression, later iterable": {"CAT001": 0, "CAT004": 0, "CAT006": 1},
     "default value": {"CAT001": 1, "CAT004": 0, "CAT006": 1},
@@ -85,6 +88,9 @@ PAIR_SCOPES = {
     "comprehension": ("    _r = [await store.save('visits', count + 1) for _ in range(1)]\n", 1),
     "nested function": ("    async def g():\n        await store.save('visits', count + 1)\n", 0),
     "lambda": ("    _r = lambda: store.save('visits', count + 1)\n", 0),
+    "generator expression": ("    _r = (store.save('visits', count + 1) for _ in range(1))\n", 0),
+    "generator expression iterated where it stands": (
+        "    await gather(*(store.save('visits', count + 1) for _ in range(1)))\n", 1),
     "class body": ("    class C:\n        _r = store.save('visits', count + 1)\n", 0),
     "default value": ("    async def g(v=store.save('visits', count + 1)):\n        pass\n", 0),
 }

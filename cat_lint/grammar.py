@@ -113,6 +113,18 @@ def fstring_problem(text: str) -> str | None:
                 return "comment"
             if c == "\n" and len(quote) == 1:
                 return "newline"
+            if c in "'\"":  # a string inside the field: its braces are text, not the field's
+                inner = body[i:i + 3] if body[i:i + 3] in ("'''", '"""') else c
+                end = body.find(inner, i + len(inner))
+                literal = body[i:end if end >= 0 else len(body)]
+                if "\\" in literal:
+                    return "backslash"
+                if "#" in literal:
+                    return "comment"
+                if end < 0:
+                    return None
+                i = end + len(inner)
+                continue
             if c == "{":
                 depth += 1
             elif c == "}":
@@ -282,7 +294,10 @@ class _Lower(cst.CSTTransformer):
                         parts(part.format_spec)
 
         parts(updated.parts)
-        return cst.parse_expression("(" + "".join(pieces) + ")")
+        text = "".join(pieces)
+        # Line breaks the pieces lost (a comment inside a field) come back before the closing parenthesis.
+        text += "\n" * max(0, code(original).count("\n") - text.count("\n"))
+        return cst.parse_expression("(" + text + ")")
 
     def leave_ConcatenatedString(self, original, updated):
         if isinstance(updated.left, cst.BaseString) and isinstance(updated.right, cst.BaseString):

@@ -29,7 +29,7 @@ from typing import Iterable, NamedTuple, Sequence
 import libcst as cst
 
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
-from cat_lint.grammar import lower, newer_in_module, newer_in_tree
+from cat_lint.grammar import EXCEPT_STAR_EXIT, except_star_exit, lower, newer_in_module, newer_in_tree
 from cat_lint.incremental import MAX_CACHED_CHARS, MAX_RECENT_PATHS, ChunkMemo, History, assemble, chunk_lines, starts_after_edit
 from cat_lint.keys import KeyIndex
 from cat_lint.memory import collector_paused
@@ -187,6 +187,9 @@ def _refused_here(source: str, path: str, target: tuple[int, int], refusal: Synt
         return _failed(_parse_error(source, path, None, newer.message(target), at=(newer.line, newer.col)))
     if target <= RUNNING or str(refusal.msg).startswith("(unicode error)"):
         return _failed(_parse_error(source, path, None))
+    exit_at = except_star_exit(module)  # what the compiler checks of `except*`, which lowering loses
+    if exit_at is not None:
+        return _failed(_parse_error(source, path, None, f"Python refuses to compile the file: {EXCEPT_STAR_EXIT}", at=exit_at))
     lowered = lower(module)
     if lowered is not None:
         try:

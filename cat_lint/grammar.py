@@ -250,6 +250,53 @@ def newer_in_module(module: cst.Module, source: str, target: tuple[int, int]) ->
     return min(found, key=lambda n: (n.line, n.col))
 
 
+EXCEPT_STAR_EXIT = "'break', 'continue' and 'return' cannot appear in an except* block"
+
+
+def except_star_exit(module: cst.Module) -> tuple[int, int] | None:
+    """Where an ``except*`` block is left by ``return``, or by ``break``/``continue`` of a loop
+    around it, as Python 3.11+ reports it (a ``return``'s value, else the statement): the one
+    check of the compiler that lowering ``except*`` to ``except`` would lose."""
+    if not _MAY_HOLD["except*"].search(module.code):
+        return None
+    found: list[cst.CSTNode] = []
+
+    class _Exits(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.stack: list[str] = []  # "star" (an except* block), "loop", "scope", innermost last
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.ExceptStarHandler):
+                self.stack.append("star")
+            elif isinstance(node, (cst.For, cst.While)):
+                self.stack.append("loop")
+            elif isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                self.stack.append("scope")
+            elif "star" in self.stack:
+                innermost = {kind: i for i, kind in enumerate(self.stack)}
+                star = innermost["star"]
+                if star > innermost.get("scope", -1):
+                    loop = innermost.get("loop", -1)
+                    if isinstance(node, cst.Return):
+                        found.append(node.value if node.value is not None else node)
+                    elif isinstance(node, (cst.Break, cst.Continue)) and loop < star:
+                        found.append(node)
+            return True
+
+        def on_leave(self, node: cst.CSTNode) -> None:
+            if isinstance(node, (cst.ExceptStarHandler, cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                self.stack.pop()
+
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    wrapper.module.visit(_Exits())
+    if not found:
+        return None
+    start = wrapper.resolve(PositionProvider)[found[0]].start
+    return start.line, start.column
+
+
 # --- lowering: the same code in the running Python's grammar -------------------------
 
 class _Lower(cst.CSTTransformer):

@@ -49,6 +49,10 @@ ADDED_IN = {
 NEWER_SYNTAX = {
     "except star": ADDED_IN[(3, 11)],
     "except star, then await outside async": ADDED_IN[(3, 11)] + "def g():\n    await h()\n",
+    "except star left by return": "def f():\n    try:\n        pass\n    except* E:\n        for x in y:\n            break\n        return 1\n",
+    "except star left by continue": "def f():\n    for x in y:\n        try:\n            pass\n        except* E:\n"
+                                    "            def g():\n                return 1\n            continue\n",
+    "except star left by a bare return": "def f():\n    try:\n        pass\n    except* E:\n        return\n",
     "starred subscript": "x = a[*b]\n",
     "starred subscript in a tuple": "x = a[1, *b]\n",
     "starred args annotation": "def f(*args: *Ts):\n    pass\n",

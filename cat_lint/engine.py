@@ -202,7 +202,7 @@ def _refused_here(source: str, path: str, target: tuple[int, int], refusal: Synt
             tree = None
         refused = _compiler_error(tree, lowered, path) if tree is not None else None
         if refused is not None:
-            return _failed(replace(refused, path=path))
+            return _failed(refused)
     return Parsed(module, None)
 
 

@@ -140,6 +140,18 @@ def _char_col(lines: list[str], line: int, byte_col: int) -> int:
     return byte_col
 
 
+def _parenthesized(text: str) -> bool:
+    """Whether an expression's text is wholly inside one pair of parentheses: ``(a, *b)``, not ``(a), *b``."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return index == len(text) - 1
+    return False
+
+
 def newer_in_tree(tree: ast.Module, source: str, target: tuple[int, int]) -> Newer | None:
     """The first construct newer than ``target`` in a file the running Python parsed."""
     wanted = _wanted(source, target)
@@ -157,12 +169,10 @@ def newer_in_tree(tree: ast.Module, source: str, target: tuple[int, int]) -> New
     for node in ast.walk(tree) if wanted - {"f-string"} else ():
         if try_star is not None and isinstance(node, try_star):
             at(node.handlers[0], _EXCEPT_STAR)
-        elif isinstance(node, ast.Subscript) and "starred" in wanted:
-            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            for part in parts:
-                if isinstance(part, ast.Starred):
-                    at(part, _STARRED_SUBSCRIPT)
-                    break
+        elif isinstance(node, ast.Subscript) and "starred" in wanted and isinstance(node.slice, ast.Tuple):
+            starred = next((part for part in node.slice.elts if isinstance(part, ast.Starred)), None)
+            if starred is not None and not _parenthesized(ast.get_source_segment(source, node.slice) or ""):
+                at(starred, _STARRED_SUBSCRIPT)  # `a[*b]`, `a[1, *b]`; `a[(*b,)]` is older syntax
         elif isinstance(node, ast.arguments) and node.vararg is not None and isinstance(node.vararg.annotation, ast.Starred):
             at(node.vararg.annotation, _STARRED_ANNOTATION)
         elif type_alias is not None and isinstance(node, type_alias):

@@ -55,6 +55,8 @@ NEWER_SYNTAX = {
     "except star left by a bare return": "def f():\n    try:\n        pass\n    except* E:\n        return\n",
     "starred subscript": "x = a[*b]\n",
     "starred subscript in a tuple": "x = a[1, *b]\n",
+    "starred subscript after a parenthesized element": "x = a[(1), *b]\n",
+    "starred in a parenthesized tuple subscript": "x = a[(*b,)]\n",
     "starred args annotation": "def f(*args: *Ts):\n    pass\n",
     "type parameters of a def": PEP695,
     "type parameters of a class": "class Box[T]:\n    pass\n",

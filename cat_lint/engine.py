@@ -30,6 +30,7 @@ import libcst as cst
 
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
 from cat_lint.fixes import LineIndex
+from cat_lint.grammar import EXCEPT_STAR_EXIT, except_star_exit, lower, newer_in_module, newer_in_tree
 from cat_lint.incremental import MAX_CACHED_CHARS, MAX_RECENT_PATHS, ChunkMemo, History, assemble, chunk_lines, starts_after_edit
 from cat_lint.keys import KeyIndex
 from cat_lint.memory import collector_paused
@@ -63,8 +64,8 @@ def _parse_error(source: str, path: str, exc: BaseException | None, message: str
                 warnings.simplefilter("ignore")
                 compile(source, path or "<unknown>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
         except SyntaxError as syntax:
-            line, col = syntax.lineno or 1, max(0, (syntax.offset or 1) - 1)
-            message = f"the file does not parse: {syntax.msg}"
+            line, col = _string_start(source, syntax) or (syntax.lineno or 1, max(0, (syntax.offset or 1) - 1))
+            message = f"the file does not parse: {REWORDED.get(syntax.msg, syntax.msg)}"
         except (ValueError, RecursionError, MemoryError, OverflowError):
             pass
     if message is None and isinstance(exc, cst.ParserSyntaxError):
@@ -83,6 +84,35 @@ def _parse_error(source: str, path: str, exc: BaseException | None, message: str
     else:
         line, col = 1, 0
     return Finding("CAT000", message or "the file does not parse", path, Span(line, col, line, col))
+
+
+# Python's error messages that a later version reworded: the newest wording, whatever Python runs.
+REWORDED = {
+    "non-default argument follows default argument": "parameter without a default follows parameter with a default",
+}
+
+
+def _string_start(source: str, syntax: SyntaxError) -> tuple[int, int] | None:
+    """Where the string literal starts that a ``(unicode error)`` is about, as Python 3.12+ reports it.
+
+    Older Pythons point past the end of the literal instead; the tokenizer
+    finds the literal that ends there.
+    """
+    if RUNNING >= (3, 12) or not str(syntax.msg).startswith("(unicode error)") or not syntax.lineno:
+        return None
+    import io
+    import tokenize
+
+    end = (syntax.lineno, max(0, (syntax.offset or 1) - 1))
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.STRING and token.end == end:
+                return token.start
+            if token.start[0] > end[0]:
+                break
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -107,13 +137,20 @@ def target_of(settings: Settings) -> tuple[int, int]:
 def compile_error(tree: ast.Module, source: str, path: str, target: tuple[int, int]) -> Finding | None:
     """CAT000 for what the Cat's Python refuses although it parses, else ``None``.
 
-    Python's compiler rejects, after parsing, ``await`` or ``return`` or
+    Syntax newer than the target is refused first (``cat_lint.grammar``).
+    Then Python's compiler rejects, after parsing, ``await`` or ``return`` or
     ``break`` in the wrong place, duplicate arguments, bad ``nonlocal`` and
     ``global``, late ``__future__`` imports, async comprehensions outside
     async functions, two starred targets...: the file would not import.
-    When the target Python is older than this one, the file is also parsed
-    with the target's grammar (``ast.parse(feature_version=...)``).
     """
+    newer = newer_in_tree(tree, source, target)
+    if newer is not None:
+        return _parse_error(source, path, None, newer.message(target), at=(newer.line, newer.col))
+    return _compiler_error(tree, source, path)
+
+
+def _compiler_error(tree: ast.Module, source: str, path: str) -> Finding | None:
+    """What Python's compiler refuses in a parsed tree, as CAT000."""
     lines = python_lines(source)
     try:
         with warnings.catch_warnings():
@@ -129,17 +166,45 @@ def compile_error(tree: ast.Module, source: str, path: str, target: tuple[int, i
         return _parse_error(source, path, None, _TOO_DEEP)
     except ValueError:
         return None
-    if target < RUNNING:
+    return None
+
+
+def _refused_here(source: str, path: str, target: tuple[int, int], refusal: SyntaxError) -> Parsed:
+    """A file this Python does not parse: judged for the target with libcst's parser.
+
+    libcst knows the syntax of every Python the target can name.  When it
+    parses the file, the constructs newer than the target are refused as
+    they are in a file this Python parses; a file valid for a target newer
+    than this Python is rewritten in this Python's syntax, line for line
+    (``cat_lint.grammar.lower``), for the compiler's own checks.  Otherwise
+    this Python's error stands.
+    """
+    try:
+        module = cst.parse_module(source)
+    except Exception:  # libcst refuses it too (or cannot say): Python's position and wording
+        return _failed(_parse_error(source, path, None))
+    newer = newer_in_module(module, source, target)
+    if newer is not None:
+        return _failed(_parse_error(source, path, None, newer.message(target), at=(newer.line, newer.col)))
+    if target <= RUNNING or str(refusal.msg).startswith("(unicode error)"):
+        return _failed(_parse_error(source, path, None))
+    exit_at = except_star_exit(module)  # what the compiler checks of `except*`, which lowering loses
+    if exit_at is not None:
+        return _failed(_parse_error(source, path, None, f"Python refuses to compile the file: {EXCEPT_STAR_EXIT}", at=exit_at))
+    lowered = lower(module)
+    if lowered is not None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ast.parse(source, path or "<unknown>", feature_version=target)
-        except SyntaxError as exc:
-            message = f"the file does not parse on Python {target[0]}.{target[1]} (target-version): {exc.msg}"
-            return _parse_error(source, path, None, message, at=(exc.lineno or 1, max(0, (exc.offset or 1) - 1)))
-        except (RecursionError, MemoryError, OverflowError, ValueError):
-            return None
-    return None
+                tree = compile(lowered, path or "<unknown>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        except SyntaxError:
+            return _failed(_parse_error(lowered, path, None))  # refused in this Python's syntax too: a real error
+        except (ValueError, RecursionError, MemoryError, OverflowError):
+            tree = None
+        refused = _compiler_error(tree, lowered, path) if tree is not None else None
+        if refused is not None:
+            return _failed(refused)
+    return Parsed(module, None)
 
 
 class Parsed(NamedTuple):
@@ -214,11 +279,13 @@ def _parse(source: str, path: str, target: tuple[int, int] = DEFAULT_TARGET,
     except (RecursionError, MemoryError, OverflowError):
         return _failed(_parse_error(source, path, None, _TOO_DEEP))
     except SyntaxError as exc:
-        newer = target > RUNNING and not str(exc.msg).startswith("(unicode error)")
-        if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS) or not newer:
+        if any(limit in str(exc.msg) for limit in _LIMIT_ERRORS):
             return _failed(_parse_error(source, path, None))
-        # The target is a newer Python than this one: the syntax may be
-        # newer too (PEP 695, 3.12 f-strings); libcst knows it and decides.
+        # This Python's grammar is not the target's: libcst's parser judges the file for the target.
+        parsed = _refused_here(source, path, target, exc)
+        if incremental and parsed.module is not None:
+            history.remember(path, source, None, target)
+        return parsed
     except (ValueError, UnicodeError):  # lone surrogates and the like: libcst decides
         pass
     if tree is not None:
@@ -497,7 +564,9 @@ def check_project(results: Iterable[FileResult], settings: Settings, index: KeyI
         for code in ("CAT006", "CAT010"):  # the project-wide rules
             if settings.enabled(code):
                 findings.extend(_project_findings(code, result, index))
-        if settings.enabled("CAT100") and result.noqa_comments:
+        # A file that does not parse was not checked: its suppressions are neither used nor unused.
+        unparsed = any(f.code == "CAT000" for f in result.findings)
+        if settings.enabled("CAT100") and result.noqa_comments and not unparsed:
             rule = get_rule("CAT100")
             findings.extend(rule.check_result(result, findings))
         out[result.path] = filter_findings(result, findings, settings)

@@ -47,13 +47,13 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-import sys
 import threading
 import warnings
 from collections import OrderedDict
 
 import libcst as cst
 
+from cat_lint.grammar import newer_in_tree
 from cat_lint.positions import statement_lines
 
 # Bound on the memo: the total characters of the chunks kept (a 3,000-line
@@ -287,8 +287,8 @@ def starts_after_edit(previous: tuple[str, list[int]] | None, source: str,
             # What the compiler refuses after parsing (`await` outside async...) and,
             # for an older target Python, its grammar: the whole file reports it.
             compile(tree, "<edit>", "exec", dont_inherit=True)
-            if target is not None and target < sys.version_info[:2]:
-                ast.parse(region, "<edit>", feature_version=target)
+            if target is not None and newer_in_tree(tree, region, target) is not None:
+                return None
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
     inner = chunk_lines(tree)

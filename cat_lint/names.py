@@ -123,11 +123,25 @@ def _top_level_bindings(stmt: cst.CSTNode) -> Iterable[str]:
             elif isinstance(small, (cst.Import, cst.ImportFrom)):
                 for bound, _q, _a in import_bindings(small):
                     yield bound
+            for name, _value in _walrus_bindings(small):
+                yield name
         return
-    # compound statements (if, for, with, try, match...): every name they may bind counts twice
+    # compound statements (if, for, with, try, match...): every name they may bind counts twice,
+    # but for the walrus of an `if`'s test, which always runs
+    once = {id(named.target) for named in _nodes_of(stmt.test, (cst.NamedExpr,))} if isinstance(stmt, cst.If) else set()
     for node in _nodes_of(stmt, (cst.Name,)):
         yield node.value
-        yield node.value
+        if id(node) not in once:
+            yield node.value
+
+
+def _walrus_bindings(node: cst.CSTNode) -> list[tuple[str, cst.BaseExpression]]:
+    """``(name, value)`` of each ``(name := value)`` in ``node`` that binds in its scope (none inside a lambda)."""
+    pairs = []
+    for named in _nodes_of(node, (cst.NamedExpr,), skip=(cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+        if isinstance(named.target, cst.Name):
+            pairs.append((named.target.value, named.value))
+    return pairs
 
 
 def target_names(target: cst.BaseExpression) -> Iterable[str]:
@@ -139,6 +153,39 @@ def target_names(target: cst.BaseExpression) -> Iterable[str]:
             yield from target_names(element.value)
     elif isinstance(target, cst.StarredElement):
         yield from target_names(target.value)
+
+
+def bound_values(target: cst.BaseExpression, value: cst.BaseExpression | None) -> list[tuple[str, cst.BaseExpression | None]]:
+    """``(name, the expression it is bound to)`` for each name an assignment target binds.
+
+    ``a = v`` gives ``v`` to ``a``; ``a, b = v, w`` gives each name its element
+    when both sides are plain tuples or lists of one length; a starred
+    target, or any other shape, binds the name to something unknown (``None``).
+    """
+    if isinstance(target, cst.Name):
+        return [(target.value, value)]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        elements = target.elements
+        parts: list[cst.BaseExpression | None] = [None] * len(elements)
+        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements) \
+                and not any(isinstance(e, cst.StarredElement) for e in (*elements, *value.elements)):
+            parts = [e.value for e in value.elements]
+        return [pair for element, part in zip(elements, parts) for pair in bound_values(element.value, part)]
+    if isinstance(target, cst.StarredElement):
+        return [(name, None) for name in target_names(target.value)]
+    return []
+
+
+def pattern_captures(pattern: cst.CSTNode) -> tuple[str, ...]:
+    """The names a match-statement pattern captures (``case [x, *rest]``, ``case {"k": v, **more}``, ``case str() as s``)."""
+    kinds = tuple(getattr(cst, n) for n in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(cst, n))
+    names = []
+    for node in _nodes_of(pattern, kinds):
+        for attr in ("name", "rest"):
+            target = getattr(node, attr, None)
+            if isinstance(target, cst.Name):
+                names.append(target.value)
+    return tuple(names)
 
 
 def _top_level_imports(body: Iterable[cst.CSTNode]) -> Iterable[cst.Import | cst.ImportFrom]:
@@ -218,12 +265,17 @@ class ImportTable:
                 counts[bound] = counts.get(bound, 0) + 1
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
-                    if isinstance(small, cst.Assign) and len(small.targets) == 1 \
-                            and isinstance(small.targets[0].target, cst.Name):
-                        candidates[small.targets[0].target.value] = small.value
+                    if isinstance(small, cst.Assign):  # `A = user`, `A = B = user`, `A, B = user, x`
+                        for target in small.targets:
+                            for name, value in bound_values(target.target, small.value):
+                                if value is not None:
+                                    candidates[name] = value
                     elif isinstance(small, cst.AnnAssign) and small.value is not None \
                             and isinstance(small.target, cst.Name):
                         candidates[small.target.value] = small.value
+                    candidates.update(_walrus_bindings(small))
+            elif isinstance(stmt, cst.If):
+                candidates.update(_walrus_bindings(stmt.test))
         for name, value in candidates.items():
             if counts.get(name) == 1 and name not in self.aliases and self.resolve(value) == "cat.user":
                 self.value_aliases[name] = "cat.user"
@@ -272,6 +324,16 @@ class ScopeResolver:
                     target = getattr(capture, attr, None)
                     if isinstance(target, cst.Name) and target.value in self.cat_names:
                         self._captured.setdefault(self._scopes.get(capture), set()).add(target.value)
+        # Nor that `(name := v)` inside a comprehension binds in the scope around it (PEP 572).
+        from libcst.metadata import ComprehensionScope
+
+        for named in _nodes_of(module, (cst.NamedExpr,)):
+            target = named.target
+            scope = self._scopes.get(named)
+            if isinstance(target, cst.Name) and target.value in self.cat_names and isinstance(scope, ComprehensionScope):
+                while isinstance(scope, ComprehensionScope):
+                    scope = scope.parent
+                self._captured.setdefault(scope, set()).add(target.value)
 
     def _captured_in_scope(self, node: cst.BaseExpression, scope) -> bool:
         """Whether the name under ``node`` is a pattern capture of the scope that resolves it."""
@@ -326,15 +388,15 @@ class ScopeResolver:
         return only.name
 
 
-def _nodes_of(module: cst.CSTNode, kinds: tuple[type, ...]) -> list[cst.CSTNode]:
-    """Every node of the given types, in document order."""
+def _nodes_of(module: cst.CSTNode, kinds: tuple[type, ...], skip: tuple[type, ...] = ()) -> list[cst.CSTNode]:
+    """Every node of the given types, in document order (not looking inside ``skip`` nodes)."""
     found: list[cst.CSTNode] = []
 
     class _Finder(cst.CSTVisitor):
         def on_visit(self, node: cst.CSTNode) -> bool:
             if isinstance(node, kinds):
                 found.append(node)
-            return True
+            return not (skip and isinstance(node, skip))
 
     module.visit(_Finder())
     return found

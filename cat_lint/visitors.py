@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import libcst as cst
 
-from cat_lint.names import STORES, VERBS, ImportTable, ScopeResolver, import_bindings, target_names
+from cat_lint.names import STORES, VERBS, ImportTable, ScopeResolver, bound_values, import_bindings, target_names
 
 # Calls that take a coroutine and run it: a coroutine passed to them is not lost.
 AWAITABLE_CONSUMERS = frozenset({
@@ -111,7 +111,7 @@ class StoreCall:
     fn: cst.BaseExpression | None  # update's function
     func: FunctionInfo | None
     role: str | None  # "statement", "assign", "awaited" or None (used as a value)
-    assigned_name: str | None = None
+    assigned_names: tuple[str, ...] = ()  # the names an "assign" binds it to (`a = b = call`, `(a := call)`)
     deferred: bool = False
 
 
@@ -231,7 +231,8 @@ class Collector:
         self.func: FunctionInfo | None = None
         self.place: ImportPlace | None = ImportPlace("module")
         self.lambda_depth = 0
-        self.roles: dict[int, tuple[str, str | None]] = {}
+        self.roles: dict[int, tuple[str, tuple[str, ...] | None]] = {}
+        self.consumed: set[int] = set()  # generator expressions iterated where they stand (a call's arguments)
         self.unit = -1  # index in facts.units of the innermost statement being walked
         # Fast path only: the local names of the enclosing functions and lambdas (innermost last),
         # and the uses of cat names to drop if one of those turns out to shadow them.
@@ -260,6 +261,7 @@ class Collector:
             cst.WithItem: self._with_item,
             cst.ExceptHandler: self._except,
             cst.NamedExpr: self._named_expr,
+            cst.GeneratorExp: self._generator,
             cst.Global: self._global,
             cst.Del: self._del,
             cst.Nonlocal: self._global,
@@ -318,7 +320,12 @@ class Collector:
                 self.walk(value)
 
     # -- bindings -----------------------------------------------------------
-    def bind(self, name: str, value: cst.BaseExpression | None = None, simple: bool = True) -> None:
+    def bind(self, name: str, value: cst.BaseExpression | None = None, simple: bool = True, record: bool = True) -> None:
+        """``name`` is bound here (to ``value`` when the form binds it to that expression itself).
+
+        ``record=False`` for what binds no local of the function being walked: a
+        comprehension's own variables, and ``global``/``nonlocal`` declarations.
+        """
         self.facts.bound_names.add(name)
         if self.fast and name in self.cat_names and not (
                 value is not None and id(value) in self.table.alias_values and not self.scopes):
@@ -329,18 +336,23 @@ class Collector:
             if not simple or not self.scopes or self.class_body:
                 raise _NeedScope(name)
             self.scopes[-1].add(name)
-        if self.lambda_depth:
+        if self.lambda_depth or not record:
             return
         assigns = self.facts.assignments(self.func) if self.place is None or self.place.kind == "module" else {}
         assigns.setdefault(name, []).append(value)
 
     def bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        """Bind the names of an assignment target; walk the parts that are reads (``a.b``, ``a[i]``)."""
+        """Bind the names of an assignment target, each to its part of ``value`` when the
+        shapes match (``a, b = x, y``); walk the parts that are reads (``a.b``, ``a[i]``)."""
         if isinstance(target, cst.Name):
             self.bind(target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
+            parts = dict(bound_values(target, value))
             for element in target.elements:
-                self.bind_target(element.value, None)
+                if isinstance(element.value, cst.Name):
+                    self.bind(element.value.value, parts.get(element.value.value))
+                else:
+                    self.bind_target(element.value, None)
         elif isinstance(target, cst.StarredElement):
             self.bind_target(target.value, None)
         else:
@@ -358,7 +370,10 @@ class Collector:
 
     def _global(self, node) -> None:
         for item in node.names:
-            self.bind(item.name.value, None, simple=False)
+            # A declaration: the name is another scope's, so what the function binds to it is handed on.
+            self.bind(item.name.value, None, simple=False, record=False)
+            if self.func is not None:
+                self.func.handed_names.add(item.name.value)
 
     def _del(self, node: cst.Del) -> None:
         for name in target_names(node.target):
@@ -407,16 +422,22 @@ class Collector:
 
     def _assign(self, node: cst.Assign) -> None:
         value = node.value
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self._give_role(value, ("assign", node.targets[0].target.value))
+        # Every target gets the value (`a = b = v`), each name its part of it (`a, b = v, w`).
+        held: dict[int, tuple[cst.BaseExpression, list[str]]] = {}
+        for target in node.targets:
+            for name, part in bound_values(target.target, value):
+                if part is not None:
+                    held.setdefault(id(part), (part, []))[1].append(name)
+        for part, names in held.values():
+            self._give_role(part, ("assign", tuple(names)))
         self.walk(value)
         for target in node.targets:
-            self.bind_target(target.target, value if len(node.targets) == 1 else None)
+            self.bind_target(target.target, value)
 
     def _ann_assign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             if isinstance(node.target, cst.Name):
-                self._give_role(node.value, ("assign", node.target.value))
+                self._give_role(node.value, ("assign", (node.target.value,)))
             self.walk(node.value)
         if isinstance(node.target, cst.Name):
             self.bind(node.target.value, node.value)
@@ -440,7 +461,7 @@ class Collector:
     def _comp_for(self, node: cst.CompFor) -> None:
         self.walk(node.iter)
         for name in target_names(node.target):
-            self.bind(name, None, simple=False)
+            self.bind(name, None, simple=False, record=False)  # the comprehension's own variables
         for condition in node.ifs:
             self.walk(condition.test)
         if node.inner_for_in is not None:
@@ -459,9 +480,32 @@ class Collector:
         self.walk(node.body)
 
     def _named_expr(self, node: cst.NamedExpr) -> None:
+        """``(name := value)`` binds in the enclosing function, also from inside a comprehension."""
+        if isinstance(node.target, cst.Name) and id(node.value) not in self.roles:
+            self._give_role(node.value, ("assign", (node.target.value,)))
         self.walk(node.value)
         if isinstance(node.target, cst.Name):
-            self.bind(node.target.value, None)
+            self.bind(node.target.value, node.value)
+
+    def _generator(self, node: cst.GeneratorExp) -> None:
+        """A generator expression runs its first iterable now, and the rest when it is iterated:
+        at once when it is a call's argument (``list(...)``, ``gather(*(...))``), else later."""
+        if id(node) in self.consumed:
+            self.children(node)
+            return
+        first = node.for_in
+        self.walk(first.iter)
+        self.lambda_depth += 1
+        try:
+            for name in target_names(first.target):
+                self.bind(name, None, simple=False, record=False)
+            for condition in first.ifs:
+                self.walk(condition.test)
+            if first.inner_for_in is not None:
+                self.walk(first.inner_for_in)
+            self.walk(node.elt)
+        finally:
+            self.lambda_depth -= 1
 
     def _expr(self, node: cst.Expr) -> None:
         self._give_role(node.value, ("statement", None))
@@ -469,6 +513,10 @@ class Collector:
 
     def _await(self, node: cst.Await) -> None:
         expr = node.expression
+        while isinstance(expr, cst.NamedExpr):  # `await (pending := store.load(k))`
+            if isinstance(expr.target, cst.Name) and self.func is not None:
+                self.func.awaited_names.add(expr.target.value)
+            expr = expr.value
         if isinstance(expr, cst.Call):
             self.roles[id(expr)] = ("awaited", None)
         elif isinstance(expr, cst.Name) and self.func is not None:
@@ -541,6 +589,8 @@ class Collector:
                     if isinstance(arg.value, cst.Name):
                         self.func.handed_names.add(arg.value.value)
         for arg in node.args:
+            if type(arg.value) is cst.GeneratorExp:
+                self.consumed.add(id(arg.value))
             self.walk(arg.value)
 
     def _store_call(self, node: cst.Call, scope: str, verb: str, receiver: cst.BaseExpression, role) -> None:
@@ -551,7 +601,7 @@ class Collector:
         value = (second if second is not None else keywords.get("value")) if verb == "save" else None
         fn = (second if second is not None else keywords.get("fn")) if verb == "update" else None
         spelled = _spell(receiver)
-        call = StoreCall(node, scope, verb, spelled, key, value, fn, self.func, role[0], role[1], bool(self.lambda_depth))
+        call = StoreCall(node, scope, verb, spelled, key, value, fn, self.func, role[0], role[1] or (), bool(self.lambda_depth))
         self.facts.store_calls.append(call)
         if self.fast and self.scopes:
             self.pending.append((call, _base_name(receiver), tuple(self.scopes)))

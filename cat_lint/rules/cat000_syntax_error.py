@@ -20,10 +20,13 @@ class SyntaxErrorRule(Rule):
         rule runs on such a file.
 
         The Python judged is the `target-version` setting (default `py311`,
-        the oldest the Cat 2.x runs on): syntax newer than the target is an
-        error even when the Python running cat-lint knows it, and syntax newer
-        than that Python but not than the target (3.12 f-strings, PEP 695
-        type parameters) is accepted.  Encodings follow Python too: a byte
+        the oldest the Cat 2.x runs on), and only it: the finding is the same
+        whichever Python from 3.10 runs cat-lint.  Syntax newer than the
+        target (`except*`, PEP 646 starred subscripts, PEP 695 type
+        parameters and `type`, 3.12 f-strings, 3.13 type parameter defaults)
+        is an error even when the Python running cat-lint knows it, and
+        syntax newer than that Python but not than the target is accepted,
+        with the compiler's checks still made on the rest.  Encodings follow Python too: a byte
         that is not UTF-8 inside a comment is accepted, as Python accepts it.
         A file larger than 5,000,000 characters is not linted and gets this
         finding, saying so.

@@ -103,7 +103,11 @@ class UserWithoutRequest(Rule):
 
         A use is reading an attribute of `user` (`user.id`, `await user.save(...)`), which is
         what raises; `print(user)`, `f"{user}"` or `ALIAS = user` do not. A module-level alias
-        is followed: after `ALIAS = user`, `ALIAS.id` in a bootstrap hook is reported. So is the
+        is followed: after `ALIAS = user` (or `ALIAS: T = user`, `ALIAS = OTHER = user`,
+        `ALIAS, OTHER = user, x`, `(ALIAS := user)`), `ALIAS.id` in a bootstrap hook is
+        reported. A generator expression's body runs when it is iterated: where it is written
+        when it is passed straight to a call (`list(u.id for u in ...)`), otherwise only its
+        first iterable runs there. So is the
         optional import: `try: from cat import user` / `except ImportError: user = None`.
     """
     why = """

@@ -22,9 +22,11 @@ class NotAwaited(Rule):
     fixable = "sometimes"
     what = """
         Reports a call to `save`, `load`, `exists`, `delete` or `update` of `store` or `user`
-        that is written as a statement without `await`, or assigned to a name that the function
-        never awaits (nor passes on, returns or hands to `asyncio.gather`/`create_task`); in
-        functions and at module level alike.  The calls that make up such a value count too:
+        that is written as a statement without `await`, or bound to a name that the function
+        never awaits (nor passes on, returns, hands to `asyncio.gather`/`create_task`, or
+        declares `global`/`nonlocal`); in functions and at module level alike.  The name may
+        be bound by any assignment that holds the call itself: `x = ...`, `x: T = ...`,
+        `x = y = ...`, `x, y = ..., ...` and `(x := ...)`.  The calls that make up such a value count too:
         both branches of a conditional expression (`store.save(k, v) if x else None`) and the
         elements of a list, set or dict comprehension (`[store.save(k, 1) for k in ks]`).
     """
@@ -102,8 +104,8 @@ class NotAwaited(Rule):
             if call.role == "statement":
                 pass
             elif call.role == "assign" and call.func is not None and not call.deferred:
-                name = call.assigned_name
-                if name in call.func.awaited_names or name in call.func.handed_names:
+                used = call.func.awaited_names | call.func.handed_names
+                if any(name in used for name in call.assigned_names):
                     continue
             elif call.role == "assign" and call.func is None and not call.deferred:
                 # At module level nothing can await it, unless a function does, by that name.
@@ -111,7 +113,7 @@ class NotAwaited(Rule):
                     module_used = set()
                     for function in ctx.facts.functions:
                         module_used |= function.awaited_names | function.handed_names
-                if call.assigned_name in module_used:
+                if any(name in module_used for name in call.assigned_names):
                     continue
             else:
                 continue

@@ -8,6 +8,7 @@ from typing import Iterable
 import libcst as cst
 
 from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text, literal_text
+from cat_lint.names import bound_values, import_bindings, pattern_captures, target_names
 from cat_lint.visitors import FunctionInfo, ModuleFacts, StoreCall, code_nodes
 
 # Calls an update function may make and stay a plain, quick computation of the old value.
@@ -29,6 +30,7 @@ class _Statement:
     blocks: tuple[int, ...]  # the blocks around it, outermost first (``block`` last)
     index: int  # its position in that block
     locks: frozenset[int]  # the lock-like `async with` statements around it
+    binds: tuple[str, ...] = ()  # names a compound statement binds here with no value (`for x`, `as x`, `case x`, `def x`)
 
 
 @dataclass(eq=False)
@@ -46,13 +48,20 @@ class _Body:
         body._block(function.body, frozenset(), function)
         return body
 
-    def _add(self, node: cst.CSTNode, line, index: int, locks: frozenset[int], unit: cst.CSTNode) -> None:
-        self.by_unit.setdefault(id(unit), []).append(len(self.statements))
-        self.statements.append(_Statement(node, line, self._path[-1], tuple(self._path), index, locks))
+    def _add(self, node: cst.CSTNode, line, index: int, locks: frozenset[int], unit: cst.CSTNode,
+             binds: tuple[str, ...] = (), holds_code: bool = True) -> None:
+        if holds_code:
+            self.by_unit.setdefault(id(unit), []).append(len(self.statements))
+        self.statements.append(_Statement(node, line, self._path[-1], tuple(self._path), index, locks, binds))
 
-    def _block(self, block: cst.BaseSuite | cst.CSTNode, locks: frozenset[int], owner: cst.CSTNode) -> None:
+    def _block(self, block: cst.BaseSuite | cst.CSTNode, locks: frozenset[int], owner: cst.CSTNode,
+               binds: tuple[str, ...] = (), at: cst.CSTNode | None = None) -> None:
+        """The statements of a block; ``binds``: names bound on entering it (a loop target, an
+        except or case capture), recorded at its start, node ``at``."""
         self._path.append(id(block))
         try:
+            if binds:
+                self._add(at, None, -1, locks, owner, binds, holds_code=False)
             if isinstance(block, cst.If):  # an `elif`: a block of its own, holding one statement
                 self._statement(block, 0, locks)
             elif isinstance(block, cst.SimpleStatementSuite):  # `if x: a; b`: the collector counts it in the `if`
@@ -71,7 +80,9 @@ class _Body:
                 self._add(small, alone, index, locks, stmt)
             return
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            return  # runs later, or is another scope
+            # It binds its name here; its body runs later, or is another scope.
+            self._add(stmt.name, None, index, locks, stmt, (stmt.name.value,), holds_code=False)
+            return
         header = lambda node: self._add(node, None, index, locks, stmt)  # noqa: E731
         if isinstance(stmt, cst.If):
             header(stmt.test)
@@ -80,27 +91,30 @@ class _Body:
                 self._block(stmt.orelse if isinstance(stmt.orelse, cst.If) else stmt.orelse.body, locks, stmt)
         elif isinstance(stmt, (cst.For, cst.While)):
             header(stmt.iter if isinstance(stmt, cst.For) else stmt.test)
-            self._block(stmt.body, locks, stmt)
+            targets = tuple(target_names(stmt.target)) if isinstance(stmt, cst.For) else ()
+            self._block(stmt.body, locks, stmt, targets, getattr(stmt, "target", None))
             if stmt.orelse is not None:
                 self._block(stmt.orelse.body, locks, stmt)
         elif isinstance(stmt, cst.With):
             held = locks
             for item in stmt.items:
-                header(item.item)
+                names = tuple(target_names(item.asname.name)) if item.asname is not None else ()
+                self._add(item.item, None, index, locks, stmt, names)
                 if stmt.asynchronous is not None and _is_lock(item.item):
                     held = held | {id(stmt)}
             self._block(stmt.body, held, stmt)
         elif isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
             self._block(stmt.body, locks, stmt)
             for handler in stmt.handlers:
-                self._block(handler.body, locks, stmt)
+                name = handler.name.name if handler.name is not None else None
+                self._block(handler.body, locks, stmt, tuple(target_names(name)) if name is not None else (), name)
             for part in (stmt.orelse, stmt.finalbody):
                 if part is not None:
                     self._block(part.body, locks, stmt)
         elif isinstance(stmt, getattr(cst, "Match", ())):
             header(stmt.subject)
             for case in stmt.cases:
-                self._block(case.body, locks, stmt)
+                self._block(case.body, locks, stmt, pattern_captures(case.pattern), case.pattern)
         else:  # anything else: its expressions still count as a statement
             header(stmt)
 
@@ -152,16 +166,29 @@ def _names_read(node: cst.CSTNode) -> set[str]:
     return names
 
 
-def _assigned(statement: cst.CSTNode) -> tuple[list[str], cst.BaseExpression | None]:
-    """The names a simple statement binds and the value it binds them to."""
-    if isinstance(statement, cst.Assign):
-        names = [t.target.value for t in statement.targets if isinstance(t.target, cst.Name)]
-        return names, statement.value
-    if isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Name) and statement.value is not None:
-        return [statement.target.value], statement.value
-    if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name):
-        return [statement.target.value], statement.value
-    return [], None
+def _bindings(statement: _Statement) -> list[tuple[str, cst.BaseExpression | None]]:
+    """``(name, the expression it is bound to, or None)`` for each name a statement binds, by any form.
+
+    Assignments (chained and unpacking too, each name its part), ``+=``
+    (the added value), walrus expressions anywhere in it (also in a
+    comprehension, whose walrus binds in the function), imports, and what
+    a compound statement binds with no value (``statement.binds``).
+    """
+    node = statement.node
+    pairs: list[tuple[str, cst.BaseExpression | None]] = [(name, None) for name in statement.binds]
+    if isinstance(node, cst.Assign):
+        for target in node.targets:
+            pairs.extend(bound_values(target.target, node.value))
+    elif isinstance(node, cst.AnnAssign) and node.value is not None:
+        pairs.extend(bound_values(node.target, node.value))
+    elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+        pairs.append((node.target.value, node.value))
+    elif isinstance(node, (cst.Import, cst.ImportFrom)):
+        pairs.extend((bound, None) for bound, _q, _a in import_bindings(node))
+    for item in _walk(node):
+        if isinstance(item, cst.NamedExpr) and isinstance(item.target, cst.Name):
+            pairs.append((item.target.value, item.value))
+    return pairs
 
 
 def _same_key(facts: ModuleFacts, a: cst.BaseExpression | None, b: cst.BaseExpression | None) -> bool:
@@ -364,22 +391,21 @@ class LostUpdate(Rule):
         first, last = body.statements[at_load], body.statements[at_save]
         if first.locks & last.locks:
             return None  # one lock held around both calls
-        names, _value = _assigned(first.node)
-        # What carries the loaded value: the names it is assigned to, and the names computed from them.
+        # What carries the loaded value: the names it is bound to, and the names computed from them.
+        names = list(dict.fromkeys(name for name, value in _bindings(first)
+                                   if value is not None and _contains(value, load.node)))
         carried = set(names)
         for statement in body.statements[at_load + 1:at_save]:
-            bound, value = _assigned(statement.node)
-            if not bound:
-                continue
-            if isinstance(statement.node, cst.AugAssign):  # `count += 1` keeps what it had, and adds
-                if carried & set(bound) or (value is not None and _names_read(value) & carried):
-                    carried.update(bound)
-            elif value is not None and _names_read(value) & carried:
-                carried.update(bound)
-            elif last.blocks[:len(statement.blocks)] == statement.blocks:
-                # Rebound on every way to the save (`token = await fetch()` before saving it): the
-                # value saved no longer comes from the load, as in a cache filled when empty.
-                carried.difference_update(bound)
+            for bound, value in _bindings(statement):
+                if isinstance(statement.node, cst.AugAssign):  # `count += 1` keeps what it had, and adds
+                    if bound in carried or (value is not None and _names_read(value) & carried):
+                        carried.add(bound)
+                elif value is not None and _names_read(value) & carried:
+                    carried.add(bound)
+                elif last.blocks[:len(statement.blocks)] == statement.blocks:
+                    # Rebound on every way to the save (`token = await fetch()` before saving it): the
+                    # value saved no longer comes from the load, as in a cache filled when empty.
+                    carried.discard(bound)
         if not (_names_read(save.value) & carried) and not _contains(save.value, load.node):
             return None
         name = names[0] if len(names) == 1 else None

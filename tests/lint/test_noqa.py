@@ -10,6 +10,7 @@ from __future__ import annotations
 from cat_lint.engine import lint_source
 from cat_lint.noqa import FILE_LINE, parse_noqa
 from cat_lint.settings import Settings
+from cli_support import make_project, run_cli
 
 
 def test_noqa_text_in_strings_and_docstrings_is_not_a_comment():
@@ -92,3 +93,33 @@ def test_inconsistent_dedent_still_falls_back_like_the_tokenizer():
     # the first "#" of each line, even inside a string (as before).
     source = 'if x:\n        a = 1\n    b = "# noqa: CAT001"\n'
     assert parse_noqa(source) == ({3: frozenset({"CAT001"})}, False)
+
+
+# --- a file that does not parse: its suppressions are left alone (issue 16) -------------
+
+UNPARSED = (
+    "from cat import store\n\n"
+    "async def f():\n"
+    '    store.save("k", 1)  # noqa: CAT004\n\n'
+    "def g(:\n"
+    "    pass\n"
+)
+
+
+def test_a_file_with_cat000_gets_no_cat100_and_fix_keeps_its_noqa(tmp_path):
+    """The file was not checked, so nothing says its `# noqa` is unused: --fix must not delete it,
+    or the finding it hides comes back once the syntax error is corrected."""
+    project = make_project(tmp_path, {"a.py": UNPARSED})
+    proc = run_cli(["--output-format", "concise"], project)
+    assert proc.returncode == 1
+    assert [line.split(": ")[1].split()[0] for line in proc.stdout.splitlines() if line.startswith("a.py:")] == ["CAT000"], proc.stdout
+    run_cli(["--fix"], project)
+    assert (project / "a.py").read_text(encoding="utf-8") == UNPARSED
+    (project / "a.py").write_text(UNPARSED.replace("def g(:", "def g():"), encoding="utf-8")
+    proc = run_cli(["--output-format", "concise"], project)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "All checks passed!"), proc.stdout
+
+
+def test_a_file_with_cat000_gets_no_cat100_from_the_engine_either():
+    codes = [f.code for f in lint_source(UNPARSED, "plugin.py", Settings())]
+    assert codes == ["CAT000"]

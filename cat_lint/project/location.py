@@ -158,20 +158,39 @@ class NotARegularFile(OSError):
     """A path that is a FIFO, a socket or a device: reading it could block forever."""
 
 
+class FileTooLarge(OSError):
+    """A regular file past the reader's limit, found so before reading it."""
+
+    def __init__(self, path: str | os.PathLike[str], size: int, limit: int) -> None:
+        super().__init__(f"{os.fsdecode(path)} is larger than {limit:,} bytes")
+        self.size, self.limit = size, limit
+
+
 def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
     """The bytes of a regular file; :class:`NotARegularFile` for anything else, without blocking.
 
     The file is opened non-blocking and checked after opening, so a FIFO
-    swapped in between a check and the read cannot hang the caller.
+    swapped in between a check and the read cannot hang the caller.  With
+    ``limit``, a file of more bytes is :class:`FileTooLarge`: its size is
+    checked on the opened file before anything is read, and no more than
+    ``limit + 1`` bytes are ever read (a file may grow after the check).
     """
     import stat
 
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             raise NotARegularFile(f"{path} is not a regular file")
+        if limit is not None and status.st_size > limit:
+            raise FileTooLarge(path, status.st_size, limit)
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read() if limit is None else handle.read(limit)
+            if limit is None:
+                return handle.read()
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise FileTooLarge(path, max(len(data), os.fstat(fd).st_size), limit)
+        return data
     finally:
         os.close(fd)
 

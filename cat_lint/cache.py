@@ -76,7 +76,7 @@ def project_key(settings: Settings, digests: Iterable[tuple[str, str]], db_keys:
     """Identity of a project pass: settings, every file's content, the database's keys."""
     digest = hashlib.sha256(settings_fingerprint(settings).encode())
     for path, file_digest in sorted(digests):
-        digest.update(f"{path}\0{file_digest}\n".encode())
+        digest.update(f"{path}\0{file_digest}\n".encode("utf-8", "surrogateescape"))  # a name's real bytes
     if db_keys is not None:
         for scope in ("store", "user"):
             for key in sorted(db_keys.keys(scope)):

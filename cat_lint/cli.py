@@ -286,7 +286,9 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
             sys.stderr.write(f"cat-lint: warning: {problem}\n")
     output_format = args.output_format or "full"
     if args.show_files:
-        _write_report(args, "".join(f"{path}\n" for path in files))
+        from cat_lint.filenames import printable
+
+        _write_report(args, "".join(f"{printable(str(path))}\n" for path in files))
         return EXIT_OK
     if args.show_settings:
         _write_report(args, _settings_text(loaded, settings, cat_project))
@@ -378,7 +380,15 @@ def _marked(folder: Path) -> bool:
 
 
 def _write_report(args, text: str) -> None:
-    """The report to ``--output-file`` (replaced atomically, folders created) or to standard output."""
+    """The report to ``--output-file`` (replaced atomically, folders created) or to standard output.
+
+    File names reach it through :mod:`cat_lint.filenames`; any undecodable
+    byte of a name left in the text (a rule's message) is U+FFFD too, so
+    the report is always valid UTF-8.
+    """
+    from cat_lint.filenames import lossy
+
+    text = lossy(text)
     if args.output_file is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -38,10 +38,15 @@ def _escape(match: re.Match[str]) -> str:
     return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
 
 
-def printable(name: str) -> str:
-    """``name`` as a line of text shows it: :func:`lossy`, and control characters as backslash escapes."""
+def printable(name: str, keep: str = "") -> str:
+    """``name`` as a line of text shows it: :func:`lossy`, and control characters as backslash escapes.
+
+    The characters in ``keep`` are left for the caller to escape its own way.
+    """
     name = lossy(name)
-    return _CONTROL.sub(_escape, name) if _CONTROL.search(name) is not None else name
+    if _CONTROL.search(name) is None:
+        return name
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escape(m), name)
 
 
 def uri_path(name: str) -> str:

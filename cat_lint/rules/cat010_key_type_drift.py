@@ -7,6 +7,7 @@ from typing import Iterable
 
 import libcst as cst
 
+from cat_lint.filenames import printable
 from cat_lint.findings import Edit, Finding, Fix, KeyUse
 from cat_lint.rules._base import Invalid, Rule
 from cat_lint.visitors import ModuleFacts, StoreCall
@@ -91,7 +92,7 @@ def _how(use: KeyUse) -> str:
 
 
 def _where(use: KeyUse) -> str:
-    return f"{use.path}:{use.span.start_line}"
+    return f"{printable(use.path)}:{use.span.start_line}"  # a message is a line of text
 
 
 def _database(use: KeyUse, held) -> tuple[str, int] | None:

@@ -37,7 +37,6 @@ from cat_lint.output import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "rules")
-REPORT_URL = "https://github.com/cat-devtools/cat-devtools/issues"
 
 
 class UsageError(Exception):
@@ -363,8 +362,7 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
             if args.verbose:
                 sys.stderr.write(crash.details)
             sys.stderr.write(f"cat-lint: internal error while linting {report.display(crash.path)}: {crash.error}\n")
-        sys.stderr.write(f"This is a bug in cat-lint, please report it at {REPORT_URL}"
-                         + ("" if args.verbose else " (run again with --verbose to include the traceback)") + "\n")
+        sys.stderr.write(_bug(args.verbose))
         return EXIT_ERROR
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
@@ -479,6 +477,14 @@ def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> in
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
+def _bug(verbose: bool) -> str:
+    """The line after an internal error: how to report it (``cat_lint.home``)."""
+    from cat_lint.home import how_to_report
+
+    return (f"This is a bug in cat-lint, {how_to_report()}"
+            + ("" if verbose else " (run again with --verbose to include the traceback)") + "\n")
+
+
 def _decode_for_display(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
@@ -512,10 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if verbose:
             traceback.print_exc()
-        sys.stderr.write(
-            f"cat-lint: internal error: {type(exc).__name__}: {exc}\n"
-            f"This is a bug in cat-lint, please report it at {REPORT_URL}"
-            + ("" if verbose else " (run again with --verbose to include the traceback)") + "\n")
+        sys.stderr.write(f"cat-lint: internal error: {type(exc).__name__}: {exc}\n" + _bug(verbose))
         return EXIT_ERROR
 
 

@@ -17,12 +17,12 @@ import json
 import textwrap
 from collections import Counter
 
+from cat_lint import home
 from cat_lint.cache import tool_version
 from cat_lint.filenames import uri_path
 from cat_lint.output import Report, rule_info
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/cat-devtools/cat-devtools"
 FINGERPRINT_KEY = "catLint/v1"
 
 
@@ -153,16 +153,15 @@ def render(report: Report) -> str:
             }]
         results.append(result)
     root_uri = report.repository.as_uri().rstrip("/") + "/"
+    driver = {"name": "cat-lint", "version": tool_version()}
+    if home.HOME:  # optional in SARIF: omitted rather than dead
+        driver["informationUri"] = home.HOME
+    driver["rules"] = descriptors
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "cat-lint",
-                "version": tool_version(),
-                "informationUri": INFORMATION_URI,
-                "rules": descriptors,
-            }},
+            "tool": {"driver": driver},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": root_uri}},
             "columnKind": "unicodeCodePoints",
             "results": results,

@@ -24,6 +24,8 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 # C0 and C1 controls, DEL, and the two Unicode line separators (some readers split lines on them).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# What a URI cannot hold as it is: undecodable bytes (as surrogates), C0 controls and DEL.
+_NOT_IN_URI = re.compile("[\udc80-\udcff\x00-\x1f\x7f]")
 
 
 def lossy(name: str) -> str:
@@ -58,4 +60,4 @@ def uri_path(name: str) -> str:
     def encode(match: re.Match[str]) -> str:
         return "".join(f"%{byte:02X}" for byte in os.fsencode(match.group()))
 
-    return re.sub("[\udc80-\udcff\x00-\x1f\x7f]", encode, name)
+    return _NOT_IN_URI.sub(encode, name)

@@ -40,7 +40,7 @@ class Report:
     def display(self, key: str, keep: str = "") -> str:
         """The path as the reader wants it: relative to the working folder when inside it.
 
-        Shown as a line of text can hold it (:func:`cat_lint.filenames.printable`):
+        Shown so that it fits one line of UTF-8 text (:func:`cat_lint.filenames.printable`):
         bytes that are not UTF-8 as U+FFFD, control characters other than
         those in ``keep`` as backslash escapes.
         """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -202,8 +203,6 @@ def test_a_file_name_that_is_not_utf8_is_linted_and_shown_as_ruff_shows_it(tmp_p
     assert f"{shown}:5:5: CAT004" in full.stdout.decode("utf-8")
     listed = _bytes_cli(["--show-files", "."], project)
     assert listed.returncode == 0 and f"{shown}\n" in listed.stdout.decode("utf-8"), listed.stderr
-    import json
-
     found = json.loads(_bytes_cli(["--no-cache", "--output-format", "json", "."], project).stdout.decode("utf-8"))
     assert sorted(Path(f["filename"]).name for f in found) == ["ok.py", "\ufffd\ufffd.py"]
     sarif = json.loads(_bytes_cli(["--no-cache", "--output-format", "sarif", "."], project).stdout.decode("utf-8"))

@@ -131,11 +131,15 @@ def read_config_sql(project: Path) -> str | None:
     because evaluating it would mean executing the author's code.  The last
     assignment wins, as it would at run time.
     """
+    from cat_lint.limits import MAX_SOURCE_BYTES
+
     config = project / "config.py"
     try:
         if not config.is_file():  # a FIFO or a device would block the read: regular files only
             return None
-        tree = ast.parse(read_regular(config), filename=str(config))
+        tree = ast.parse(read_regular(config, MAX_SOURCE_BYTES), filename=str(config))
+    except FileTooLarge as exc:
+        raise DatabaseURLError(f"{config}: too large to read `SQL` from it ({exc.size:,} bytes)") from None
     except (OSError, SyntaxError, ValueError):
         return None
     except (RecursionError, MemoryError):

@@ -250,3 +250,21 @@ def test_file_names_with_a_newline_in_show_files_and_diff(tmp_path):
     assert listed.stdout.count("\n") == 1 and listed.stdout.rstrip("\n").endswith("plugins/two\\nlines.py")
     diff = run_cli(["--no-cache", "--diff", "."], project)
     assert "--- a/plugins/two\\nlines.py\n+++ b/plugins/two\\nlines.py\n" in diff.stdout, diff.stdout
+
+
+def test_a_huge_config_py_is_too_large_to_read_sql_from(tmp_path):
+    import resource
+
+    project = tmp_path / "cat"
+    (project / "plugins").mkdir(parents=True)
+    (project / "plugins" / "a.py").write_text(UNAWAITED)
+    with open(project / "config.py", "wb") as handle:
+        handle.truncate(8 * 1024**3)  # sparse
+
+    def bounded() -> None:  # were it read whole, a MemoryError rather than the machine's memory
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+
+    proc = subprocess.run([str(CAT_LINT), "--no-cache", "--output-format", "concise", "plugins"], cwd=project,
+                          capture_output=True, text=True, env=_env(), timeout=120, preexec_fn=bounded)
+    assert proc.returncode == 1 and "CAT004" in proc.stdout, proc.stderr
+    assert "config.py: too large to read `SQL` from it (8,589,934,592 bytes)" in proc.stderr, proc.stderr

@@ -26,6 +26,8 @@ import pathspec
 
 from cat_lint.config import DEFAULT_EXCLUDE
 from cat_lint.filenames import printable
+from cat_lint.limits import MAX_SOURCE_BYTES
+from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
 
 
@@ -35,8 +37,8 @@ class DiscoveryError(Exception):
 
 def _gitignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
     ignore_file = folder / ".gitignore"
-    try:
-        lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:  # a regular file within the size limit: a FIFO would block the walk, 8 GB would fill the memory
+        lines = read_regular(ignore_file, MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
     except OSError:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None

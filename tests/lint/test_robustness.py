@@ -268,3 +268,14 @@ def test_a_huge_config_py_is_too_large_to_read_sql_from(tmp_path):
                           capture_output=True, text=True, env=_env(), timeout=120, preexec_fn=bounded)
     assert proc.returncode == 1 and "CAT004" in proc.stdout, proc.stderr
     assert "config.py: too large to read `SQL` from it (8,589,934,592 bytes)" in proc.stderr, proc.stderr
+
+
+def test_a_gitignore_that_is_a_fifo_or_huge_does_not_stop_the_walk(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED, "plugins/b/c.py": OTHER})
+    os.mkfifo(project / "plugins" / ".gitignore")
+    with open(project / "plugins" / "b" / ".gitignore", "wb") as handle:
+        handle.truncate(8 * 1024**3)  # sparse
+    proc = subprocess.run([str(CAT_LINT), "--no-cache", "--output-format", "concise", "."], cwd=project,
+                          capture_output=True, text=True, env=_env(), timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "plugins/a.py:5:5: CAT004" in proc.stdout and "plugins/b/c.py:5:5: CAT004" in proc.stdout

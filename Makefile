@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/lint.py
 	$(BIN)/python bench/big_file.py
+	$(BIN)/python bench/one_key.py
 	$(BIN)/python bench/lsp.py
 
 # Every wheel into dist/: cat-devtools (the tools) and cat-devtools-runtime (the `cat` runtime).

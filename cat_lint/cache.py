@@ -76,7 +76,7 @@ def project_key(settings: Settings, digests: Iterable[tuple[str, str]], db_keys:
     """Identity of a project pass: settings, every file's content, the database's keys."""
     digest = hashlib.sha256(settings_fingerprint(settings).encode())
     for path, file_digest in sorted(digests):
-        digest.update(f"{path}\0{file_digest}\n".encode())
+        digest.update(f"{path}\0{file_digest}\n".encode("utf-8", "surrogateescape"))  # a name's real bytes
     if db_keys is not None:
         for scope in ("store", "user"):
             for key in sorted(db_keys.keys(scope)):
@@ -294,6 +294,8 @@ class Cache:
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by cat-lint automatically.\n*\n", encoding="utf-8")
+            # json.dumps's default ASCII output writes a file name's undecodable bytes (lone
+            # surrogates, from os.fsdecode) as \udcXX escapes, which read back as the same name.
             if self._fresh or digests.keys() != self._digests.keys():
                 results = {k: v for k, v in self._stored().items() if k in digests and k not in self._fresh}
                 results.update((k, [d, r]) for k, (d, r) in self._fresh.items())

@@ -36,7 +36,6 @@ from cat_lint.output import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "rules")
-REPORT_URL = "https://github.com/cat-devtools/cat-devtools/issues"
 
 
 class UsageError(Exception):
@@ -285,7 +284,9 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
             sys.stderr.write(f"cat-lint: warning: {problem}\n")
     output_format = args.output_format or "full"
     if args.show_files:
-        _write_report(args, "".join(f"{path}\n" for path in files))
+        from cat_lint.filenames import printable
+
+        _write_report(args, "".join(f"{printable(str(path))}\n" for path in files))
         return EXIT_OK
     if args.show_settings:
         _write_report(args, _settings_text(loaded, settings, cat_project))
@@ -357,8 +358,7 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
             if args.verbose:
                 sys.stderr.write(crash.details)
             sys.stderr.write(f"cat-lint: internal error while linting {report.display(crash.path)}: {crash.error}\n")
-        sys.stderr.write(f"This is a bug in cat-lint, please report it at {REPORT_URL}"
-                         + ("" if args.verbose else " (run again with --verbose to include the traceback)") + "\n")
+        sys.stderr.write(_bug(args.verbose))
         return EXIT_ERROR
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
@@ -374,7 +374,15 @@ def _marked(folder: Path) -> bool:
 
 
 def _write_report(args, text: str) -> None:
-    """The report to ``--output-file`` (replaced atomically, folders created) or to standard output."""
+    """The report to ``--output-file`` (replaced atomically, folders created) or to standard output.
+
+    File names reach it through :mod:`cat_lint.filenames`; any undecodable
+    byte of a name left in the text (a rule's message) is U+FFFD too, so
+    the report is always valid UTF-8.
+    """
+    from cat_lint.filenames import lossy
+
+    text = lossy(text)
     if args.output_file is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -465,6 +473,14 @@ def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> in
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_OK
 
 
+def _bug(verbose: bool) -> str:
+    """The line after an internal error: how to report it (``cat_lint.home``)."""
+    from cat_lint.home import how_to_report
+
+    return (f"This is a bug in cat-lint, {how_to_report()}"
+            + ("" if verbose else " (run again with --verbose to include the traceback)") + "\n")
+
+
 def _decode_for_display(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
@@ -498,10 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if verbose:
             traceback.print_exc()
-        sys.stderr.write(
-            f"cat-lint: internal error: {type(exc).__name__}: {exc}\n"
-            f"This is a bug in cat-lint, please report it at {REPORT_URL}"
-            + ("" if verbose else " (run again with --verbose to include the traceback)") + "\n")
+        sys.stderr.write(f"cat-lint: internal error: {type(exc).__name__}: {exc}\n" + _bug(verbose))
         return EXIT_ERROR
 
 

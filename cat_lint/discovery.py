@@ -25,6 +25,9 @@ from typing import Iterable, Sequence
 import pathspec
 
 from cat_lint.config import DEFAULT_EXCLUDE
+from cat_lint.filenames import printable
+from cat_lint.limits import MAX_SOURCE_BYTES
+from cat_lint.project.location import read_regular
 from cat_lint.settings import Settings
 
 
@@ -34,8 +37,8 @@ class DiscoveryError(Exception):
 
 def _gitignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
     ignore_file = folder / ".gitignore"
-    try:
-        lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:  # a regular file within the size limit: a FIFO would block the walk, 8 GB would fill the memory
+        lines = read_regular(ignore_file, MAX_SOURCE_BYTES).decode("utf-8", errors="replace").splitlines()
     except OSError:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
@@ -138,7 +141,7 @@ def _walk(folder: str, ignores: _Ignores, out: list[Path], problems: list[str] |
             entries = sorted(listing, key=lambda e: e.name)
     except OSError as exc:
         if problems is not None:  # said, as Ruff says it: a folder silently skipped hides its files
-            problems.append(f"cannot read folder {folder}: {exc.strerror or exc}; its files are not linted")
+            problems.append(f"cannot read folder {printable(folder)}: {exc.strerror or exc}; its files are not linted")
         return
     for entry in entries:
         try:
@@ -150,8 +153,15 @@ def _walk(folder: str, ignores: _Ignores, out: list[Path], problems: list[str] |
         if is_dir:
             if entry.path not in skip:
                 _walk(entry.path, ignores.child(entry.path), out, problems, skip)
-        elif entry.name.endswith((".py", ".pyi")) and entry.is_file():
-            out.append(Path(entry.path))
+        elif entry.name.endswith((".py", ".pyi")):
+            try:
+                is_file = entry.is_file()
+            except OSError as exc:  # a symlink loop (a.py -> b.py -> a.py): named, and the walk goes on
+                if problems is not None:
+                    problems.append(f"skipping {printable(entry.path)}: {exc.strerror or exc}")
+                continue
+            if is_file:
+                out.append(Path(entry.path))
 
 
 def excluded(path: Path, settings: Settings) -> bool:
@@ -182,8 +192,9 @@ def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings,
     With ``force-exclude`` the excludes apply to the paths given too (as
     Ruff's ``--force-exclude``): pre-commit names every staged file, and
     an excluded one must stay excluded.  Only regular files are read: a
-    FIFO named on the command line is skipped, and it and every folder
-    that cannot be read are added to ``problems`` (warnings to show).
+    FIFO named on the command line is skipped, and it, every folder that
+    cannot be read and every file whose status cannot be read (a symlink
+    loop) are added to ``problems`` (warnings to show).
     Folders in ``skip`` are not walked (they were, by an earlier call).
     """
     found: list[Path] = []
@@ -200,7 +211,7 @@ def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings,
         elif path.is_file():
             found.append(path)
         elif problems is not None:  # a FIFO, a socket, a device: reading it could block forever
-            problems.append(f"skipping {given}: not a regular file")
+            problems.append(f"skipping {printable(os.fspath(given))}: not a regular file")
     return sorted(dict.fromkeys(found))
 
 

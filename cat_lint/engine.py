@@ -33,6 +33,7 @@ from cat_lint.fixes import LineIndex
 from cat_lint.grammar import EXCEPT_STAR_EXIT, except_star_exit, lower, newer_in_module, newer_in_tree
 from cat_lint.incremental import MAX_CACHED_CHARS, MAX_RECENT_PATHS, ChunkMemo, History, assemble, chunk_lines, starts_after_edit
 from cat_lint.keys import KeyIndex
+from cat_lint.limits import MAX_SOURCE_CHARS
 from cat_lint.memory import collector_paused
 from cat_lint.noqa import FILE_LINE, is_suppressed, noqa_comments, parse_noqa
 from cat_lint.positions import Positions, StatementMemo
@@ -43,7 +44,6 @@ from cat_lint.rules.cat010_key_type_drift import json_type, typed_argument
 from cat_lint.settings import Settings
 from cat_lint.visitors import collect
 
-MAX_SOURCE_CHARS = 5_000_000  # beyond this a file is not a plugin; report instead of parsing for minutes
 LARGE_SOURCE_CHARS = 200_000  # from this size on a file is parsed statement by statement
 
 

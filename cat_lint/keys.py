@@ -136,15 +136,18 @@ class KeyIndex:
         self._files: dict[str, list[KeyUse]] = {}
         self._written: dict[str, dict[str, int]] | None = None
         self._typed: dict[tuple[str, str], list[KeyUse]] | None = None
+        self._memos: dict[str, dict] = {}
 
     # -- maintenance ----------------------------------------------------
     def set_file(self, path: str, key_uses: Iterable[KeyUse]) -> None:
         self._files[path] = list(key_uses)
         self._written = self._typed = None
+        self._memos = {}
 
     def remove_file(self, path: str) -> None:
         if self._files.pop(path, None) is not None:
             self._written = self._typed = None
+            self._memos = {}
 
     def files(self) -> list[str]:
         return sorted(self._files)
@@ -183,6 +186,18 @@ class KeyIndex:
                         typed.setdefault((use.scope, use.key), []).append(use)
             self._typed = typed
         return self._typed.get((scope, key), [])
+
+    def memo(self, owner: str) -> dict:
+        """A dict where ``owner`` (a rule's code) keeps what it derives from the key uses, per key say.
+
+        It is emptied whenever a file's uses change, so it always answers for
+        the index as it is; a rule that checks every use of a key against
+        the others derives what they have in common once, not once per use.
+        """
+        found = self._memos.get(owner)
+        if found is None:
+            found = self._memos[owner] = {}
+        return found
 
     def written_keys(self, scope: str) -> set[str]:
         return set(self._written_counts().get(scope, {}))

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from cat_lint.cache import Cache, content_hash, write_atomic
 from cat_lint.findings import FileResult, Finding, Span
 from cat_lint.fixes import LineIndex
-from cat_lint.project.location import read_regular
+from cat_lint.limits import MAX_SOURCE_BYTES
+from cat_lint.project.location import FileTooLarge, read_regular
 from cat_lint.settings import Settings
 
 if TYPE_CHECKING:  # the engine (and libcst) is imported only when a file must be checked: a warm run never does
@@ -72,7 +73,7 @@ class Source:
     def data(self) -> bytes:
         if self.raw is None:
             try:
-                self.raw = read_regular(self.path)
+                self.raw = read_regular(self.path, MAX_SOURCE_BYTES)
             except OSError:
                 self.raw = b""
         return self.raw
@@ -243,7 +244,8 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
     """Each file's content hash, and its bytes when they had to be read.
 
     ``given`` holds contents that do not come from the disk (stdin).  A
-    file ``cache`` knows by its size and modification time is not read.
+    file ``cache`` knows by its size and modification time is not read;
+    nor is one past ``MAX_SOURCE_BYTES`` (one CAT000 says it is too large).
     """
     sources: dict[str, Source] = {}
     for path in files:
@@ -263,16 +265,24 @@ def read_sources(files: Sequence[Path], root: Path, given: dict[Path, bytes] | N
                 sources[key] = Source(key, path, None, digest)
                 continue
         try:
-            data = read_regular(path)
+            data = read_regular(path, MAX_SOURCE_BYTES)
         except OSError as exc:
             source = Source(key, path, b"", "")
-            source.decode_error = _cat000(key, 1, 0, f"cannot read the file: {exc.strerror or exc}")
+            source.decode_error = _cat000(key, 1, 0, _unread(exc))
             sources[key] = source
             continue
         sources[key] = Source(key, path, data, content_hash(data))
         if cache is not None and status is not None:
             cache.note_status(key, status, sources[key].digest)
     return sources
+
+
+def _unread(exc: OSError) -> str:
+    """Why a file could not be read, as its CAT000 says it."""
+    if isinstance(exc, FileTooLarge):
+        return (f"the file is too large to lint: {exc.size:,} bytes, past cat-lint's limit of "
+                f"{exc.limit:,} bytes; nothing in it was checked")
+    return f"cannot read the file: {exc.strerror or exc}"
 
 
 def _batch(files: int, workers: int) -> int:

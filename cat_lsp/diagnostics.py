@@ -2,7 +2,8 @@
 
 A diagnostic says exactly what ``cat-lint`` says (code, message, range,
 suppression: the same engine call with the same settings), with
-``source`` "cat-lint" and a ``codeDescription`` link to the rule's page.
+``source`` "cat-lint" and a ``codeDescription`` link to the rule's page
+(none while the project has no home: ``cat_lint.home``).
 Its ``data`` carries the fixes already converted to the editor's
 coordinates, so a code action is a lookup, not a second lint.
 

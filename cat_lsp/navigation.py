@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from cat_lint.findings import KeyUse, Span
+from cat_lint.limits import MAX_SOURCE_BYTES
+from cat_lint.project.location import read_regular
 
 from cat_lsp.positions import EditorPositions
 
@@ -82,8 +84,8 @@ class _Texts:
             if current is not None:
                 text = current[0]
             else:
-                try:
-                    text = path.read_text(encoding="utf-8", errors="replace")
+                try:  # the linter's own reader: a regular file, within its size limit
+                    text = read_regular(path, MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
                 except OSError:
                     text = ""
             found = self._cache[path] = EditorPositions(text, self.session.encoding)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from cat_lint.filenames import printable
 from cat_lint.findings import Finding, python_lines
 
 FORMATS = ("full", "concise", "json", "json-lines", "github", "gitlab", "junit", "sarif")
@@ -36,8 +37,16 @@ class Report:
         path = Path(key)
         return path if path.is_absolute() else self.root / path
 
-    def display(self, key: str) -> str:
-        """The path as the reader wants it: relative to the working folder when inside it."""
+    def display(self, key: str, keep: str = "") -> str:
+        """The path as the reader wants it: relative to the working folder when inside it.
+
+        Shown so that it fits one line of UTF-8 text (:func:`cat_lint.filenames.printable`):
+        bytes that are not UTF-8 as U+FFFD, control characters other than
+        those in ``keep`` as backslash escapes.
+        """
+        return printable(self._display(key), keep)
+
+    def _display(self, key: str) -> str:
         text = key if os.path.isabs(key) else os.path.join(str(self.root), key)  # strings: a Path per finding adds up
         cwd = str(self.cwd)
         prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep

@@ -22,7 +22,7 @@ def escape_property(text: str) -> str:
 def render(report: Report) -> str:
     out = []
     for f in report.findings:
-        path = report.display(f.path)
+        path = report.display(f.path, keep="\r\n")  # escaped below as the runner reads them: it finds the file
         props = ",".join([
             f"title={escape_property(f'cat-lint ({f.code})')}",
             f"file={escape_property(path)}",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from cat_lint.filenames import lossy
 from cat_lint.output import Report
 from cat_lint.output.sarif import fingerprint
 
@@ -24,7 +25,7 @@ def render(report: Report) -> str:
     seen: Counter[tuple[str, str, str]] = Counter()
     issues = []
     for f in report.findings:
-        path = report.relative(f.path) or report.absolute(f.path).as_posix()
+        path = lossy(report.relative(f.path) or report.absolute(f.path).as_posix())
         line_text = report.line(f.path, f.span.start_line) or ""
         triple = (f.code, path, line_text.strip())
         occurrence = seen[triple]

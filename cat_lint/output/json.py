@@ -1,13 +1,15 @@
 """``--output-format json``: a list of findings with Ruff's field names.
 
 Rows and columns are 1-based (columns count code points, as Ruff's do).
-``filename`` is absolute, as in Ruff, so the output stands on its own.
+``filename`` is absolute, as in Ruff, so the output stands on its own; a
+name's bytes that are not UTF-8 are U+FFFD there, as in Ruff.
 """
 
 from __future__ import annotations
 
 import json
 
+from cat_lint.filenames import lossy
 from cat_lint.findings import Finding
 from cat_lint.output import Report, rule_url
 
@@ -33,7 +35,7 @@ def finding_to_json(f: Finding, report: Report) -> dict:
         "cell": None,
         "code": f.code,
         "message": f.message,
-        "filename": str(report.absolute(f.path)),
+        "filename": lossy(str(report.absolute(f.path))),
         "location": _location(f.span.start_line, f.span.start_col),
         "end_location": _location(f.span.end_line, f.span.end_col),
         "fix": fix,

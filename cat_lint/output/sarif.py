@@ -17,11 +17,12 @@ import json
 import textwrap
 from collections import Counter
 
+from cat_lint import home
 from cat_lint.cache import tool_version
+from cat_lint.filenames import uri_path
 from cat_lint.output import Report, rule_info
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/cat-devtools/cat-devtools"
 FINGERPRINT_KEY = "catLint/v1"
 
 
@@ -73,6 +74,18 @@ def fingerprint(code: str, path: str, line_text: str, occurrence: int) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
+def _artifact(report: Report, key: str) -> dict:
+    """A file's location: relative to %SRCROOT% inside the repository, else an absolute file URI.
+
+    Bytes of the name that are not UTF-8 (and control characters) are
+    percent-encoded, so the URI names the real file and the document stays UTF-8.
+    """
+    rel = report.relative(key)
+    if rel is not None:
+        return {"uri": uri_path(rel), "uriBaseId": "%SRCROOT%"}
+    return {"uri": report.absolute(key).as_uri()}
+
+
 def render(report: Report) -> str:
     rules = _all_rules()
     descriptors = [_rule_descriptor(rule) for rule in rules]
@@ -88,9 +101,8 @@ def render(report: Report) -> str:
     for f in report.findings:
         rel = report.relative(f.path)
         # Inside the repository: relative to %SRCROOT%; outside it, an absolute file URI.
-        artifact = ({"uri": rel, "uriBaseId": "%SRCROOT%"} if rel is not None
-                    else {"uri": report.absolute(f.path).as_uri()})
-        rel = rel if rel is not None else report.absolute(f.path).as_posix()
+        artifact = _artifact(report, f.path)
+        rel = uri_path(rel if rel is not None else report.absolute(f.path).as_posix())
         line_text = report.line(f.path, f.span.start_line) or ""
         triple = (f.code, rel, line_text.strip())
         occurrence = seen[triple]
@@ -118,8 +130,7 @@ def render(report: Report) -> str:
                 "id": number,
                 "message": {"text": what},
                 "physicalLocation": {
-                    "artifactLocation": ({"uri": report.relative(path), "uriBaseId": "%SRCROOT%"}
-                                         if report.relative(path) is not None else {"uri": report.absolute(path).as_uri()}),
+                    "artifactLocation": _artifact(report, path),
                     "region": {"startLine": span.start_line, "startColumn": span.start_col + 1,
                                "endLine": span.end_line, "endColumn": span.end_col + 1},
                 },
@@ -142,16 +153,15 @@ def render(report: Report) -> str:
             }]
         results.append(result)
     root_uri = report.repository.as_uri().rstrip("/") + "/"
+    driver = {"name": "cat-lint", "version": tool_version()}
+    if home.HOME:  # optional in SARIF: omitted rather than dead
+        driver["informationUri"] = home.HOME
+    driver["rules"] = descriptors
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "cat-lint",
-                "version": tool_version(),
-                "informationUri": INFORMATION_URI,
-                "rules": descriptors,
-            }},
+            "tool": {"driver": driver},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": root_uri}},
             "columnKind": "unicodeCodePoints",
             "results": results,

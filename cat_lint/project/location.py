@@ -151,6 +151,8 @@ def read_config_sql(project: Path) -> str | None:
     because evaluating it would mean executing the author's code.  The last
     assignment wins, as it would at run time.
     """
+    from cat_lint.limits import MAX_SOURCE_BYTES
+
     config = project / "config.py"
     try:
         if not config.is_file():  # a FIFO or a device would block the read: regular files only
@@ -159,7 +161,9 @@ def read_config_sql(project: Path) -> str | None:
             # `"sqlite:///data\core\core.db"` written on Windows: an invalid escape, so a
             # SyntaxWarning (an error under -W error), though Python keeps the backslash.
             warnings.simplefilter("ignore")
-            tree = ast.parse(read_regular(config), filename=str(config))
+            tree = ast.parse(read_regular(config, MAX_SOURCE_BYTES), filename=str(config))
+    except FileTooLarge as exc:
+        raise DatabaseURLError(f"{config}: too large to read `SQL` from it ({exc.size:,} bytes)") from None
     except (OSError, SyntaxError, ValueError):
         return None
     except (RecursionError, MemoryError):
@@ -182,20 +186,39 @@ class NotARegularFile(OSError):
     """A path that is a FIFO, a socket or a device: reading it could block forever."""
 
 
+class FileTooLarge(OSError):
+    """A regular file past the reader's limit, found so before reading it."""
+
+    def __init__(self, path: str | os.PathLike[str], size: int, limit: int) -> None:
+        super().__init__(f"{os.fsdecode(path)} is larger than {limit:,} bytes")
+        self.size, self.limit = size, limit
+
+
 def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
     """The bytes of a regular file; :class:`NotARegularFile` for anything else, without blocking.
 
     The file is opened non-blocking and checked after opening, so a FIFO
-    swapped in between a check and the read cannot hang the caller.
+    swapped in between a check and the read cannot hang the caller.  With
+    ``limit``, a file of more bytes is :class:`FileTooLarge`: its size is
+    checked on the opened file before anything is read, and no more than
+    ``limit + 1`` bytes are ever read (a file may grow after the check).
     """
     import stat
 
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             raise NotARegularFile(f"{path} is not a regular file")
+        if limit is not None and status.st_size > limit:
+            raise FileTooLarge(path, status.st_size, limit)
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read() if limit is None else handle.read(limit)
+            if limit is None:
+                return handle.read()
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise FileTooLarge(path, max(len(data), os.fstat(fd).st_size), limit)
+        return data
     finally:
         os.close(fd)
 

@@ -24,7 +24,6 @@ import libcst as cst
 from cat_lint.settings import Settings
 from cat_lint.visitors import ModuleFacts
 
-DOCS_URL = "https://github.com/cat-devtools/cat-devtools/blob/main/docs/rules/{code}.md"
 
 
 @dataclass(frozen=True)
@@ -95,8 +94,11 @@ class Rule:
     INVALID: tuple[Invalid, ...] = ()
 
     @property
-    def url(self) -> str:
-        return DOCS_URL.format(code=self.code)
+    def url(self) -> str | None:
+        """The rule's web page (``cat_lint.home``); ``None`` while the project has no home."""
+        from cat_lint.home import rule_page
+
+        return rule_page(self.code)
 
     @property
     def docs(self) -> str:

@@ -7,6 +7,7 @@ from typing import Iterable
 
 import libcst as cst
 
+from cat_lint.filenames import printable
 from cat_lint.findings import Edit, Finding, Fix, KeyUse
 from cat_lint.rules._base import Invalid, Rule
 from cat_lint.visitors import ModuleFacts, StoreCall
@@ -91,7 +92,39 @@ def _how(use: KeyUse) -> str:
 
 
 def _where(use: KeyUse) -> str:
-    return f"{use.path}:{use.span.start_line}"
+    return f"{printable(use.path)}:{use.span.start_line}"  # a message is a line of text
+
+
+#: How many of the other places a finding lists as related locations; its message counts them all.
+MAX_RELATED = 20
+
+
+def _typed_writes(index, key: str, scope: str) -> list[KeyUse]:
+    return [u for u in index.typed_uses(key, scope) if u.verb in _WRITES and u.json_type != "null"]
+
+
+def _saved_kinds(index, key: str, scope: str) -> frozenset[str]:
+    """The kinds every save (and update default) of ``key`` in the code writes, derived once per index state."""
+    memo = index.memo(KeyTypeDrift.code)
+    found = memo.get((scope, key))
+    if found is None:
+        found = memo[(scope, key)] = frozenset(kind(u.json_type) for u in _typed_writes(index, key, scope))
+    return found
+
+
+def _other_writes(index, key: str, scope: str, mine: str) -> tuple[int, tuple[KeyUse, ...]]:
+    """How many writes of ``key`` are of another kind than ``mine``, and the first ``MAX_RELATED`` of them.
+
+    Every use of a key asks this; the answer is the same for every use of
+    one kind, so it is derived once per kind: 20,000 saves of one key cost
+    as much as 20,000 keys saved once, not 20,000 squared.
+    """
+    memo = index.memo(KeyTypeDrift.code)
+    found = memo.get((scope, key, mine))
+    if found is None:
+        others = [u for u in _typed_writes(index, key, scope) if kind(u.json_type) != mine]
+        found = memo[(scope, key, mine)] = (len(others), tuple(others[:MAX_RELATED]))
+    return found
 
 
 def _database(use: KeyUse, held) -> tuple[str, int] | None:
@@ -194,19 +227,16 @@ class KeyTypeDrift(Rule):
         for use in key_uses:
             if use.json_type is None or use.json_type == "null":
                 continue
-            mine = kind(use.json_type)
-            others = [
-                other for other in index.typed_uses(use.key, use.scope)
-                if other.verb in _WRITES and other.json_type != "null" and kind(other.json_type) != mine and other is not use
-            ]
+            # The places that write another kind (never ``use`` itself, which writes its own).
+            count, others = _other_writes(index, use.key, use.scope, kind(use.json_type))
             held = db_keys.held(use.key, use.scope) if db_keys is not None else None
             stored = _database(use, held)
-            if not others and stored is None:
+            if not count and stored is None:
                 continue
             parts = []
-            if others:
+            if count:
                 first = others[0]
-                more = f" (and {len(others) - 1} more place{'s' if len(others) > 2 else ''})" if len(others) > 1 else ""
+                more = f" (and {count - 1} more place{'s' if count > 2 else ''})" if count > 1 else ""
                 parts.append(f"{_how(first)} in {_where(first)}{more}")
             if stored is not None:
                 name = TYPE_NAMES.get(stored[0], stored[0])
@@ -227,7 +257,7 @@ class KeyTypeDrift(Rule):
         (without saves in the code, the one type the database holds)."""
         if use.verb != "load" or use.value_span is None:
             return None
-        saved = {kind(o.json_type) for o in index.typed_uses(use.key, use.scope) if o.verb in _WRITES and o.json_type != "null"}
+        saved = set(_saved_kinds(index, use.key, use.scope))
         if not saved and held is not None:  # no save in the code: what the database holds decides
             saved = {kind(t) for t, _n in held[1] if t != "null"}
         if len(saved) != 1:

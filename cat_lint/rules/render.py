@@ -1,8 +1,9 @@
 """Render the rules' documentation pages from the code: ``python -m cat_lint.rules.render docs/rules``.
 
-The pages are committed so that they read on GitHub (each rule's ``url``
-points there); a test renders them again and fails when they drift, so the
-code stays the one source.  ``--check`` reports drift without writing.
+The pages are committed so that they read in the repository (each rule's
+``url`` points there once the project has a home: ``cat_lint.home``); a
+test renders them again and fails when they drift, so the code stays the
+one source.  ``--check`` reports drift without writing.
 """
 
 from __future__ import annotations

@@ -125,7 +125,54 @@ def test_json_parses_back(mixed_project):
     assert unawaited["location"] == {"row": 5, "column": 5}
     assert unawaited["fix"]["applicability"] == "safe"
     assert "await" in unawaited["fix"]["edits"][0]["content"]
-    assert unawaited["url"].endswith("CAT004.md")
+    assert unawaited["url"] is None  # no link until the project has a home (cat_lint.home)
+
+
+DEAD_HOME = "github.com/cat-devtools"  # where links used to point: no such repository
+
+
+@pytest.mark.parametrize("output_format", ["full", "concise", "json", "json-lines", "github", "gitlab", "junit", "sarif"])
+def test_no_output_links_to_a_home_the_project_does_not_have(mixed_project, output_format):
+    proc = run_cli(["--output-format", output_format], mixed_project)
+    assert proc.returncode == 1 and proc.stdout, proc.stderr
+    assert DEAD_HOME not in proc.stdout
+    if output_format == "sarif":
+        assert "informationUri" not in json.loads(proc.stdout)["runs"][0]["tool"]["driver"]
+
+
+def test_rule_pages_and_the_internal_error_say_where_without_a_dead_link(tmp_path, monkeypatch, capsys):
+    from cat_lint import cli, runner
+
+    page = run_cli(["rule", "CAT004"], tmp_path)
+    assert page.returncode == 0 and "## What it does" in page.stdout
+    assert DEAD_HOME not in page.stdout and "Documentation:" not in page.stdout
+    assert json.loads(run_cli(["rule", "CAT004", "--output-format", "json"], tmp_path).stdout)["url"] is None
+    assert all(r["url"] is None for r in json.loads(run_cli(["rules", "--output-format", "json"], tmp_path).stdout))
+    project = make_project(tmp_path, {"plugins/a.py": CLEAN})
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(runner, "lint_files", lambda *a, **k: 1 / 0)
+    assert cli.main(["--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "This is a bug in cat-lint" in err and DEAD_HOME not in err and "http" not in err
+    assert "cat-lint --version" in err  # what to put in the report
+
+
+def test_the_home_is_one_setting_that_every_link_follows(tmp_path, monkeypatch, capsys):
+    from cat_lint import cli, home, runner
+    from cat_lint.rules import get_rule
+
+    monkeypatch.setattr(home, "HOME", "https://example.org/cat-devtools")
+    assert get_rule("CAT004").url == "https://example.org/cat-devtools/blob/main/docs/rules/CAT004.md"
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED})
+    monkeypatch.chdir(project)
+    assert cli.main(["--no-cache", "--output-format", "sarif"]) == 1
+    driver = json.loads(capsys.readouterr().out)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://example.org/cat-devtools"
+    (rule,) = [r for r in driver["rules"] if r["id"] == "CAT004"]
+    assert rule["helpUri"] == "https://example.org/cat-devtools/blob/main/docs/rules/CAT004.md"
+    monkeypatch.setattr(runner, "lint_files", lambda *a, **k: 1 / 0)
+    assert cli.main(["--no-cache"]) == 2
+    assert "please report it at https://example.org/cat-devtools/issues" in capsys.readouterr().err
 
 
 def test_github_parses_back(mixed_project):
@@ -153,7 +200,7 @@ def test_sarif_parses_back_and_matches_the_schema(mixed_project):
     rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
     assert {"CAT000", "CAT001", "CAT004", "CAT006", "CAT008"} <= set(rule_ids)
     for rule in run["tool"]["driver"]["rules"]:
-        assert rule["shortDescription"]["text"] and rule["helpUri"].endswith(f"{rule['id']}.md")
+        assert rule["shortDescription"]["text"] and "helpUri" not in rule  # omitted rather than dead
         # prose from the rule's "what it does", not its page heading
         assert not rule["fullDescription"]["text"].startswith(("#", rule["id"]))
     # Same tree, same fingerprints (the cache must not change them either).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -124,3 +125,157 @@ def test_a_long_call_chain_gives_a_short_message():
     assert finding.code == "CAT001"
     assert "`step_0()`" in finding.message and "`step_498()`" in finding.message and "499 calls" in finding.message
     assert len(finding.message) < 300, finding.message
+
+
+# --- issue 16, items 5 to 9: file names and files that used to crash the command line ---------------
+
+OTHER = UNAWAITED.replace("notes", "other")
+
+
+def test_a_symlink_loop_in_the_tree_is_skipped_by_name_and_the_rest_is_linted(tmp_path):
+    project = make_project(tmp_path, {"plugins/ok.py": UNAWAITED})
+    os.symlink("b.py", project / "plugins" / "a.py")
+    os.symlink("a.py", project / "plugins" / "b.py")
+    proc = run_cli(["--no-cache", "--output-format", "concise", "."], project)
+    assert proc.returncode == 1, proc.stderr
+    assert "This is a bug" not in proc.stderr and "internal error" not in proc.stderr
+    assert "plugins/ok.py:5:5: CAT004" in proc.stdout
+    warnings = [line for line in proc.stderr.splitlines() if "warning: skipping" in line]
+    assert len(warnings) == 2, proc.stderr
+    assert "plugins/a.py" in warnings[0] and "too many levels of symbolic links" in warnings[0].lower()
+    assert "plugins/b.py" in warnings[1]
+
+
+def _child_peak_rss(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run ``argv`` from a small Python parent; return its result and the peak RSS (bytes) of its children."""
+    script = (
+        "import resource, subprocess, sys\n"
+        "proc = subprocess.run(sys.argv[1:])\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, file=sys.stderr)\n"
+        "sys.exit(proc.returncode)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, *argv], cwd=cwd, capture_output=True, text=True,
+                          env=_env(), timeout=120)
+    *err, rss = proc.stderr.rstrip("\n").split("\n")
+    proc.stderr = "\n".join(err)
+    return proc, int(rss)
+
+
+@pytest.mark.parametrize("cache", [["--no-cache"], []], ids=["no-cache", "cache"])
+def test_a_huge_sparse_file_is_too_large_without_being_read(tmp_path, cache):
+    project = make_project(tmp_path, {"plugins/ok.py": UNAWAITED})
+    with open(project / "plugins" / "huge.py", "wb") as handle:
+        handle.truncate(8 * 1024**3)  # sparse: 8 GB of NUL bytes that take no disk
+    proc = run_cli([*cache, "--output-format", "concise", "."], project)
+    assert proc.returncode == 1, proc.stderr
+    assert "internal error" not in proc.stderr, proc.stderr
+    assert "plugins/ok.py:5:5: CAT004" in proc.stdout
+    (line,) = [line for line in proc.stdout.splitlines() if "huge.py" in line]
+    assert line.startswith("plugins/huge.py:1:1: CAT000 the file is too large to lint: 8,589,934,592 bytes"), line
+
+
+def test_a_large_file_costs_no_memory_before_it_is_called_too_large(tmp_path):
+    size = 300 * 1024**2
+    project = make_project(tmp_path, {"plugins/ok.py": UNAWAITED})
+    with open(project / "plugins" / "large.py", "wb") as handle:
+        handle.truncate(size)
+    proc, rss = _child_peak_rss([str(CAT_LINT), "--no-cache", "--output-format", "concise", "."], project)
+    assert proc.returncode == 1, proc.stderr
+    assert "plugins/large.py:1:1: CAT000 the file is too large to lint" in proc.stdout
+    assert rss < size // 2, f"peak RSS {rss:,} bytes for a {size:,}-byte file"
+
+
+def _bytes_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([str(CAT_LINT), *args], cwd=cwd, capture_output=True, env=_env(), timeout=120)
+
+
+def test_a_file_name_that_is_not_utf8_is_linted_and_shown_as_ruff_shows_it(tmp_path):
+    project = make_project(tmp_path, {"plugins/ok.py": OTHER})
+    (Path(os.fsdecode(bytes(project / "plugins"))) / os.fsdecode(b"\xff\xfe.py")).write_text(UNAWAITED)
+    shown = "plugins/\ufffd\ufffd.py"  # each byte that is not UTF-8 as U+FFFD, as Ruff's to_string_lossy
+    for args in (["--no-cache"], [], ["-v"]):
+        proc = _bytes_cli([*args, "--output-format", "concise", "."], project)
+        assert proc.returncode == 1, proc.stderr
+        out = proc.stdout.decode("utf-8")  # valid UTF-8
+        assert f"{shown}:5:5: CAT004" in out and "plugins/ok.py:5:5: CAT004" in out, out
+    assert b"2 files, 2 from the cache" in proc.stderr  # the cache keeps the file under its real name
+    full = _bytes_cli(["--no-cache", "."], project)
+    assert f"{shown}:5:5: CAT004" in full.stdout.decode("utf-8")
+    listed = _bytes_cli(["--show-files", "."], project)
+    assert listed.returncode == 0 and f"{shown}\n" in listed.stdout.decode("utf-8"), listed.stderr
+    found = json.loads(_bytes_cli(["--no-cache", "--output-format", "json", "."], project).stdout.decode("utf-8"))
+    assert sorted(Path(f["filename"]).name for f in found) == ["ok.py", "\ufffd\ufffd.py"]
+    sarif = json.loads(_bytes_cli(["--no-cache", "--output-format", "sarif", "."], project).stdout.decode("utf-8"))
+    uris = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"])
+    assert uris == ["plugins/%FF%FE.py", "plugins/ok.py"]  # the file's real bytes, percent-encoded
+    gitlab = json.loads(_bytes_cli(["--no-cache", "--output-format", "gitlab", "."], project).stdout.decode("utf-8"))
+    assert sorted(i["location"]["path"] for i in gitlab) == ["plugins/ok.py", shown]
+
+
+def test_a_file_name_that_is_not_utf8_is_fixed_in_place(tmp_path):
+    project = make_project(tmp_path, {})
+    odd = Path(os.fsdecode(bytes(project))) / os.fsdecode(b"\xff.py")
+    odd.write_text(UNAWAITED)
+    proc = _bytes_cli(["--no-cache", "--fix", "--output-format", "concise", "."], project)
+    assert proc.returncode == 0, proc.stderr
+    assert 'await store.save("notes", x)' in odd.read_text()
+
+
+NEWLINE_FORMATS = {
+    "concise": "plugins/two\\nlines.py:5:5: CAT004",
+    "full": "plugins/two\\nlines.py:5:5: CAT004",
+    "junit": "plugins/two\\nlines.py:5:5: CAT004",
+    "github": "file=plugins/two%0Alines.py,",  # the runner's own escape: it finds the real file
+}
+
+
+@pytest.mark.parametrize("output_format", NEWLINE_FORMATS)
+def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path, output_format):
+    project = make_project(tmp_path, {"plugins/two\nlines.py": UNAWAITED, "plugins/tab\tand\x1bescape.py": OTHER})
+    proc = run_cli(["--no-cache", "--output-format", output_format, "."], project)
+    assert proc.returncode == 1, proc.stderr
+    assert NEWLINE_FORMATS[output_format] in proc.stdout, proc.stdout
+    assert "\x1b" not in proc.stdout
+    lines = proc.stdout.splitlines()
+    if output_format in ("concise", "github"):
+        assert len([line for line in lines if "CAT004" in line]) == 2, proc.stdout
+        assert all(line.startswith(("plugins/", "::error", "Found", "[*]")) for line in lines if line), proc.stdout
+    if output_format == "concise":
+        assert "plugins/tab\\tand\\x1bescape.py:5:5: CAT004" in proc.stdout
+
+
+def test_file_names_with_a_newline_in_show_files_and_diff(tmp_path):
+    project = make_project(tmp_path, {"plugins/two\nlines.py": UNAWAITED})
+    listed = run_cli(["--show-files", "."], project)
+    assert listed.stdout.count("\n") == 1 and listed.stdout.rstrip("\n").endswith("plugins/two\\nlines.py")
+    diff = run_cli(["--no-cache", "--diff", "."], project)
+    assert "--- a/plugins/two\\nlines.py\n+++ b/plugins/two\\nlines.py\n" in diff.stdout, diff.stdout
+
+
+def test_a_huge_config_py_is_too_large_to_read_sql_from(tmp_path):
+    import resource
+
+    project = tmp_path / "cat"
+    (project / "plugins").mkdir(parents=True)
+    (project / "plugins" / "a.py").write_text(UNAWAITED)
+    with open(project / "config.py", "wb") as handle:
+        handle.truncate(8 * 1024**3)  # sparse
+
+    def bounded() -> None:  # were it read whole, a MemoryError rather than the machine's memory
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+
+    proc = subprocess.run([str(CAT_LINT), "--no-cache", "--output-format", "concise", "plugins"], cwd=project,
+                          capture_output=True, text=True, env=_env(), timeout=120, preexec_fn=bounded)
+    assert proc.returncode == 1 and "CAT004" in proc.stdout, proc.stderr
+    assert "config.py: too large to read `SQL` from it (8,589,934,592 bytes)" in proc.stderr, proc.stderr
+
+
+def test_a_gitignore_that_is_a_fifo_or_huge_does_not_stop_the_walk(tmp_path):
+    project = make_project(tmp_path, {"plugins/a.py": UNAWAITED, "plugins/b/c.py": OTHER})
+    os.mkfifo(project / "plugins" / ".gitignore")
+    with open(project / "plugins" / "b" / ".gitignore", "wb") as handle:
+        handle.truncate(8 * 1024**3)  # sparse
+    proc = subprocess.run([str(CAT_LINT), "--no-cache", "--output-format", "concise", "."], cwd=project,
+                          capture_output=True, text=True, env=_env(), timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "plugins/a.py:5:5: CAT004" in proc.stdout and "plugins/b/c.py:5:5: CAT004" in proc.stdout

@@ -34,7 +34,7 @@ def test_every_rule_has_examples_and_docs():
         assert rule.VALID and rule.INVALID, rule.code
         for heading in ("## What it does", "## Why is this bad?", "## Example"):
             assert heading in rule.docs, (rule.code, heading)
-        assert rule.url.endswith(f"/docs/rules/{rule.code}.md")
+        assert rule.url is None  # no link until the project has a home (cat_lint.home.HOME)
         assert rule.name and rule.name == rule.name.lower() and " " not in rule.name
 
 

@@ -39,7 +39,7 @@ async def test_open_reports_what_the_command_line_reports(client: LanguageClient
     assert got == want
     for d in diagnostics:
         assert d.source == "cat-lint"
-        assert d.code_description is not None and d.code_description.href.endswith(f"/{d.code}.md")
+        assert d.code_description is None  # no link until the project has a home (cat_lint.home)
     # The unknown key gets a "did you mean" fix carried on the diagnostic.
     cat006 = next(d for d in diagnostics if d.code == "CAT006" and "countr" in d.message)
     assert any(fix["edits"][0]["newText"] == "counter" for fix in cat006.data["fixes"])

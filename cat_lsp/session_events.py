@@ -26,8 +26,8 @@ from lsprotocol import types
 
 from cat_lsp.editor_settings import EditorSettingsTable
 from cat_lsp.session import Session
-from cat_lsp.uris import from_path
-from cat_lsp.workspace import Project, iter_paths
+from cat_lsp.uris import from_path, iter_paths
+from cat_lsp.workspace import Project
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import logging
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from cat_lint.findings import FileResult, Finding, KeyUse
 from cat_lint.keys import DatabaseKeys, KeyIndex
@@ -409,13 +409,3 @@ def _loose_root(path: Path) -> Path:
         return project_root(path.parent)
     except OSError:
         return path.parent
-
-
-def iter_paths(uris: Iterable[str]) -> Iterable[Path]:
-    """The paths of the ``file:`` URIs among ``uris`` (:func:`cat_lsp.uris.to_path`)."""
-    from cat_lsp.uris import to_path
-
-    for uri in uris:
-        path = to_path(uri)
-        if path is not None:
-            yield path

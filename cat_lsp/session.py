@@ -2,7 +2,7 @@
 
 A :class:`Session` owns everything that lives as long as the connection:
 the projects (:class:`cat_lsp.workspace.Workspace`), the open documents and
-their diagnostics (:class:`cat_lsp.diagnostics.DiagnosticsScheduler`, the one
+their diagnostics (:class:`cat_lsp.scheduler.DiagnosticsScheduler`, the one
 record of which documents are open), the worker processes, the two thread
 pools and every background task.  Feature handlers receive the session, not
 the pygls server: they read texts and projects, and run blocking work in the
@@ -25,10 +25,10 @@ from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
 from cat_lsp.background_tasks import BackgroundTasks
 from cat_lsp.client import Client
-from cat_lsp.diagnostics import DiagnosticsScheduler
 from cat_lsp.lint_workers import LintWorkers
 from cat_lsp.poll_record import PollRecord
-from cat_lsp.uris import from_path, to_path
+from cat_lsp.scheduler import DiagnosticsScheduler
+from cat_lsp.uris import to_path
 from cat_lsp.workspace import DocumentResult, Project, Workspace
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Session:
         self.lint_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cat-lsp-lint")
         self.query_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cat-lsp-query")
         self.workers = LintWorkers(self.lint_pool)
-        self.documents = DiagnosticsScheduler(self, DEFAULT_DEBOUNCE_MS / 1000)
+        self.documents = DiagnosticsScheduler(self.client, self.tasks, self, DEFAULT_DEBOUNCE_MS / 1000)
         self.projects = Workspace(self.workers.first_pass, self.documents.is_open_path)
         self.poll_interval = DEFAULT_POLL_SECONDS
         self.scans: dict[Path, asyncio.Task] = {}
@@ -110,7 +110,7 @@ class Session:
 
     def uri_of(self, path: Path) -> str:
         """The URI to send for a file: the client's own spelling when it has the file open."""
-        return self.documents.uri_of_path(path) or from_path(path)
+        return self.documents.uri_of(path)
 
     def project_of(self, uri: str) -> Project:
         return self.projects.project_for(self.path_of(uri))

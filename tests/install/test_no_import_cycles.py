@@ -34,7 +34,6 @@ KNOWN_CYCLES = {
     "cat_lint.project.pg_reader -> cat_lint.project.reader -> cat_lint.project.pg_reader",
     # CAT100 reads the table of every rule, in which it stands (issue 19, "The linter's core").
     "cat_lint.rules -> cat_lint.rules.cat100_unused_noqa -> cat_lint.rules",
-    "cat_lsp.diagnostics -> cat_lsp.session -> cat_lsp.diagnostics",
 }
 
 

@@ -83,6 +83,16 @@ class DiagnosticsScheduler:
         self._open_paths: dict[Path, str] = {}
         self._counter = 0
 
+    # -- what the client chose --------------------------------------------
+    def set_debounce(self, seconds: float) -> None:
+        """How long a document must stay unchanged before it is linted."""
+        self.debounce = seconds
+
+    def use_client_capabilities(self, pull: bool, refresh_supported: bool) -> None:
+        """Whether the client pulls diagnostics, and whether it can be asked to pull again."""
+        self.pull = pull
+        self.refresh_supported = refresh_supported
+
     # -- events -----------------------------------------------------------
     def opened(self, uri: str, path: Path, version: int | None) -> None:
         state = self._docs.setdefault(uri, _DocState(path))

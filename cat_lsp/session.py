@@ -21,7 +21,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, TypeVar
 
 from cat_lsp.background_tasks import BackgroundTasks
 from cat_lsp.client import Client
@@ -31,6 +31,9 @@ from cat_lsp.poll_record import PollRecord
 from cat_lsp.scheduler import DiagnosticsScheduler
 from cat_lsp.uris import to_path
 from cat_lsp.workspace import DocumentResult, Project, Workspace
+
+if TYPE_CHECKING:
+    from cat_lint.engine import Crash
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +207,7 @@ class Session:
             log.exception("indexing %s failed", project.folder)
         await self.documents.recheck(self.open_uris_of(project))
 
-    def report_crashes(self, project: Project, crashes: list) -> None:
+    def report_crashes(self, project: Project, crashes: list[Crash]) -> None:
         """Files the engine raised on while indexing: a bug to report; the rest of the index stands."""
         for crash in crashes:
             log.error("cat-lint crashed on %s: %s\n%s", crash.path, crash.error, crash.details)

@@ -211,7 +211,8 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     from cat_lint.discovery import DiscoveryError, common_folder, discover, excluded
     from cat_lint.output import Report, get_formatter
     from cat_lint.project.location import find_cat_project
-    from cat_lint.runner import apply_run_fixes, lint_files
+    from cat_lint.api import lint_files
+    from cat_lint.runner import apply_run_fixes
 
     paths = list(args.paths)
     use_stdin = "-" in paths or (args.stdin_filename is not None and not paths)

@@ -4,7 +4,7 @@ pygls stays behind this class: the session and the feature modules never
 touch the pygls server object, only these few calls.  pygls keeps the text
 and version of every document the editor opened (it applies the incremental
 changes); which of them the server lints is recorded once, by
-:class:`cat_lsp.diagnostics.DiagnosticsScheduler`.
+:class:`cat_lsp.scheduler.DiagnosticsScheduler`.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ from cat_lint.config import ConfigError, check_selectors
 from cat_lint.project.location import DatabaseURLError, parse_url
 from cat_lint.settings import Settings
 
+from cat_lsp.uris import iter_paths
+
 ORIGIN = "the editor setting cat.database"
 
 
@@ -87,8 +89,6 @@ class EditorSettingsTable:
         ``None`` when they hold no ``folders`` list: an editor that sends
         something else (or nothing) leaves the settings as they were.
         """
-        from cat_lsp.workspace import iter_paths
-
         if isinstance(options, Mapping) and isinstance(options.get("cat"), Mapping):
             options = options["cat"]
         folders = options.get("folders") if isinstance(options, Mapping) else None

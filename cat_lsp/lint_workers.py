@@ -4,7 +4,7 @@ A libcst parse is CPU-bound and holds the GIL.  In a thread, a 3,000-line
 parse would take the GIL from the event loop and the completion threads for
 a second; in a process, completion stays at its few milliseconds while a big
 file is linted.  Indexing a folder runs in worker processes too: the server
-hands them to :func:`cat_lint.runner.first_pass`, so the editor and the
+hands them to :func:`cat_lint.api.first_pass`, so the editor and the
 command line share one first pass and one crash policy (a file the engine
 raises on is reported, the others still count).
 
@@ -31,11 +31,15 @@ import signal
 import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from cat_lint.findings import FileResult, Finding, Span
 from cat_lint.settings import Settings
+
+if TYPE_CHECKING:
+    from cat_lint.api import FirstPassResult, Source
+    from cat_lint.cache import Cache
+    from cat_lint.engine import Crash, Engine
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +100,14 @@ def worker_setup(pids: Any, crash_on: str | None) -> None:
 
 # The worker process's engine, made by worker_setup: incremental, so that a document's next
 # edit re-parses only the statements it touched, and owning its process (cat_lint.memory).
-_engine: Any = None
+_engine: Engine | None = None
 
 
-def check_document(source: Any, settings: Settings) -> Any:
+def check_document(source: Source, settings: Settings) -> FileResult | Crash:
     """The per-file pass on one editor buffer, in a worker, by the worker's engine."""
-    from cat_lint import runner
+    from cat_lint import api
 
-    return runner.check_one(source, settings, _engine)
+    return api.check_document(source, settings, _engine)
 
 
 def _nothing() -> None:
@@ -146,7 +150,7 @@ class LintWorkers:
     Open documents always go to the same single worker, so that the
     engine's memo of parsed chunks and its last version of each document
     are there for the next edit (an edit then re-parses only the statements
-    it touched).  Indexing a folder of :data:`cat_lint.runner.SERIAL_BELOW`
+    it touched).  Indexing a folder of :data:`cat_lint.api.SERIAL_BELOW`
     files or more gets a pool of its own, stopped when the scan ends.  Used
     from the event loop (documents) and from threads (scans): one lock
     guards starting and replacing pools.
@@ -199,10 +203,10 @@ class LintWorkers:
 
     async def check(self, text: str, key: str, settings: Settings) -> FileResult:
         """The per-file pass on an editor buffer, in a worker process when there is one."""
-        from cat_lint import runner
+        from cat_lint import api
         from cat_lint.engine import Crash
 
-        source = runner.Source(key, Path(key), b"", "", text=text)
+        source = api.buffer_source(key, text)
         outcome: FileResult | Crash | None = None
         # A worker that dies during the check may have died of something else (killed, out of
         # memory): the document gets a second worker before it is blamed with a CAT000.
@@ -219,13 +223,13 @@ class LintWorkers:
                     return crash_finding(key, "the worker process died")
         if outcome is None:
             outcome = await asyncio.get_running_loop().run_in_executor(
-                self._fallback, runner.check_one, source, settings, self._engine)
+                self._fallback, api.check_document, source, settings, self._engine)
         if isinstance(outcome, Crash):
             log.error("cat-lint crashed on %s: %s\n%s", outcome.path, outcome.error, outcome.details)
             return crash_finding(key, outcome.error)
         return outcome
 
-    def _submit(self, source: Any, settings: Settings) -> Future | None:
+    def _submit(self, source: Source, settings: Settings) -> Future | None:
         """Hand one check to a worker; ``None`` when it must run in a thread instead.
 
         A pool found broken here lost its worker between two documents (killed,
@@ -246,35 +250,33 @@ class LintWorkers:
                 return None
         return None
 
-    def first_pass(self, sources: dict, settings: Settings, cache: Any, crashes: list) -> dict[str, FileResult]:
-        """:func:`cat_lint.runner.first_pass` in worker processes (blocking: call it from a thread)."""
-        from cat_lint import runner
+    def first_pass(self, sources: Mapping[str, Source], settings: Settings, cache: Cache) -> FirstPassResult:
+        """:func:`cat_lint.api.first_pass` in worker processes (blocking: call it from a thread)."""
+        from cat_lint import api
         from cat_lint.engine import Engine
 
         workers = Engine(owns_process=True)  # hands the files to worker processes, which are ours
-        if len(sources) < runner.SERIAL_BELOW:
+        if len(sources) < api.SERIAL_BELOW:
             pool = self.executor()  # a few files: the documents' worker, already running
             if pool is not None:
                 try:
-                    return runner.first_pass(sources, settings, cache, 1, crashes, executor=pool, engine=workers)
+                    return api.first_pass(sources, settings, cache, executor=pool, engine=workers)
                 except BrokenProcessPool:
                     self._worker_died(f"{len(sources)} files")
-                    crashes.clear()
-            return runner.first_pass(sources, settings, cache, 1, crashes)
+            return api.first_pass(sources, settings, cache)
         scan = self._scan_pool()
         if scan is not None:
             try:
-                return runner.first_pass(sources, settings, cache, SCAN_WORKERS, crashes, executor=scan.executor,
-                                         engine=workers)
+                return api.first_pass(sources, settings, cache, jobs=SCAN_WORKERS, executor=scan.executor,
+                                      engine=workers)
             except BrokenProcessPool:
                 log.error("a worker process died while indexing %d files; indexing in a thread", len(sources))
-                crashes.clear()
             finally:
                 with self._lock:
                     self._scans.discard(scan)
                 scan.stop()
         # No workers (or one died): the same pass, here, file by file.
-        return runner.first_pass(sources, settings, cache, 1, crashes)
+        return api.first_pass(sources, settings, cache)
 
     def _scan_pool(self) -> WorkerPool | None:
         with self._lock:

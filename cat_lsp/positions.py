@@ -86,10 +86,6 @@ class EditorPositions:
         end = self.engine_position(rng.end)
         return Span(start[0], start[1], end[0], end[1])
 
-    def end_position(self) -> types.Position:
-        last = len(self.lines) - 1
-        return types.Position(line=last, character=self.to_units(last, len(self.lines[last])))
-
 
 def _split_lsp_lines(text: str) -> list[str]:
     lines: list[str] = []

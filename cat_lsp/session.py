@@ -2,7 +2,7 @@
 
 A :class:`Session` owns everything that lives as long as the connection:
 the projects (:class:`cat_lsp.workspace.Workspace`), the open documents and
-their diagnostics (:class:`cat_lsp.diagnostics.DiagnosticsScheduler`, the one
+their diagnostics (:class:`cat_lsp.scheduler.DiagnosticsScheduler`, the one
 record of which documents are open), the worker processes, the two thread
 pools and every background task.  Feature handlers receive the session, not
 the pygls server: they read texts and projects, and run blocking work in the
@@ -21,15 +21,19 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, TypeVar
 
 from cat_lsp.background_tasks import BackgroundTasks
 from cat_lsp.client import Client
-from cat_lsp.diagnostics import DiagnosticsScheduler
+from cat_lsp.editor_settings import EditorSettingsTable
 from cat_lsp.lint_workers import LintWorkers
 from cat_lsp.poll_record import PollRecord
-from cat_lsp.uris import from_path, to_path
+from cat_lsp.scheduler import DiagnosticsScheduler
+from cat_lsp.uris import to_path
 from cat_lsp.workspace import DocumentResult, Project, Workspace
+
+if TYPE_CHECKING:
+    from cat_lint.engine import Crash
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +90,10 @@ class Session:
         self.lint_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cat-lsp-lint")
         self.query_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cat-lsp-query")
         self.workers = LintWorkers(self.lint_pool)
-        self.documents = DiagnosticsScheduler(self, DEFAULT_DEBOUNCE_MS / 1000)
+        self.documents = DiagnosticsScheduler(self.client, self.tasks, self, DEFAULT_DEBOUNCE_MS / 1000)
         self.projects = Workspace(self.workers.first_pass, self.documents.is_open_path)
-        self.poll_interval = DEFAULT_POLL_SECONDS
-        self.scans: dict[Path, asyncio.Task] = {}
+        self._poll_interval = DEFAULT_POLL_SECONDS
+        self._scans: dict[Path, asyncio.Task] = {}
         self.polled = PollRecord()  # what the poll last acted on, per folder
 
     # -- what feature handlers use ------------------------------------------
@@ -110,7 +114,7 @@ class Session:
 
     def uri_of(self, path: Path) -> str:
         """The URI to send for a file: the client's own spelling when it has the file open."""
-        return self.documents.uri_of_path(path) or from_path(path)
+        return self.documents.uri_of(path)
 
     def project_of(self, uri: str) -> Project:
         return self.projects.project_for(self.path_of(uri))
@@ -138,7 +142,7 @@ class Session:
     async def ready_project(self, path: Path) -> Project:
         """The project of ``path`` once its first scan is done (or took too long)."""
         project = self.projects.project_for(path)
-        scan = self.scans.get(project.folder)
+        scan = self._scans.get(project.folder)
         if scan is None and not project.loose and not project.scanned:
             scan = self.start_scan(project)
         if scan is not None and not scan.done():
@@ -150,6 +154,36 @@ class Session:
                 pass
         return project
 
+    # -- what the lifecycle and workspace notifications change --------------
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between two reads of the databases and the folders (0: no poll)."""
+        return self._poll_interval
+
+    def set_poll_interval(self, seconds: float) -> None:
+        self._poll_interval = seconds
+
+    def set_debounce(self, seconds: float) -> None:
+        self.documents.set_debounce(seconds)
+
+    def use_client_capabilities(self, pull: bool, refresh_supported: bool) -> None:
+        """Diagnostics pulled by the client, or pushed; and whether it can be asked to pull again."""
+        self.documents.use_client_capabilities(pull, refresh_supported)
+
+    def set_editor_settings(self, table: EditorSettingsTable) -> None:
+        """The editor's settings for every folder, as projects added from now on get them."""
+        self.projects.editor_settings = table
+
+    def has_scan(self, project: Project) -> bool:
+        """Whether indexing the project's folder has started (it may have ended)."""
+        return project.folder in self._scans
+
+    def remove_folder(self, folder: Path) -> None:
+        """A workspace folder left the session: its project, its scan and what the poll knew of it go."""
+        self.projects.remove_folder(folder)
+        self._scans.pop(folder, None)
+        self.polled.forget(folder)
+
     # -- linting and indexing ---------------------------------------------
     async def lint_document(self, project: Project, path: Path, text: str, version: int | None) -> DocumentResult:
         """Both passes for an editor buffer: the parse in a worker process, the project pass in a thread."""
@@ -160,7 +194,7 @@ class Session:
 
     def start_scan(self, project: Project) -> asyncio.Task:
         task = self.tasks.start(self._scan(project), name=f"scan {project.folder}")
-        self.scans[project.folder] = task
+        self._scans[project.folder] = task
         return task
 
     async def _scan(self, project: Project) -> None:
@@ -173,7 +207,7 @@ class Session:
             log.exception("indexing %s failed", project.folder)
         await self.documents.recheck(self.open_uris_of(project))
 
-    def report_crashes(self, project: Project, crashes: list) -> None:
+    def report_crashes(self, project: Project, crashes: list[Crash]) -> None:
         """Files the engine raised on while indexing: a bug to report; the rest of the index stands."""
         for crash in crashes:
             log.error("cat-lint crashed on %s: %s\n%s", crash.path, crash.error, crash.details)

@@ -26,8 +26,8 @@ from lsprotocol import types
 
 from cat_lsp.editor_settings import EditorSettingsTable
 from cat_lsp.session import Session
-from cat_lsp.uris import from_path
-from cat_lsp.workspace import Project, iter_paths
+from cat_lsp.uris import from_path, iter_paths
+from cat_lsp.workspace import Project
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +41,20 @@ def initialize(session: Session, params: types.InitializeParams) -> None:
     options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
     debounce = options.get("debounce")
     if isinstance(debounce, (int, float)) and debounce >= 0:
-        session.documents.debounce = debounce / 1000
+        session.set_debounce(debounce / 1000)
     poll = options.get("databasePollInterval")
     if isinstance(poll, (int, float)) and poll >= 0:
-        session.poll_interval = float(poll)
+        session.set_poll_interval(float(poll))
     editor = EditorSettingsTable.parse(options)
     if editor is not None:
-        session.projects.editor_settings = editor
+        session.set_editor_settings(editor)
     caps = params.capabilities
     text_caps = caps.text_document
-    session.documents.pull = bool(text_caps is not None and text_caps.diagnostic is not None)
     ws_caps = caps.workspace
-    session.documents.refresh_supported = bool(
-        ws_caps is not None and ws_caps.diagnostics is not None and ws_caps.diagnostics.refresh_support
+    session.use_client_capabilities(
+        pull=bool(text_caps is not None and text_caps.diagnostic is not None),
+        refresh_supported=bool(ws_caps is not None and ws_caps.diagnostics is not None
+                               and ws_caps.diagnostics.refresh_support),
     )
     folders = list(iter_paths(f.uri for f in params.workspace_folders or []))
     if not folders:
@@ -70,7 +71,7 @@ async def initialized(session: Session, params: types.InitializedParams) -> None
             session.client.warn(project.config_error)
         # Read the database's keys now, so the first completion does not wait for them.
         session.tasks.start(check_database(session, project), name=f"first read of {project.folder}'s database")
-        if project.folder not in session.scans:  # a document opened meanwhile may have started it
+        if not session.has_scan(project):  # a document opened meanwhile may have started it
             session.start_scan(project)
     session.workers.warm_up()
     if session.poll_interval > 0:
@@ -164,7 +165,7 @@ async def configuration_changed(session: Session, params: types.DidChangeConfigu
     table = EditorSettingsTable.parse(params.settings)
     if table is None:
         return
-    session.projects.editor_settings = table
+    session.set_editor_settings(table)
     for project in session.projects.all():
         changed = await session.run_query(project.set_editor_settings, table.for_folder(project.folder))
         if not changed:
@@ -207,8 +208,6 @@ async def watched_files(session: Session, params: types.DidChangeWatchedFilesPar
 
 def folders_changed(session: Session, params: types.DidChangeWorkspaceFoldersParams) -> None:
     for folder in iter_paths(f.uri for f in params.event.removed):
-        session.projects.remove_folder(folder)
-        session.scans.pop(folder, None)
-        session.polled.forget(folder)
+        session.remove_folder(folder)
     for folder in iter_paths(f.uri for f in params.event.added):
         session.start_scan(session.projects.add_folder(folder))

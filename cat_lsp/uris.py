@@ -20,7 +20,7 @@ import ntpath
 import posixpath
 import re
 from pathlib import Path, PurePath, PureWindowsPath
-from typing import TypeVar
+from typing import Iterable, Iterator, TypeVar
 from urllib.parse import unquote, urlsplit
 
 P = TypeVar("P", bound=PurePath)
@@ -61,3 +61,10 @@ def from_path(path: PurePath) -> str:
     """The ``file:`` URI of an absolute path, in its own flavour's rules (``file://server/share/...`` for UNC)."""
     return path.as_uri()
 
+
+def iter_paths(uris: Iterable[str]) -> Iterator[Path]:
+    """The paths of the ``file:`` URIs among ``uris`` (:func:`to_path`); other URIs are left out."""
+    for uri in uris:
+        path = to_path(uri)
+        if path is not None:
+            yield path

@@ -20,7 +20,7 @@ import logging
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from cat_lint.findings import FileResult, Finding, KeyUse
 from cat_lint.keys import DatabaseKeys, KeyIndex
@@ -28,6 +28,11 @@ from cat_lint.settings import Settings
 
 from cat_lsp.database import ProjectDatabase, Snapshot
 from cat_lsp.editor_settings import ORIGIN, EditorSettings, EditorSettingsTable
+
+if TYPE_CHECKING:
+    from cat_lint.api import FirstPassResult, Source
+    from cat_lint.cache import Cache
+    from cat_lint.engine import Crash
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +49,15 @@ class DocumentResult:
 
 #: Whether the editor has a file open; the session's documents answer it.
 IsOpen = Callable[[Path], bool]
-#: ``cat_lint.runner.first_pass`` bound to where it runs: ``(sources, settings, cache, crashes) -> results``.
-FirstPass = Callable[[dict, Settings, object, list], "dict[str, FileResult]"]
+#: :func:`cat_lint.api.first_pass` bound to where it runs (the session's worker processes, or here).
+FirstPass = Callable[["Mapping[str, Source]", Settings, "Cache"], "FirstPassResult"]
 
 
-def first_pass_here(sources: dict, settings: Settings, cache: object, crashes: list) -> dict[str, FileResult]:
+def first_pass_here(sources: Mapping[str, Source], settings: Settings, cache: Cache) -> FirstPassResult:
     """The command line's first pass in the calling thread (no worker processes)."""
-    from cat_lint import runner
+    from cat_lint import api
 
-    return runner.first_pass(sources, settings, cache, 1, crashes)  # type: ignore[arg-type]
+    return api.first_pass(sources, settings, cache)
 
 
 @dataclass
@@ -60,7 +65,7 @@ class ScanReport:
     """What indexing a folder found: how many files, and those the engine crashed on."""
 
     files: int = 0
-    crashes: list = field(default_factory=list)  # cat_lint.engine.Crash
+    crashes: list[Crash] = field(default_factory=list)
 
 
 class Project:
@@ -74,7 +79,6 @@ class Project:
         self.lock = threading.RLock()
         self.settings = Settings(project=str(folder))
         self.root = folder
-        self.config_source: Path | None = None
         self.config_error: str | None = None
         self.database = ProjectDatabase(cat_project_of(folder, folder))
         self.editor = editor or EditorSettings()  # what the editor's settings say for this folder
@@ -89,8 +93,8 @@ class Project:
 
     # -- paths ------------------------------------------------------------
     def key_for(self, path: Path) -> str:
-        """The path the engine and the command line use for a file (:func:`cat_lint.runner.engine_key`)."""
-        from cat_lint.runner import engine_key
+        """The path the engine and the command line use for a file (:func:`cat_lint.api.engine_key`)."""
+        from cat_lint.api import engine_key
 
         return engine_key(path, self.root)
 
@@ -114,18 +118,18 @@ class Project:
             before = (self.settings, self.root)
             try:
                 loaded = load_config(self.folder if self.folder.is_dir() else self.folder.parent)
-                settings, root, source, error = loaded.settings, loaded.root, loaded.source, None
+                settings, root, error = loaded.settings, loaded.root, None
             except ConfigError as exc:
-                settings, root, source, error = Settings(project=str(self.folder)), self.folder, None, str(exc)
+                settings, root, error = Settings(project=str(self.folder)), self.folder, str(exc)
             except OSError as exc:  # the folder vanished
-                settings, root, source, error = Settings(project=str(self.folder)), self.folder, None, str(exc)
+                settings, root, error = Settings(project=str(self.folder)), self.folder, str(exc)
             if settings.project is None:
                 settings = replace(settings, project=str(root))
             configured_database = settings.database
             settings, refused = self.editor.apply(settings, Path(settings.project or root))
             if refused:
                 error = f"{error}; {refused}" if error else refused
-            self.settings, self.root, self.config_source, self.config_error = settings, root, source, error
+            self.settings, self.root, self.config_error = settings, root, error
             changed = (settings, root) != before
             if changed:
                 self.database.project = cat_project_of(self.folder, root)
@@ -190,7 +194,7 @@ class Project:
         A file the engine crashes on is left out of the index and listed in
         the report; every other file still counts.
         """
-        from cat_lint import runner
+        from cat_lint import api
         from cat_lint.cache import Cache
         from cat_lint.discovery import discover
 
@@ -205,17 +209,17 @@ class Project:
         except Exception as exc:  # a folder deleted under us
             log.info("cannot list %s: %s", self.folder, exc)
             files = []
-        sources = runner.read_sources(files, root)
+        sources = api.read_files(files, root)
         cache = Cache(root, settings, enabled=True)  # read what cat-lint cached; never written from here
-        crashes: list = []
-        results = self.first_pass(sources, settings, cache, crashes)
+        passed = self.first_pass(sources, settings, cache)
+        results = passed.results
         with self.lock:
             if (settings, root) != (self.settings, self.root):
                 return ScanReport()  # the configuration changed meanwhile; a new scan follows
             self._disk_uses = {key: list(result.key_uses) for key, result in results.items()}
             self.scanned = True
             self._rebuild_index()
-        return ScanReport(len(results), crashes)
+        return ScanReport(len(results), passed.crashes)
 
     def file_changed_on_disk(self, path: Path) -> bool:
         """Re-index a file the editor does not have open; returns whether its key uses changed.
@@ -223,7 +227,7 @@ class Project:
         The same first pass as a scan's, so a file the engine crashes on
         counts as having no key uses, as in a scan.
         """
-        from cat_lint import runner
+        from cat_lint import api
         from cat_lint.cache import Cache
 
         key = self.key_for(path)
@@ -233,12 +237,10 @@ class Project:
         if not path.is_file():
             return self.file_deleted(path)
         settings = self.settings
-        crashes: list = []
-        results = self.first_pass(runner.read_sources([path], self.root), settings,
-                                  Cache(self.root, settings, enabled=False), crashes)
-        for crash in crashes:
+        passed = self.first_pass(api.read_files([path], self.root), settings, Cache(self.root, settings, enabled=False))
+        for crash in passed.crashes:
             log.error("cat-lint crashed on %s: %s\n%s", crash.path, crash.error, crash.details)
-        result = results.get(key)
+        result = passed.results.get(key)
         uses: list[KeyUse] = list(result.key_uses) if result is not None else []
         with self.lock:
             before = self._disk_uses.get(key)
@@ -409,13 +411,3 @@ def _loose_root(path: Path) -> Path:
         return project_root(path.parent)
     except OSError:
         return path.parent
-
-
-def iter_paths(uris: Iterable[str]) -> Iterable[Path]:
-    """The paths of the ``file:`` URIs among ``uris`` (:func:`cat_lsp.uris.to_path`)."""
-    from cat_lsp.uris import to_path
-
-    for uri in uris:
-        path = to_path(uri)
-        if path is not None:
-            yield path

@@ -31,6 +31,8 @@ from cat_lint.project.location import DatabaseLocation, resolve_database
 
 __all__ = ["configure", "configured_project", "current_location", "get_backend", "open_backend", "close", "backup"]
 
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")  # SQLite's; checked by configure(), the one way in
+
 _settings: dict[str, Any] = {"sql": None, "project": None, "synchronous": "NORMAL", "connect_timeout": 10.0}
 _backends: dict[asyncio.AbstractEventLoop, Backend] = {}
 _retiring: set[Backend] = set()  # replaced by configure(), closing in their own loops
@@ -62,9 +64,7 @@ def configure(
     """
     if sql is not None and not isinstance(sql, str):
         raise TypeError(f"sql must be a database URL string, not {type(sql).__name__}")
-    mode = str(synchronous).upper()
-    if mode not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise ValueError(f"synchronous must be NORMAL, FULL, EXTRA or OFF, not {synchronous!r}")
+    mode = synchronous_mode(synchronous)
     if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) or not connect_timeout > 0:
         raise ValueError(f"connect_timeout must be a positive number of seconds, not {connect_timeout!r}")
     with _lock:
@@ -73,6 +73,14 @@ def configure(
         _backends.clear()
     for backend in replaced:
         _retire_in_its_loop(backend)
+
+
+def synchronous_mode(synchronous: str) -> str:
+    """SQLite's ``synchronous`` setting, upper case; ``ValueError`` unless it is one of ``SYNCHRONOUS_MODES``."""
+    mode = str(synchronous).upper()
+    if mode not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be NORMAL, FULL, EXTRA or OFF, not {synchronous!r}")
+    return mode
 
 
 def configured_project() -> str | os.PathLike[str] | None:
@@ -92,7 +100,7 @@ def open_backend(
     if location.scheme == "sqlite":
         from cat.database.sqlite import SQLiteBackend
 
-        return SQLiteBackend(location, loop, synchronous)
+        return SQLiteBackend(location, loop, synchronous_mode(synchronous))
     if location.scheme == "postgresql":
         from cat.database.postgres import PostgresBackend
 
@@ -138,14 +146,8 @@ async def close() -> None:
 
 
 async def backup(dest: str | os.PathLike[str]) -> Any:
-    """Copy the database to ``dest`` with SQLite's online backup, after every write issued so far."""
-    backend = get_backend()
-    await backend.flush()
-    if backend.location.scheme != "sqlite":
-        return await backend.backup(dest)
-    from cat_lint.project.backup import backup_database
-
-    return await asyncio.to_thread(backup_database, backend.location, dest)
+    """Copy the database to ``dest`` (SQLite's online backup), after every write issued so far."""
+    return await get_backend().backup(dest)
 
 
 def _retire_in_its_loop(backend: Backend) -> None:

@@ -117,14 +117,12 @@ __all__ = [
     "SQLiteBackend",
     "BUSY_TIMEOUT_SECONDS",
     "LOCK_WAIT_SECONDS",
-    "SYNCHRONOUS_MODES",
     "INLINE_YIELD_EVERY",
     "CHECKPOINT_EVERY",
     "ALONE_AFTER_SECONDS",
 ]
 
 BUSY_TIMEOUT_SECONDS = 5.0  # SQLite's own busy handler, per attempt, on the aiosqlite connections
-SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 INLINE_YIELD_EVERY = 16  # inline operations between two turns given to the event loop
 ALONE_AFTER_SECONDS = 0.001  # a write this long after another task's write may run inline
 
@@ -268,10 +266,7 @@ class SQLiteBackend(Backend):
 
     def __init__(self, location: DatabaseLocation, loop: asyncio.AbstractEventLoop, synchronous: str = "NORMAL") -> None:
         super().__init__(location, loop)
-        synchronous = synchronous.upper()
-        if synchronous not in SYNCHRONOUS_MODES:
-            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, not {synchronous!r}")
-        self.synchronous = synchronous
+        self.synchronous = synchronous  # checked by cat.database.synchronous_mode
         self._in_memory = location.path is None
         self._updates: dict[int, Update] = {}  # pending updates, by the token cat_update receives
         self._tokens = itertools.count()
@@ -546,6 +541,13 @@ class SQLiteBackend(Backend):
     # -- flushing and closing ---------------------------------------------
     async def flush(self) -> None:
         await self._writer.flush()
+
+    async def backup(self, dest: str | os.PathLike[str]) -> Any:
+        """SQLite's online backup, on a thread of its own (see :mod:`cat_lint.project.backup`)."""
+        await self.flush()
+        from cat_lint.project.backup import backup_database
+
+        return await asyncio.to_thread(backup_database, self.location, dest)
 
     async def close(self) -> None:
         if self.closed:

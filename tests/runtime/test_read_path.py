@@ -1,6 +1,6 @@
 """The inline read path: ``load``/``exists`` on a plain sqlite3 connection on the loop's thread.
 
-What must hold (see the module docstring of :mod:`cat.database.sqlite`):
+What must hold (see ``docs/sqlite-internals.md``):
 reads see every write whose ``save`` returned, from this process or
 another; a lock anywhere makes the inline read fall back to the reader
 thread instead of failing or blocking the loop; reads queued on the reader
@@ -9,7 +9,7 @@ backend, is closed on its own loop's thread, and is never used by a forked
 child (which closes its copy at the fork).
 
 Which path served a read shows in the event loop's turns
-(:func:`_loop_turns`): a read on the loop's own connection completes without
+(:func:`runtime_helpers.loop_turns`): a read on the loop's own connection completes without
 suspending its task, one sent to a driver thread gives the loop a turn at
 least.  Locks come from other connections to the same file, as another
 process would take them.
@@ -24,45 +24,15 @@ import textwrap
 import threading
 from pathlib import Path
 
-import pytest
-
 import cat
 from cat import request_context, store, user
 from cat.database import get_backend
 
-from runtime_helpers import PYTHON, db_path, subprocess_env
-
-
-TIMES = 64
-
-
-async def _loop_turns(operation, times: int = TIMES) -> int:
-    """How many turns the event loop got while ``operation()`` was awaited ``times`` times in a row.
-
-    On the loop's own connection an operation completes without suspending
-    (the loop gets a turn every few of them, see :mod:`cat.database.sqlite`);
-    through a driver thread each one waits for the thread's answer, a turn at
-    least.  Counted, not timed.
-    """
-    loop = asyncio.get_running_loop()
-    turns = 0
-
-    def tick() -> None:
-        nonlocal turns
-        turns += 1
-        handle[0] = loop.call_soon(tick)
-
-    handle = [loop.call_soon(tick)]
-    try:
-        for _ in range(times):
-            await operation()
-    finally:
-        handle[0].cancel()
-    return turns
+from runtime_helpers import PYTHON, TIMES, db_path, loop_turns, subprocess_env
 
 
 async def _served_on_the_loops_thread(operation) -> bool:
-    return await _loop_turns(operation) < TIMES // 2
+    return await loop_turns(operation) < TIMES // 2
 
 
 async def _warm_up() -> None:

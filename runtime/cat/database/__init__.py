@@ -12,9 +12,11 @@ A forked child starts with none: :func:`_forget_after_fork` drops the
 parent's backends there (without closing anything of theirs), and the
 child's first store call opens its own.
 
-Submodules (``location``, ``schema``, ``inspect``) are imported by the
-tools, so this module stays free of heavy imports: the drivers load only
-when a backend opens.
+Where the database is, and its tables, are the tools' own code
+(:mod:`cat_lint.project.location`, :mod:`cat_lint.project.schema`), shared
+with the runtime.  This module stays free of heavy imports: a backend's
+module (:mod:`cat.database.sqlite`, :mod:`cat.database.postgres`) and its
+driver load only when it opens.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def configure(
     each event loop's backend is closed in that loop, after the operations
     already in flight there have finished.
     ``synchronous`` is SQLite's setting: ``"NORMAL"`` survives a killed
-    process, ``"FULL"`` also survives power loss (see :mod:`cat.database.sqlite`).
+    process, ``"FULL"`` also survives power loss (``docs/sqlite-internals.md``).
     ``connect_timeout`` is how many seconds to wait for a PostgreSQL server
     before the store call fails with :class:`~cat.errors.DatabaseOpenError`.
     """

@@ -1,29 +1,10 @@
-"""The SQL the SQLite backend runs: one statement per operation.
+"""The SQL the SQLite backend runs: one statement per operation, atomic on its own.
 
-Every write is a single statement, so SQLite's own statement atomicity does
-the work that explicit transactions, savepoints and private driver hooks
-used to do:
-
-* **A save** is an upsert.  The global table's primary key is ``key``, so
-  ``INSERT ... ON CONFLICT (key) DO UPDATE``.  The per-user table has no
-  unique ``(user_id, key)`` (the Cat's layout, kept exactly), but its primary
-  key ``id`` is unique: the statement looks up the id of the newest row for
-  ``(user_id, key)`` (or takes a fresh one) and upserts on ``id``.
-* **An update** is the same upsert, whose new value comes from the SQL
-  function ``cat_update(token, old)``: it runs the caller's ``fn`` on the
-  value the statement just read.  A write statement takes the write lock
-  before it reads, so nothing can commit between the read and the write,
-  in this process or another.  When ``fn`` raises, or returns what is not
-  JSON, the statement fails and SQLite undoes it alone, even inside a batch
-  transaction: the other operations of the batch keep their work.
-* **Duplicate per-user rows** (the real Cat's racy save can leave several
-  rows for one user and key): a ``TEMP`` trigger on the writing connections
-  deletes the older rows whenever the newest one is written, inside the same
-  statement.  ``TEMP`` objects live in the connection, never in the file, so
-  the Cat's schema stays exactly as it is.
-
-:class:`Op` is one such operation as the write lane queues it
-(:mod:`cat.database.sqlite_writer`) and a batch runs it
+A save is an upsert; an update is the same upsert, whose new value comes
+from the SQL function ``cat_update`` running the caller's ``fn``; a ``TEMP``
+trigger keeps one per-user row per key.  (Why, and what SQLite guarantees
+here: ``docs/sqlite-internals.md``.)  :class:`Op` is one operation as the
+write lane queues it (:mod:`cat.database.sqlite_writer`) and a batch runs it
 (:mod:`cat.database.sqlite_batch`).
 """
 

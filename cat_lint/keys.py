@@ -20,7 +20,6 @@ from cat_lint.findings import KeyUse
 # Keys the Cat keeps in the global store for itself (see cat-reference.md).
 CAT_OWNED_KEYS = frozenset({"active_plugins", "installation_info"})
 CAT_OWNED_PREFIXES = ("settings_",)
-MAX_KEY_LENGTH = 1024  # key VARCHAR(1024) in both tables
 _SUGGEST_CUTOFF = 0.75
 _MIN_LENGTH_RATIO = _SUGGEST_CUTOFF / (2 - _SUGGEST_CUTOFF)  # 0.6: shorter candidates cannot reach the cutoff
 

@@ -33,7 +33,7 @@ from cat_lint.project.location import (
     resolve_database,
 )
 from cat_lint.project.one_key import delete_key
-from cat_lint.project.reader import DatabaseUnavailable, KeyReader, StoredKey, open_reader
+from cat_lint.project.reader import DatabaseReader, DatabaseUnavailable, StoredKey, open_reader
 
 PROG = "cat-store"
 NOT_FOUND = 1
@@ -165,7 +165,7 @@ COMMANDS = {"keys": cmd_keys, "get": cmd_get, "delete": cmd_delete, "backup": cm
 # -- helpers ------------------------------------------------------------------
 
 
-def _reader(location: DatabaseLocation) -> KeyReader:
+def _reader(location: DatabaseLocation) -> DatabaseReader:
     return open_reader(location)
 
 
@@ -177,7 +177,7 @@ def _read(method: Any, *args: Any) -> Any:
         raise CliError(str(exc)) from None
 
 
-def _complain_unknown_user(reader: KeyReader, user_id: str) -> None:
+def _complain_unknown_user(reader: DatabaseReader, user_id: str) -> None:
     users = _read(reader.user_ids)
     if user_id in users:
         return
@@ -191,7 +191,7 @@ def _complain_unknown_user(reader: KeyReader, user_id: str) -> None:
     raise CliError(message)
 
 
-def _unknown_key_message(reader: KeyReader, location: DatabaseLocation, key: str, user_id: str | None) -> str:
+def _unknown_key_message(reader: DatabaseReader, location: DatabaseLocation, key: str, user_id: str | None) -> str:
     """Say the key is missing, and point at the likely intended one."""
     if user_id is None:
         message = f"no key {key!r} in the global store"

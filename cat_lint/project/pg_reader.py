@@ -1,7 +1,7 @@
 """The read-only key reader for a PostgreSQL database (asyncpg, the ``postgres`` extra).
 
-The same methods as the SQLite :class:`~cat_lint.project.reader.KeyReader`,
-so ``cat-store``, the linter and the language server read either without
+It implements :class:`~cat_lint.project.stored_keys.DatabaseReader`, as the
+SQLite :class:`~cat_lint.project.reader.KeyReader` does, so ``cat-store``, the linter and the language server read either without
 knowing which.  It never writes: the session is opened with
 ``default_transaction_read_only`` and every call is one read-only
 transaction.
@@ -26,7 +26,7 @@ import uuid
 from typing import Any, Awaitable, Callable, TypeVar
 
 from cat_lint.project.location import DatabaseLocation, asyncpg_dsn
-from cat_lint.project.reader import DatabaseUnavailable, StoredKey, SCAN_CHARS, global_key, per_user_keys, stored_type
+from cat_lint.project.stored_keys import SCAN_CHARS, DatabaseUnavailable, StoredKey, global_key, per_user_keys, stored_type
 from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE, decode_value, pg_user_id
 
 __all__ = ["PostgresKeyReader"]

@@ -32,7 +32,7 @@ SQLITE_SCHEMA = (
     f'CREATE INDEX IF NOT EXISTS {USER_TABLE}_key ON "{USER_TABLE}" ("key")',
 )
 
-MAX_KEY_LENGTH = 1024
+MAX_KEY_LENGTH = 1024  # key VARCHAR(1024) in both tables: the runtime and CAT007 refuse longer keys
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -6,7 +6,7 @@ from typing import Iterable
 
 import libcst as cst
 
-from cat_lint.keys import MAX_KEY_LENGTH
+from cat_lint.project.schema import MAX_KEY_LENGTH, key_text_problem
 from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, literal_text
 
 _LITERAL_KINDS = {
@@ -44,20 +44,26 @@ def key_problem(key: cst.BaseExpression, call: str = "the call") -> str | None:
         return f"the key passed to {call} is empty: an empty key cannot be told apart from a missing one and is rejected"
     if len(text) > MAX_KEY_LENGTH:
         return f"the key passed to {call} is {len(text):,} characters long: the database holds keys of at most {MAX_KEY_LENGTH:,}"
+    problem = key_text_problem(text)
+    if problem is not None:
+        return f"the key passed to {call} {problem}"
     return None
 
 
 class InvalidKey(Rule):
     code = "CAT007"
     name = "invalid-key"
-    summary = "A key that cannot work: not a string, empty, or longer than 1024 characters."
+    summary = "A key that cannot work: not a string, empty, longer than 1024 characters, or not storable text."
     what = """
         Reports a literal key passed to a `store`/`user` method that is not a string (a number,
-        `None`, bytes, a tuple...), is empty, or is longer than 1024 characters.
+        `None`, bytes, a tuple...), is empty, is longer than 1024 characters, or holds a NUL
+        character or a lone surrogate.
     """
     why = """
         Keys are strings of at most 1024 characters (the `key VARCHAR(1024)` column of the Cat's
-        tables). Anything else fails at run time, in every request that reaches the call.
+        tables), of text every backend can store: PostgreSQL cannot hold NUL, and no database
+        holds a lone surrogate. The runtime refuses anything else, in every request that reaches
+        the call.
     """
     example = """
         from cat import store
@@ -93,6 +99,16 @@ class InvalidKey(Rule):
             "the key passed to `store.exists` is 1,100 characters long: the database holds keys of at most 1,024",
         ),
         Invalid("from cat import store\n\nasync def f():\n    await store.delete(key=None)\n", 4, 27),
+        Invalid(
+            "from cat import store\n\nasync def f():\n    await store.save('a\\x00b', 1)\n",
+            4, 21,
+            "the key passed to `store.save` contains a NUL character (at index 1), which PostgreSQL cannot store",
+        ),
+        Invalid(
+            "from cat import user\n\nasync def f():\n    await user.load('x\\ud800')\n",
+            4, 20,
+            "the key passed to `user.load` contains a lone surrogate ('\\ud800' at index 1), which is not valid Unicode text",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:

@@ -1,7 +1,8 @@
-"""Helpers for the runtime's tests: where the database is, reading it with plain sqlite3, child processes."""
+"""Helpers for the runtime's tests: where the database is, reading it with plain sqlite3, child processes, loop turns."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import sys
@@ -32,3 +33,31 @@ def subprocess_env(project: Path) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+TIMES = 64
+
+
+async def loop_turns(operation, times: int = TIMES) -> int:
+    """How many turns the event loop got while ``operation()`` was awaited ``times`` times in a row.
+
+    On the loop's own connection an operation completes without suspending
+    (the loop gets a turn every few of them, see :mod:`cat.database.sqlite`);
+    through a driver thread each one waits for the thread's answer, a turn at
+    least.  Counted, not timed.
+    """
+    loop = asyncio.get_running_loop()
+    turns = 0
+
+    def tick() -> None:
+        nonlocal turns
+        turns += 1
+        handle[0] = loop.call_soon(tick)
+
+    handle = [loop.call_soon(tick)]
+    try:
+        for _ in range(times):
+            await operation()
+    finally:
+        handle[0].cancel()
+    return turns

@@ -171,7 +171,7 @@ async def test_reads_wait_out_a_writers_lock_outside_wal_mode(tmp_path):
     import aiosqlite
 
     from cat.database.sqlite_statements import get_statement
-    from cat.database.sqlite_writer import retrying
+    from cat.database.sqlite_batch import retrying
     from cat_lint.project.schema import SQLITE_SCHEMA
 
     path = tmp_path / "journal.db"

@@ -76,3 +76,24 @@ async def test_numeric_looking_keys_are_distinct(project):
     for key in ("1", "01", "1.0", "1e0"):
         assert await store.load(key) == key
     assert len(rows(project, "SELECT key FROM key_value_db")) == 4
+
+
+
+# Literal keys as plugin code writes them; CAT007 must report exactly those the runtime refuses.
+LITERAL_KEYS = ["42", "None", "b'key'", "('a',)", "''", "'" + "k" * 1025 + "'", "'k' * 3", "'a\\x00b'", "'x\\ud800'", "'fine'", "'k' + 'ey'"]
+
+
+@pytest.mark.parametrize("literal", LITERAL_KEYS, ids=lambda text: text[:12])
+async def test_cat007_reports_exactly_the_literal_keys_the_runtime_refuses(project, literal):
+    from cat_lint.engine import lint_source
+    from cat_lint.settings import Settings
+
+    source = f"from cat import store\n\nasync def f():\n    await store.load({literal})\n"
+    reported = [f.code for f in lint_source(source, "plugin.py", Settings(select=("CAT007",)))] == ["CAT007"]
+    try:
+        await store.load(eval(literal))  # this test's own constants, evaluated as the plugin would
+    except (TypeError, ValueError):
+        refused = True
+    else:
+        refused = False
+    assert reported == refused

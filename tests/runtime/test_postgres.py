@@ -297,3 +297,14 @@ async def test_big_updates_in_flight_together_are_all_stored(pg):
     assert [len(r) for r in results] == [size] * 3
     rows = await pg.fetch("SELECT key, length(value::text) AS chars, left(value::text, 2) AS head FROM key_value_db WHERE key LIKE 'grow%'")
     assert sorted((r["key"], r["chars"], r["head"]) for r in rows) == [(f"grow{i}", size + 2, f'"{i}') for i in range(3)]
+
+
+async def test_backup_says_postgresql_is_not_supported_after_the_writes_before_it(pg, tmp_path):
+    pending = [asyncio.ensure_future(store.save(f"b{i}", i)) for i in range(20)]
+    await asyncio.sleep(0)
+    with pytest.raises(NotImplementedError, match="backups of postgresql databases are not supported by this runtime"):
+        await cat.backup(tmp_path / "b.db")
+    assert all(task.done() for task in pending)
+    assert not (tmp_path / "b.db").exists()
+    await asyncio.gather(*pending)
+    assert [await store.load(f"b{i}") for i in range(20)] == list(range(20))

@@ -1,6 +1,6 @@
 """The inline read path: ``load``/``exists`` on a plain sqlite3 connection on the loop's thread.
 
-What must hold (see the module docstring of :mod:`cat.database.sqlite`):
+What must hold (see ``docs/sqlite-internals.md``):
 reads see every write whose ``save`` returned, from this process or
 another; a lock anywhere makes the inline read fall back to the reader
 thread instead of failing or blocking the loop; reads queued on the reader
@@ -8,10 +8,11 @@ thread keep later reads behind them; the connection is closed with the
 backend, is closed on its own loop's thread, and is never used by a forked
 child (which closes its copy at the fork).
 
-A few tests look at the backend's private state (``_inline``, ``_reader``,
-the reader's aiosqlite connection) because which path served a read is not visible otherwise: they swap the
-inline connection for a *decoy*, a connection to another database holding a
-different value, so the value a load returns shows which path answered.
+Which path served a read shows in the event loop's turns
+(:func:`runtime_helpers.loop_turns`): a read on the loop's own connection completes without
+suspending its task, one sent to a driver thread gives the loop a turn at
+least.  Locks come from other connections to the same file, as another
+process would take them.
 """
 
 from __future__ import annotations
@@ -23,35 +24,45 @@ import textwrap
 import threading
 from pathlib import Path
 
-import pytest
-
 import cat
 from cat import request_context, store, user
 from cat.database import get_backend
-from cat_lint.project.schema import SQLITE_SCHEMA
 
-from runtime_helpers import PYTHON, db_path, subprocess_env
-
-
-def _decoy(tmp_path: Path, value: str, *, wal: bool) -> Path:
-    """Another database with the Cat's tables, where key ``k`` holds ``value``."""
-    path = tmp_path / ("decoy-wal.db" if wal else "decoy-journal.db")
-    conn = sqlite3.connect(path, isolation_level=None)
-    if wal:
-        conn.execute("PRAGMA journal_mode = WAL")
-    for statement in SQLITE_SCHEMA:
-        conn.execute(statement)
-    conn.execute("INSERT INTO key_value_db (key, value) VALUES ('k', ?)", (f'"{value}"',))
-    conn.close()
-    return path
+from runtime_helpers import PYTHON, TIMES, db_path, loop_turns, subprocess_env
 
 
-async def _opened_backend():
+async def _served_on_the_loops_thread(operation) -> bool:
+    return await loop_turns(operation) < TIMES // 2
+
+
+async def _warm_up() -> None:
     await store.save("warm-up", True)
-    await store.load("warm-up")
-    backend = get_backend()
-    assert backend._inline is not None, "the inline connection should be open once the backend is"
-    return backend
+    assert await store.load("warm-up") is True
+    assert await _served_on_the_loops_thread(lambda: store.load("warm-up")), "loads should run on the loop's connection"
+
+
+async def _lock_out_readers(project: Path) -> sqlite3.Connection:
+    """Another connection holding the database exclusively (``locking_mode`` EXCLUSIVE): nobody else can even read.
+
+    It can take the file only while nobody else has it open, so the store is
+    closed first; its next call opens it again, and meets the lock.
+    """
+    await cat.close()
+    holder = sqlite3.connect(db_path(project), isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    return holder
+
+
+def _file_is_free(project: Path) -> bool:
+    """No connection of ours is open on the database: another one can leave WAL mode (that needs it alone)."""
+    other = sqlite3.connect(db_path(project), isolation_level=None, timeout=0)
+    try:
+        return str(other.execute("PRAGMA journal_mode = DELETE").fetchone()[0]).lower() == "delete"
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
 
 
 # -- read-your-writes -----------------------------------------------------------
@@ -138,78 +149,47 @@ async def test_load_while_another_connection_holds_an_old_snapshot(project):
 # -- routing and fallback -------------------------------------------------------
 
 
-@pytest.mark.parametrize("wal", [False, True], ids=["rollback journal, write lock", "WAL, locking_mode EXCLUSIVE"])
-async def test_a_locked_inline_read_falls_back_instead_of_failing(project, tmp_path, wal):
-    backend = await _opened_backend()
+async def test_a_locked_database_makes_reads_wait_without_blocking_the_loop(project):
+    """A connection holding the file exclusively: the reads wait (off the loop's thread), the loop keeps running."""
+    await _warm_up()
     await store.save("k", "real")
-    decoy_path = _decoy(tmp_path, "decoy", wal=wal)
-    holder = sqlite3.connect(decoy_path, isolation_level=None)
-    if wal:
-        holder.execute("PRAGMA locking_mode = EXCLUSIVE")  # without shared memory: other connections cannot even read
-        holder.execute("SELECT * FROM key_value_db").fetchall()
-        holder.execute("BEGIN IMMEDIATE")
-    else:
-        holder.execute("BEGIN EXCLUSIVE")
-    decoy = sqlite3.connect(decoy_path, isolation_level=None, timeout=0, check_same_thread=False)
-    real, backend._inline = backend._inline, decoy
+    holder = await _lock_out_readers(project)
     try:
-        assert await store.load("k") == "real"  # SQLITE_BUSY at once: answered by the reader thread
-        assert await store.exists("k")
-        assert backend._inline is decoy  # a lock is momentary: the inline path stays on
+        pending = [asyncio.ensure_future(store.load("k")), asyncio.ensure_future(store.exists("k"))]
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not any(task.done() for task in pending)  # waiting, not failing, not blocking
+    finally:
         holder.execute("COMMIT")
         holder.close()  # releases every lock, the exclusive locking mode's too
-        assert await store.load("k") == "decoy"  # free again: the inline connection answers
-    finally:
-        backend._inline = real
-        decoy.close()
-        holder.close()
-    assert await store.load("k") == "real"
+    assert await asyncio.gather(*pending) == ["real", True]
+    # a lock is momentary: the loop's connection serves reads again
+    assert await _served_on_the_loops_thread(lambda: store.load("k"))
 
 
-async def test_other_errors_retire_the_inline_connection(project):
-    backend = await _opened_backend()
-    await store.save("k", {"v": 1})
-    inline = backend._inline
-    inline.set_progress_handler(lambda: 1, 1)  # every statement on it is interrupted
-    assert await store.load("k") == {"v": 1}
-    assert backend._inline is None
-    with pytest.raises(sqlite3.ProgrammingError):
-        inline.execute("SELECT 1")  # closed
-    await store.save("k", {"v": 2})
-    assert await store.load("k") == {"v": 2}
-    assert await store.exists("k")
-
-
-async def test_reads_queued_on_the_reader_thread_keep_later_reads_behind_them(project, tmp_path):
-    backend = await _opened_backend()
+async def test_reads_queued_on_the_reader_thread_keep_later_reads_behind_them(project):
+    await _warm_up()
     await store.save("k", "real")
-    decoy_path = _decoy(tmp_path, "decoy", wal=False)
-    holder = sqlite3.connect(decoy_path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")  # the inline (decoy) read meets a lock and falls back
-    decoy = sqlite3.connect(decoy_path, isolation_level=None, timeout=0, check_same_thread=False)
-    real, backend._inline = backend._inline, decoy
-    gate = threading.Event()
-    # every statement on the reader thread waits for the gate: a long read there
-    await backend._reader.set_progress_handler(lambda: 0 if gate.wait(30) else 0, 1)
+    holder = await _lock_out_readers(project)
+    finished: list[str] = []
     try:
         in_flight = asyncio.ensure_future(store.load("k"))
+        in_flight.add_done_callback(lambda _: finished.append("first"))
         await asyncio.sleep(0.1)
-        assert not in_flight.done()  # on the reader thread, behind the gate
-        holder.execute("COMMIT")  # the inline connection could answer again...
-        later = [asyncio.ensure_future(store.load("k")) for _ in range(3)]
-        later.append(asyncio.ensure_future(store.exists("k")))
-        await asyncio.sleep(0.2)
-        assert not any(task.done() for task in later)  # ...but they queue behind the read in flight
-        gate.set()
-        assert await in_flight == "real"
-        assert await asyncio.gather(*later) == ["real", "real", "real", True]
-        await backend._reader.set_progress_handler(None, 1)
-        assert await store.load("k") == "decoy"  # the reader thread is idle again: inline
+        assert not in_flight.done()  # on the reader thread, waiting for the lock
     finally:
-        gate.set()
-        backend._inline = real
-        decoy.close()
-        holder.close()
+        holder.execute("COMMIT")
+        holder.close()  # the loop's connection could answer at once now...
+    later = [asyncio.ensure_future(store.load("k")) for _ in range(3)]
+    later.append(asyncio.ensure_future(store.exists("k")))
+    for task in later:
+        task.add_done_callback(lambda _: finished.append("later"))
+    assert await asyncio.gather(*later) == ["real", "real", "real", True]
+    assert await in_flight == "real"
+    assert finished == ["first"] + ["later"] * 4  # ...but they queued behind the read in flight
+    assert await _served_on_the_loops_thread(lambda: store.load("k"))  # the reader thread is idle again
 
 
 async def test_database_locked_exclusively_before_opening_reads_wait(project):
@@ -231,28 +211,28 @@ async def test_database_locked_exclusively_before_opening_reads_wait(project):
         holder.execute("COMMIT")
         holder.close()  # closing releases the exclusive lock
     assert await pending == "v"
-    assert get_backend()._inline is not None
     assert await store.load("k") == "v"
+    assert await _served_on_the_loops_thread(lambda: store.load("k"))  # the loop's connection opened after all
 
 
 async def test_in_memory_database_reads_without_an_inline_connection(project):
     cat.configure(sql="sqlite://")
     await store.save("k", [1, 2])
     assert await store.load("k") == [1, 2]
-    assert get_backend()._inline is None  # a second connection to :memory: would be another database
+    # a second connection to :memory: would be another database: reads go to the writer's thread
+    assert not await _served_on_the_loops_thread(lambda: store.load("k"))
 
 
 # -- lifetime --------------------------------------------------------------------
 
 
 async def test_close_closes_the_inline_connection(project):
-    backend = await _opened_backend()
-    inline = backend._inline
+    await _warm_up()
+    backend = get_backend()
     await cat.close()
-    assert backend._inline is None
-    with pytest.raises(sqlite3.ProgrammingError):
-        inline.execute("SELECT 1")
     assert not Path(str(db_path(project)) + "-wal").exists()  # the writer closed last and checkpointed
+    assert _file_is_free(project)  # no connection of the backend is left open
+    sqlite3.connect(db_path(project)).execute("PRAGMA journal_mode = WAL").fetchall()
     assert await store.load("warm-up") is True  # the next call opens a fresh backend
     assert get_backend() is not backend
 
@@ -267,17 +247,14 @@ def test_abandoning_from_another_thread_closes_it_on_the_loops_thread(project):
         await store.save("k", "v")
         assert await store.load("k") == "v"
         backend = get_backend()
-        seen["inline"] = backend._inline
-        seen["thread"] = threading.get_ident()
+        seen["inline"] = await _served_on_the_loops_thread(lambda: store.load("k"))
         opened.set()
         while not abandoned.is_set():
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
-        try:
-            seen["inline"].execute("SELECT 1")
-        except sqlite3.ProgrammingError:
-            seen["closed"] = True
+        seen["closed"] = backend.closed
         seen["after"] = await store.load("k")  # a fresh backend for this loop
+        seen["fresh"] = get_backend() is not backend
         await cat.close()
 
     worker = threading.Thread(target=lambda: asyncio.run(main()))
@@ -289,8 +266,10 @@ def test_abandoning_from_another_thread_closes_it_on_the_loops_thread(project):
     finally:
         abandoned.set()
         worker.join(30)
+    assert seen.get("inline") is True
     assert seen.get("closed") is True
-    assert seen.get("after") == "v"
+    assert seen.get("after") == "v" and seen.get("fresh") is True
+    assert _file_is_free(project)  # every connection closed, the abandoned backend's too
 
 
 def test_script_that_loads_and_never_closes_exits(tmp_path):
@@ -328,18 +307,16 @@ def test_forked_child_sets_the_inherited_connection_aside(tmp_path):
         async def setup():
             await store.save("k", "parent")
             assert await store.load("k") == "parent"
-            backend = get_backend()
-            assert backend._inline is not None
-            return backend
+            return get_backend()
 
         backend = loop.run_until_complete(setup())
-        inline = backend._inline
         pid = os.fork()
         if pid == 0:
-            forgotten = backend.closed and backend._inline is None  # at the fork, before anything else
+            forgotten = backend.closed  # at the fork, before anything else
 
             async def child():
                 assert await store.load("k") == "parent"  # a fresh backend for the child's loop
+                assert get_backend() is not backend
                 await store.save("k", "child")
                 assert await store.load("k") == "child"
                 await cat.close()
@@ -351,7 +328,7 @@ def test_forked_child_sets_the_inherited_connection_aside(tmp_path):
         assert os.waitstatus_to_exitcode(status) == 0, status
 
         async def after():
-            assert get_backend() is backend and backend._inline is inline
+            assert get_backend() is backend and not backend.closed
             assert await store.load("k") == "child"  # read-your-writes across processes
             await cat.close()
 

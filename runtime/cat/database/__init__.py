@@ -12,9 +12,11 @@ A forked child starts with none: :func:`_forget_after_fork` drops the
 parent's backends there (without closing anything of theirs), and the
 child's first store call opens its own.
 
-Submodules (``location``, ``schema``, ``inspect``) are imported by the
-tools, so this module stays free of heavy imports: the drivers load only
-when a backend opens.
+Where the database is, and its tables, are the tools' own code
+(:mod:`cat_lint.project.location`, :mod:`cat_lint.project.schema`), shared
+with the runtime.  This module stays free of heavy imports: a backend's
+module (:mod:`cat.database.sqlite`, :mod:`cat.database.postgres`) and its
+driver load only when it opens.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from cat.database.backend import Backend
 from cat_lint.project.location import DatabaseLocation, resolve_database
 
 __all__ = ["configure", "configured_project", "current_location", "get_backend", "open_backend", "close", "backup"]
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")  # SQLite's; checked by configure(), the one way in
 
 _settings: dict[str, Any] = {"sql": None, "project": None, "synchronous": "NORMAL", "connect_timeout": 10.0}
 _backends: dict[asyncio.AbstractEventLoop, Backend] = {}
@@ -56,15 +60,13 @@ def configure(
     each event loop's backend is closed in that loop, after the operations
     already in flight there have finished.
     ``synchronous`` is SQLite's setting: ``"NORMAL"`` survives a killed
-    process, ``"FULL"`` also survives power loss (see :mod:`cat.database.sqlite`).
+    process, ``"FULL"`` also survives power loss (``docs/sqlite-internals.md``).
     ``connect_timeout`` is how many seconds to wait for a PostgreSQL server
     before the store call fails with :class:`~cat.errors.DatabaseOpenError`.
     """
     if sql is not None and not isinstance(sql, str):
         raise TypeError(f"sql must be a database URL string, not {type(sql).__name__}")
-    mode = str(synchronous).upper()
-    if mode not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise ValueError(f"synchronous must be NORMAL, FULL, EXTRA or OFF, not {synchronous!r}")
+    mode = synchronous_mode(synchronous)
     if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) or not connect_timeout > 0:
         raise ValueError(f"connect_timeout must be a positive number of seconds, not {connect_timeout!r}")
     with _lock:
@@ -73,6 +75,14 @@ def configure(
         _backends.clear()
     for backend in replaced:
         _retire_in_its_loop(backend)
+
+
+def synchronous_mode(synchronous: str) -> str:
+    """SQLite's ``synchronous`` setting, upper case; ``ValueError`` unless it is one of ``SYNCHRONOUS_MODES``."""
+    mode = str(synchronous).upper()
+    if mode not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be NORMAL, FULL, EXTRA or OFF, not {synchronous!r}")
+    return mode
 
 
 def configured_project() -> str | os.PathLike[str] | None:
@@ -92,7 +102,7 @@ def open_backend(
     if location.scheme == "sqlite":
         from cat.database.sqlite import SQLiteBackend
 
-        return SQLiteBackend(location, loop, synchronous)
+        return SQLiteBackend(location, loop, synchronous_mode(synchronous))
     if location.scheme == "postgresql":
         from cat.database.postgres import PostgresBackend
 
@@ -138,14 +148,8 @@ async def close() -> None:
 
 
 async def backup(dest: str | os.PathLike[str]) -> Any:
-    """Copy the database to ``dest`` with SQLite's online backup, after every write issued so far."""
-    backend = get_backend()
-    await backend.flush()
-    if backend.location.scheme != "sqlite":
-        return await backend.backup(dest)
-    from cat_lint.project.backup import backup_database
-
-    return await asyncio.to_thread(backup_database, backend.location, dest)
+    """Copy the database to ``dest`` (SQLite's online backup), after every write issued so far."""
+    return await get_backend().backup(dest)
 
 
 def _retire_in_its_loop(backend: Backend) -> None:

@@ -81,9 +81,9 @@ class Backend(ABC):
     async def flush(self) -> None:
         """Wait until every write submitted so far is committed."""
 
+    @abstractmethod
     async def backup(self, dest: str | os.PathLike[str]) -> Any:
-        """Write a consistent copy of the database to ``dest``."""
-        raise NotImplementedError(f"backups of {self.location.scheme} databases are not supported by this runtime")
+        """Write a consistent copy of the database to ``dest``, after every write submitted so far."""
 
     @abstractmethod
     async def close(self) -> None:

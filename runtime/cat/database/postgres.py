@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
 import uuid
 from typing import Any
@@ -258,6 +259,10 @@ class PostgresBackend(Backend):
 
     async def flush(self) -> None:
         await self._idle.wait()
+
+    async def backup(self, dest: str | os.PathLike[str]) -> Any:
+        await self.flush()
+        raise NotImplementedError("backups of postgresql databases are not supported by this runtime")
 
     async def close(self) -> None:
         if self.closed:

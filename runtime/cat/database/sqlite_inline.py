@@ -1,98 +1,97 @@
-"""A batch of writes run at once on the loop's own ``sqlite3`` connection.
+"""The loop's own ``sqlite3`` connection: operations that need not wait run here, without a thread.
 
-Why: a batch sent to aiosqlite's writer thread costs three round trips
-between threads (``BEGIN IMMEDIATE``, ``executemany``, ``COMMIT``), and each
-one waits for the other thread to be scheduled and to take the GIL; on a
-busy machine that waiting, not SQLite, is most of a batch's time.  When the
-writes can run without waiting (the database in WAL mode, ``synchronous``
-``NORMAL`` or ``OFF``, so a commit writes the WAL file and does not wait for
-the disk, and no other connection holding the write lock), running the
-same transaction directly on the loop's thread costs a fraction of that:
-the batch of 64 small writes the benchmark makes takes well under a
-millisecond.  Whatever would have to wait goes to the writer thread instead.
-
-The transaction is the same as the writer thread's (see
-:mod:`cat.database.sqlite_writer`): one ``executemany`` per run of the same
-statement, a failing statement undone alone, results settled only once
-committed.
+A round trip to an aiosqlite thread costs several times a small SQLite
+statement, so reads, lone writes and whole batches run on this connection
+when nothing stands in their way; it never waits for a lock (busy timeout
+0), and whatever would have to wait goes to a driver thread instead (the
+figures and the reasoning are in ``docs/sqlite-internals.md``).  It is used only by
+its loop's callbacks, so never by two threads at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from typing import Any
 
-from cat.database.sqlite_statements import Op, RunProgress, is_busy, runs
+from cat.database.sqlite_statements import is_busy
 
-__all__ = ["NotNow", "busy", "run_batch"]
+__all__ = ["INLINE_YIELD_EVERY", "InlineConnection"]
 
-Outcomes = list[tuple[Op, bool, Any]]
-
-
-class NotNow(Exception):
-    """The batch could not start without waiting (or at all) here; nothing was done.  ``cause`` says why."""
-
-    def __init__(self, cause: sqlite3.Error) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
+INLINE_YIELD_EVERY = 16  # inline operations between two turns given to the event loop
 
 
-def run_batch(db: sqlite3.Connection, ops: list[Op]) -> Outcomes:
-    """Run ``ops`` in one transaction on ``db``; their outcomes, once committed.
+class InlineConnection:
+    """The connection, once open, and whether writes may use it; shared by the backend's reads and its write lane."""
 
-    Raises :class:`NotNow` when ``BEGIN IMMEDIATE`` meets a lock (``db``
-    never waits: its busy timeout is 0) or fails, before anything ran.  Any
-    other error after that (SQLite rolling the whole transaction back)
-    propagates: the batch is then not written at all.
-    """
-    try:
-        db.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        raise NotNow(exc) from None
-    outcomes: Outcomes = []
-    try:
-        for run in runs(ops):
-            if run[0].kind in ("write", "update"):
-                _many(db, run, outcomes)
-            else:
-                _one(db, run[0], outcomes)
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.db: sqlite3.Connection | None = None
+        self._writes = False
+        self._retired = False
+        self._streak = 0
+
+    def attach(self, db: sqlite3.Connection, writes: bool) -> None:
+        """Use ``db`` from now on; for writes too when ``writes`` (WAL, and commits that do not wait for the disk)."""
+        if self._retired:
+            _close_quietly(db)
+            return
+        self.db, self._writes = db, writes
+
+    @property
+    def wanted(self) -> bool:
+        """Whether the backend should open the connection: not open yet, and never retired."""
+        return self.db is None and not self._retired
+
+    def for_writes(self) -> sqlite3.Connection | None:
+        return self.db if self._writes else None
+
+    def failed(self, exc: sqlite3.Error) -> None:
+        """A lock is momentary (the operation goes elsewhere this time); anything else retires the connection."""
+        if not is_busy(exc):
+            self.retire()
+
+    async def turn(self) -> None:
+        """Let the loop run other tasks once every ``INLINE_YIELD_EVERY`` inline operations.
+
+        An inline operation completes without suspending (like an
+        uncontended ``asyncio.Lock``); yielding every time would cost a loop
+        iteration per call.  Yielding now and then keeps a task that polls
+        or writes a key in a tight loop from starving every other task.
+        """
+        self._streak += 1
+        if self._streak >= INLINE_YIELD_EVERY:
+            self._streak = 0
+            await asyncio.sleep(0)
+
+    def retire(self) -> None:
+        """Stop using the connection and close it where no operation can be running on it."""
+        db, self.db = self.db, None
+        self._retired = True
+        if db is None:
+            return
+        if self.loop.is_running() and not self._on_loop_thread():
+            # the loop runs in another thread and may be mid-statement: close it there, between callbacks
             try:
-                db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-        raise
-    return outcomes
+                self.loop.call_soon_threadsafe(_close_quietly, db)
+                return
+            except RuntimeError:
+                pass  # closed meanwhile: nothing runs on it any more
+        _close_quietly(db)
 
+    def forget_inherited(self) -> None:
+        """In a forked child: drop the parent's connection unused (the child's copy is closed at the fork)."""
+        self.db = None
+        self._retired = True
 
-def _one(db: sqlite3.Connection, op: Op, outcomes: Outcomes) -> None:
-    try:
-        cursor = db.execute(op.sql, op.params)
-        value = cursor.fetchall()[:1] if op.kind == "read" else None
-    except sqlite3.Error as exc:
-        if not db.in_transaction:
-            raise  # SQLite rolled the whole transaction back: everyone's work is gone
-        outcomes.append((op, False, op.error(exc)))
-        return
-    outcomes.append((op, True, (value[0] if value else None) if op.kind == "read" else op.result_of(cursor)))
-
-
-def _many(db: sqlite3.Connection, run: list[Op], outcomes: Outcomes) -> None:
-    progress = RunProgress(run, outcomes)
-    while progress.pending():
+    def _on_loop_thread(self) -> bool:
         try:
-            db.executemany(progress.sql, progress.parameters())
-        except sqlite3.Error as exc:
-            if not db.in_transaction:
-                raise  # SQLite rolled the whole transaction back: everyone's work is gone
-            progress.failed(exc)
-        else:
-            progress.succeeded()
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            return False
 
 
-def busy(exc: NotNow) -> bool:
-    """Whether the batch met a lock (momentary) rather than a broken connection."""
-    return is_busy(exc.cause)
-
+def _close_quietly(db: sqlite3.Connection) -> None:
+    try:
+        db.close()
+    except sqlite3.Error:
+        pass

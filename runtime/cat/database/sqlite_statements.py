@@ -1,30 +1,11 @@
-"""The SQL the SQLite backend runs: one statement per operation.
+"""The SQL the SQLite backend runs: one statement per operation, atomic on its own.
 
-Every write is a single statement, so SQLite's own statement atomicity does
-the work that explicit transactions, savepoints and private driver hooks
-used to do:
-
-* **A save** is an upsert.  The global table's primary key is ``key``, so
-  ``INSERT ... ON CONFLICT (key) DO UPDATE``.  The per-user table has no
-  unique ``(user_id, key)`` (the Cat's layout, kept exactly), but its primary
-  key ``id`` is unique: the statement looks up the id of the newest row for
-  ``(user_id, key)`` (or takes a fresh one) and upserts on ``id``.
-* **An update** is the same upsert, whose new value comes from the SQL
-  function ``cat_update(token, old)``: it runs the caller's ``fn`` on the
-  value the statement just read.  A write statement takes the write lock
-  before it reads, so nothing can commit between the read and the write,
-  in this process or another.  When ``fn`` raises, or returns what is not
-  JSON, the statement fails and SQLite undoes it alone, even inside a batch
-  transaction: the other operations of the batch keep their work.
-* **Duplicate per-user rows** (the real Cat's racy save can leave several
-  rows for one user and key): a ``TEMP`` trigger on the writing connections
-  deletes the older rows whenever the newest one is written, inside the same
-  statement.  ``TEMP`` objects live in the connection, never in the file, so
-  the Cat's schema stays exactly as it is.
-
-:class:`Op` is one such operation as the write lane queues it, and
-:func:`runs` groups a batch's operations for ``executemany``, the same way
-on the writer thread and on the loop's thread.
+A save is an upsert; an update is the same upsert, whose new value comes
+from the SQL function ``cat_update`` running the caller's ``fn``; a ``TEMP``
+trigger keeps one per-user row per key.  (Why, and what SQLite guarantees
+here: ``docs/sqlite-internals.md``.)  :class:`Op` is one operation as the
+write lane queues it (:mod:`cat.database.sqlite_writer`) and a batch runs it
+(:mod:`cat.database.sqlite_batch`).
 """
 
 from __future__ import annotations
@@ -32,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sqlite3
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable
 
 from cat import values
 from cat.database.backend import UpdateFn, apply_update
@@ -41,8 +22,6 @@ from cat_lint.project.schema import GLOBAL_TABLE, USER_TABLE
 __all__ = [
     "DEDUPE_TRIGGER",
     "Op",
-    "RunProgress",
-    "runs",
     "UPDATE_FUNCTION",
     "Update",
     "delete_statement",
@@ -112,17 +91,26 @@ def delete_statement(uid: Any, key: str) -> tuple[str, tuple[Any, ...]]:
 
 
 class Update:
-    """One pending ``update``: what ``cat_update`` needs, and what it found."""
+    """One pending ``update``: what ``cat_update`` needs, and what it found.
 
-    __slots__ = ("token", "fn", "default", "ctx", "new", "error")
+    It is listed in ``pending`` (where ``cat_update`` finds it by token)
+    from its creation until :meth:`release`.
+    """
 
-    def __init__(self, token: int, fn: UpdateFn, default: Any, ctx: contextvars.Context) -> None:
+    __slots__ = ("token", "fn", "default", "ctx", "new", "error", "_pending")
+
+    def __init__(self, token: int, fn: UpdateFn, default: Any, ctx: contextvars.Context, pending: dict[int, Update]) -> None:
         self.token = token
         self.fn = fn
         self.default = default
         self.ctx = ctx
         self.new: Any = None
         self.error: BaseException | None = None
+        self._pending = pending
+        pending[token] = self
+
+    def release(self) -> None:
+        self._pending.pop(self.token, None)
 
 
 def update_function(pending: dict[int, Update]) -> Callable[[int, Any], str | bytes]:
@@ -192,6 +180,11 @@ class Op:
             return cursor.rowcount > 0
         return None
 
+    def release(self) -> None:
+        """The operation is over, run or not: its update leaves the pending ones."""
+        if self.update is not None:
+            self.update.release()
+
     def settle(self, ok: bool, value: Any) -> None:
         """Settle the caller's future, unless the caller already gave up on it (cancelled)."""
         future = self.future
@@ -201,62 +194,3 @@ class Op:
             future.set_result(value)
         else:
             future.set_exception(value)
-
-
-class RunProgress:
-    """One ``executemany`` over a run of operations that goes on past a failing one.
-
-    Each pass hands SQLite the parameters from ``start`` on, noting which
-    one it is on: ``executemany`` takes the next parameters only once the
-    previous statement succeeded, so when it raises, that one failed.  Its
-    caller alone gets the error; the operations before it succeeded, and the
-    next pass starts after it.  The synchronous and asynchronous drivers
-    (``sqlite_inline`` and ``sqlite_writer``) share this bookkeeping::
-
-        progress = RunProgress(run, outcomes)
-        while progress.pending():
-            try:
-                db.executemany(progress.sql, progress.parameters())
-            except sqlite3.Error as exc:
-                if not db.in_transaction:
-                    raise  # SQLite rolled the whole transaction back
-                progress.failed(exc)
-            else:
-                progress.succeeded()
-    """
-
-    def __init__(self, run: Sequence[Op], outcomes: list[tuple[Op, bool, Any]]) -> None:
-        self.run, self.outcomes = run, outcomes
-        self.sql = run[0].sql
-        self.start = 0
-        self._on = 0
-
-    def pending(self) -> bool:
-        return self.start < len(self.run)
-
-    def parameters(self) -> Iterator[tuple[Any, ...]]:
-        for index in range(self.start, len(self.run)):
-            self._on = index
-            yield self.run[index].params
-
-    def succeeded(self) -> None:
-        self.outcomes.extend((op, True, op.result_of(None)) for op in self.run[self.start:])
-        self.start = len(self.run)
-
-    def failed(self, exc: BaseException) -> None:
-        failed = self._on
-        self.outcomes.extend((op, True, op.result_of(None)) for op in self.run[self.start:failed])
-        self.outcomes.append((self.run[failed], False, self.run[failed].error(exc)))
-        self.start = failed + 1
-
-
-def runs(ops: Sequence[Op]) -> Iterator[list[Op]]:
-    """``ops`` in order, consecutive writes or updates of one statement together (one ``executemany``)."""
-    start = 0
-    while start < len(ops):
-        end = start + 1
-        if ops[start].kind in ("write", "update"):
-            while end < len(ops) and ops[end].sql is ops[start].sql:
-                end += 1
-        yield list(ops[start:end])
-        start = end

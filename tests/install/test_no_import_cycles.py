@@ -30,8 +30,6 @@ PACKAGES = {"cat_lint": ROOT / "cat_lint", "cat_lsp": ROOT / "cat_lsp", "cat": R
 #: Circles that exist today, each as the path of one turn round it (starting at its first module
 #: in alphabetical order).  To be fixed, then deleted from here; never added to.
 KNOWN_CYCLES = {
-    # The two key readers share helpers both ways (issue 19, "The database layer").
-    "cat_lint.project.pg_reader -> cat_lint.project.reader -> cat_lint.project.pg_reader",
     # CAT100 reads the table of every rule, in which it stands (issue 19, "The linter's core").
     "cat_lint.rules -> cat_lint.rules.cat100_unused_noqa -> cat_lint.rules",
 }

@@ -288,3 +288,59 @@ def test_a_child_that_exits_normally_leaves_the_parents_connections_working(tmp_
         done = subprocess.run([PYTHON, "-c", EXITING_CHILD], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["51", "1"]
+
+
+INHERITED_LOOP_CHILD = textwrap.dedent(
+    """
+    import asyncio, os, sys
+    import cat
+    from cat import store
+
+    loop = asyncio.new_event_loop()  # the parent's, open across the fork
+    loop.run_until_complete(store.save("parent", 0))
+    pid = os.fork()
+    if pid == 0:
+        try:  # the parent's loop, run again in the child: refused, not a hang
+            loop.run_until_complete(store.save("child", 1))
+        except RuntimeError as exc:
+            print("refused:", exc, flush=True)
+        else:
+            print("not refused", flush=True)
+
+        async def own_loop():  # what the message says to do
+            await store.save("child", 2)
+            await cat.close()
+
+        asyncio.run(own_loop())
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, status
+
+    async def after():
+        print("parent sees", await asyncio.wait_for(store.load("child"), 120), flush=True)
+        await cat.close()
+
+    loop.run_until_complete(after())
+    loop.close()
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_child_running_the_parents_event_loop_is_refused_with_what_to_do(tmp_path, backend):
+    """The parent's loop shares its selector and self-pipe with the child: the store refuses it there.
+
+    Before the guard, the child hung in ``select`` on SQLite, and on PostgreSQL
+    asyncpg's protocol failed in the parent, which then hung.  The 300 s bound
+    only turns a hang into a failure.
+    """
+    env = subprocess_env(tmp_path)
+    with contextlib.ExitStack() as stack:
+        if backend == "postgresql":
+            env["CAT_SQL"] = stack.enter_context(pg_database())
+        done = subprocess.run([PYTHON, "-c", INHERITED_LOOP_CHILD], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("refused: the store cannot run in an event loop created before os.fork()"), lines
+    assert "asyncio.run" in lines[0]
+    assert lines[1:] == ["parent sees 2"], lines

@@ -42,6 +42,7 @@ _closing: set[asyncio.Task[None]] = set()  # those closes, referenced until done
 _lock = threading.Lock()
 _stopping: list[threading.Event] = []  # set when a connection told to close has closed; awaited at exit
 _inherited: list[Any] = []  # in a forked child: the parent's backends and tasks, referenced so they are never finalized
+_inherited_loops: set[asyncio.AbstractEventLoop] = set()  # in a forked child: the loops those backends ran in
 
 
 def configure(
@@ -116,6 +117,12 @@ def get_backend() -> Backend:
     backend = _backends.get(loop)
     if backend is not None and not backend.closed:
         return backend
+    if loop in _inherited_loops:
+        raise RuntimeError(
+            "the store cannot run in an event loop created before os.fork(): the child shares that "
+            "loop's selector and wake-up pipe with the parent, so both would hang; start a new loop "
+            "in the child (asyncio.run(...), or asyncio.new_event_loop())"
+        )
     location = current_location()
     with _lock:
         backend = _backends.get(loop)
@@ -226,6 +233,7 @@ def _forget_after_fork() -> None:
     _lock = threading.Lock()
     backends = [*_backends.values(), *_retiring]
     _inherited.extend([*backends, *_closing])
+    _inherited_loops.update(backend.loop for backend in backends)
     _backends.clear()
     _retiring.clear()
     _closing.clear()

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Sequence
 
 from cat_lint.output import FORMATS
+from cat_lint.rewrite import CannotWrite
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "rules")
@@ -383,7 +384,9 @@ def _write_report(args, text: str) -> None:
     """
     from cat_lint.filenames import lossy
 
-    text = lossy(text)
+    # A key's text may hold a lone surrogate (`"x\\ud800y"` in the source), which no UTF-8 holds:
+    # shown as the escape the source wrote.
+    text = lossy(text).encode("utf-8", errors="backslashreplace").decode("utf-8")
     if args.output_file is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -428,8 +431,8 @@ def _settings_text(loaded, settings, cat_project) -> str:
 
 def _add_noqa(run, args) -> int:
     """``--add-noqa``: every remaining finding gets a ``# noqa: CODE`` on its line; files are rewritten."""
-    from cat_lint.cache import write_atomic
     from cat_lint.noqa import add_noqa
+    from cat_lint.rewrite import rewrite_source
     from cat_lint.runner import decode, encode_text
 
     added = 0
@@ -443,7 +446,7 @@ def _add_noqa(run, args) -> int:
         data = encode_text(source, new_text) if count else None
         if data is None:
             continue
-        write_atomic(source.path, data)
+        rewrite_source(source.path, data)
         added += count
     if not args.quiet:
         sys.stderr.write(f"Added {added} noqa directive{'s' if added != 1 else ''}.\n")
@@ -498,6 +501,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check_command(argv[1:], prog="cat-lint check")
         return _check_command(argv)
     except UsageError as exc:
+        sys.stderr.write(f"cat-lint: error: {exc}\n")
+        return EXIT_ERROR
+    except CannotWrite as exc:  # --fix, --add-noqa: the files before it are written, this one is untouched
         sys.stderr.write(f"cat-lint: error: {exc}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:

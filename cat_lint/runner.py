@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PureWindowsPath
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from cat_lint.cache import Cache, content_hash, write_atomic
+from cat_lint.cache import Cache, content_hash
 from cat_lint.findings import FileResult, Finding, Span
 from cat_lint.fixes import LineIndex
 from cat_lint.limits import MAX_SOURCE_BYTES
 from cat_lint.project.location import FileTooLarge, read_regular
+from cat_lint.rewrite import rewrite_source
 from cat_lint.settings import Settings
 
 if TYPE_CHECKING:  # the engine (and libcst) is imported only when a file must be checked: a warm run never does
@@ -536,7 +537,7 @@ def apply_run_fixes(run: RunResult, settings: Settings, index, *, write: bool, u
             data = encode_text(source, new_text)
             if data is None:
                 continue
-            write_atomic(source.path, data)
+            rewrite_source(source.path, data)
             cache: Cache | None = getattr(run, "_cache", None)
             if cache is not None:
                 from cat_lint.engine import check_source

@@ -226,9 +226,12 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         paths = [str(stdin_path.parent)] if args.stdin_filename else []
     else:
         paths = paths or ["."]
-        missing = [p for p in paths if not os.path.exists(p)]
+        missing = [p for p in paths if not os.path.lexists(p)]
         if missing:
             raise UsageError("no such file or directory: " + ", ".join(missing))
+    # Where configuration and the Cat project are looked for: a path that is a symlink loop or a
+    # dangling link stands for its folder (discover() names it in a warning and lints the rest).
+    located = [p for p in paths if os.path.exists(p)] or [os.path.dirname(os.path.abspath(p)) for p in paths]
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     from cat_lint.runner import default_jobs
@@ -236,7 +239,7 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     # More workers than CPUs only adds processes: capped, as Ruff caps its threads.
     jobs = min(args.jobs, default_jobs()) if args.jobs is not None else None
     try:
-        loaded = load_config(common_folder(paths or ["."]), args.config)
+        loaded = load_config(common_folder(located or ["."]), args.config)
         settings = with_overrides(loaded.settings, _flatten(args.select), _flatten(args.ignore),
                                   _flatten(args.extend_select))
     except ConfigError as exc:
@@ -249,7 +252,7 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
         settings = _replace(settings, force_exclude=args.force_exclude)
     # The Cat project the code belongs to: its database, and every file
     # CAT006 must know about.  One resolver for every tool.
-    cat_project = find_cat_project(paths)
+    cat_project = find_cat_project(located)
     if args.verbose:
         origin = loaded.source or "no configuration file (defaults)"
         sys.stderr.write(f"cat-lint: configuration: {origin}; project root: {loaded.root}\n")
@@ -304,8 +307,8 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     # (`cat-lint ~/Downloads/x.py` must not read all of ~/Downloads).
     scope = cat_project or (loaded.root if loaded.source is not None or _marked(loaded.root) else None)
     covered = scope is None or any(Path(p).resolve() == scope or Path(p).resolve() in scope.parents
-                                   for p in paths if not use_stdin)
-    walked = [folder for folder in (Path(p).resolve() for p in paths) if folder.is_dir()] if not use_stdin else []
+                                   for p in located if not use_stdin)
+    walked = [folder for folder in (Path(p).resolve() for p in located) if folder.is_dir()] if not use_stdin else []
     context = [] if covered or not files else discover([scope], settings, skip=walked)
     run, index = lint_files(files, settings, loaded.root, use_cache=not args.no_cache, jobs=jobs,
                             cat_project=cat_project, context=context, stdin=stdin, owns_process=True)

@@ -162,6 +162,17 @@ def _walk(folder: str, ignores: _Ignores, out: list[Path], problems: list[str] |
                 continue
             if is_file:
                 out.append(Path(entry.path))
+            elif problems is not None:  # a FIFO, a device, a dangling link: named, as on the command line
+                problems.append(f"skipping {printable(entry.path)}: {_not_regular(entry.path)}")
+
+
+def _not_regular(path: str | os.PathLike[str]) -> str:
+    """Why ``path`` is not read: the error of its status, or what it is instead of a regular file."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "not a regular file"
 
 
 def excluded(path: Path, settings: Settings) -> bool:
@@ -199,10 +210,14 @@ def discover(paths: Sequence[str | os.PathLike[str]], settings: Settings,
     """
     found: list[Path] = []
     skipped = frozenset(str(folder) for folder in skip)
-    missing = [str(p) for p in paths if not os.path.exists(p)]
+    missing = [str(p) for p in paths if not os.path.lexists(p)]
     if missing:
         raise DiscoveryError("no such file or directory: " + ", ".join(missing))
     for given in paths:
+        if not os.path.exists(given):  # a dangling symlink or a symlink loop: named, and the rest is linted
+            if problems is not None:
+                problems.append(f"skipping {printable(os.fspath(given))}: {_not_regular(given)}")
+            continue
         path = Path(given).resolve()
         if settings.force_exclude and excluded(path, settings):
             continue
@@ -219,7 +234,7 @@ def common_folder(paths: Iterable[str | os.PathLike[str]]) -> Path:
     """The deepest folder holding every given path (where configuration is looked for)."""
     folders = []
     for given in paths:
-        path = Path(given).resolve()
+        path = Path(os.path.realpath(given))  # never raises: a symlink loop is named later, by discover()
         folders.append(path if path.is_dir() else path.parent)
     if not folders:
         return Path.cwd()

@@ -146,6 +146,35 @@ def test_a_symlink_loop_in_the_tree_is_skipped_by_name_and_the_rest_is_linted(tm
     assert "plugins/b.py" in warnings[1]
 
 
+def test_a_symlink_loop_named_on_the_command_line_is_skipped_by_name(tmp_path):
+    """Before: "no such file or directory: plugins/a.py" (exit 2), then an internal error once that was fixed."""
+    project = make_project(tmp_path, {"plugins/ok.py": UNAWAITED})
+    os.symlink("b.py", project / "plugins" / "a.py")
+    os.symlink("a.py", project / "plugins" / "b.py")
+    proc = run_cli(["--no-cache", "--output-format", "concise", "plugins/a.py", "plugins/ok.py"], project)
+    assert "internal error" not in proc.stderr and "no such file" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1, proc.stderr
+    assert "plugins/ok.py:5:5: CAT004" in proc.stdout
+    assert "warning: skipping plugins/a.py: Too many levels of symbolic links" in proc.stderr
+    alone = run_cli(["--no-cache", "plugins/a.py"], project)
+    assert alone.returncode == 0 and "internal error" not in alone.stderr, alone.stderr
+    assert "no Python files found" in alone.stderr
+
+
+def test_a_fifo_and_a_dangling_link_in_the_tree_are_named(tmp_path):
+    """Before: both were skipped without a word, unlike the same FIFO named on the command line."""
+    project = make_project(tmp_path, {"plugins/ok.py": UNAWAITED})
+    os.mkfifo(project / "plugins" / "pipe.py")
+    os.symlink("gone.py", project / "plugins" / "dangling.py")
+    proc = run_cli(["--no-cache", "--output-format", "concise", "."], project)
+    assert proc.returncode == 1, proc.stderr
+    assert "plugins/ok.py:5:5: CAT004" in proc.stdout
+    warnings = sorted(line for line in proc.stderr.splitlines() if "warning: skipping" in line)
+    assert len(warnings) == 2, proc.stderr
+    assert "dangling.py: No such file or directory" in warnings[0]
+    assert "pipe.py: not a regular file" in warnings[1]
+
+
 def _child_peak_rss(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], int]:
     """Run ``argv`` from a small Python parent; return its result and the peak RSS (bytes) of its children."""
     script = (

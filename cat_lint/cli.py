@@ -211,7 +211,8 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     from cat_lint.discovery import DiscoveryError, common_folder, discover, excluded
     from cat_lint.output import Report, get_formatter
     from cat_lint.project.location import find_cat_project
-    from cat_lint.runner import apply_run_fixes, lint_files
+    from cat_lint.fixing import apply_run_fixes
+    from cat_lint.runner import lint_files
 
     paths = list(args.paths)
     use_stdin = "-" in paths or (args.stdin_filename is not None and not paths)
@@ -429,7 +430,7 @@ def _add_noqa(run, args) -> int:
     """``--add-noqa``: every remaining finding gets a ``# noqa: CODE`` on its line; files are rewritten."""
     from cat_lint.cache import write_atomic
     from cat_lint.noqa import add_noqa
-    from cat_lint.runner import decode, encode_text
+    from cat_lint.sources import decode, encode_text
 
     added = 0
     for key, findings in sorted(run.findings.items()):
@@ -452,11 +453,11 @@ def _add_noqa(run, args) -> int:
 def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> int:
     """``--fix`` on standard input: the fixed source to stdout, what remains to stderr (as Ruff)."""
     from cat_lint.output import Report, get_formatter
-    from cat_lint.runner import apply_run_fixes
+    from cat_lint.fixing import apply_run_fixes
 
     run = apply_run_fixes(run, settings, index, write=False, unsafe=args.unsafe_fixes)
     (key, source), = run.sources.items()
-    from cat_lint.runner import encode_text
+    from cat_lint.sources import encode_text
 
     data = encode_text(source, run.fixed_files[key]) if key in run.fixed_files else None
     if data is None:

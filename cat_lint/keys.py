@@ -227,3 +227,15 @@ class KeyIndex:
 
         ratio = lambda other: difflib.SequenceMatcher(None, key, other).ratio()  # noqa: E731
         return max((in_code, in_db), key=lambda c: (ratio(c), c))
+
+
+class LazyIndex:
+    """The key index, built on first use: --fix needs it, a plain warm run does not."""
+
+    def __init__(self, build) -> None:
+        self._build, self._index = build, None
+
+    def __getattr__(self, name: str):
+        if self._index is None:
+            self._index = self._build()
+        return getattr(self._index, name)

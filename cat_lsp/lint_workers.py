@@ -201,8 +201,9 @@ class LintWorkers:
         """The per-file pass on an editor buffer, in a worker process when there is one."""
         from cat_lint import runner
         from cat_lint.engine import Crash
+        from cat_lint.sources import Source
 
-        source = runner.Source(key, Path(key), b"", "", text=text)
+        source = Source(key, Path(key), b"", "", text=text)
         outcome: FileResult | Crash | None = None
         # A worker that dies during the check may have died of something else (killed, out of
         # memory): the document gets a second worker before it is blamed with a CAT000.

@@ -89,8 +89,8 @@ class Project:
 
     # -- paths ------------------------------------------------------------
     def key_for(self, path: Path) -> str:
-        """The path the engine and the command line use for a file (:func:`cat_lint.runner.engine_key`)."""
-        from cat_lint.runner import engine_key
+        """The path the engine and the command line use for a file (:func:`cat_lint.reading.engine_key`)."""
+        from cat_lint.reading import engine_key
 
         return engine_key(path, self.root)
 
@@ -190,9 +190,9 @@ class Project:
         A file the engine crashes on is left out of the index and listed in
         the report; every other file still counts.
         """
-        from cat_lint import runner
         from cat_lint.cache import Cache
         from cat_lint.discovery import discover
+        from cat_lint.reading import read_sources
 
         with self.lock:
             settings, root = self.settings, self.root
@@ -205,7 +205,7 @@ class Project:
         except Exception as exc:  # a folder deleted under us
             log.info("cannot list %s: %s", self.folder, exc)
             files = []
-        sources = runner.read_sources(files, root)
+        sources = read_sources(files, root)
         cache = Cache(root, settings, enabled=True)  # read what cat-lint cached; never written from here
         crashes: list = []
         results = self.first_pass(sources, settings, cache, crashes)
@@ -223,8 +223,8 @@ class Project:
         The same first pass as a scan's, so a file the engine crashes on
         counts as having no key uses, as in a scan.
         """
-        from cat_lint import runner
         from cat_lint.cache import Cache
+        from cat_lint.reading import read_sources
 
         key = self.key_for(path)
         with self.lock:
@@ -234,7 +234,7 @@ class Project:
             return self.file_deleted(path)
         settings = self.settings
         crashes: list = []
-        results = self.first_pass(runner.read_sources([path], self.root), settings,
+        results = self.first_pass(read_sources([path], self.root), settings,
                                   Cache(self.root, settings, enabled=False), crashes)
         for crash in crashes:
             log.error("cat-lint crashed on %s: %s\n%s", crash.path, crash.error, crash.details)
@@ -283,7 +283,7 @@ class Project:
 
     def fix_all(self, path: Path, doc: DocumentResult) -> tuple[str, int]:
         """Every safe fix, re-linting between rounds exactly as ``cat-lint --fix`` does."""
-        from cat_lint.runner import fix_source
+        from cat_lint.fixing import fix_source
 
         key = self.key_for(path)
         with self.lock:

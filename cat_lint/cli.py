@@ -35,7 +35,6 @@ from typing import Sequence
 from cat_lint.output import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "rules")
 
 
 class UsageError(Exception):
@@ -413,7 +412,7 @@ def _settings_text(loaded, settings, cat_project) -> str:
         f"database: {database}",
     ]
     for field in fields(settings):
-        if field.name in ("extra", "project"):
+        if field.name == "project":
             continue
         value = getattr(settings, field.name)
         if field.name == "exclude" and not value:

@@ -202,14 +202,6 @@ class KeyIndex:
     def written_keys(self, scope: str) -> set[str]:
         return set(self._written_counts().get(scope, {}))
 
-    def all_keys(self, scope: str | None = None) -> set[str]:
-        """Every key seen in code (any verb) or in the database, for completion."""
-        keys = {u.key for u in self._all() if scope is None or u.scope == scope}
-        if self.db_keys is not None:
-            for s in ("store", "user") if scope is None else (scope,):
-                keys |= self.db_keys.keys(s)
-        return keys
-
     def is_known(self, key: str, scope: str) -> bool:
         if key in self._written_counts().get(scope, {}):
             return True

@@ -86,8 +86,8 @@ def _unread(exc: OSError) -> str:
 def cached_results(cache: Cache, sources: Mapping[str, Source]) -> dict[str, FileResult]:
     """The first-pass results the cache holds for ``sources`` (a warm run reads them only for --fix).
 
-    A file that could not be read or decoded has its one CAT000; a file the
-    cache lost since has no findings.
+    A file that could not be read or decoded gets its one CAT000, and a file
+    the cache has no result for an empty one.
     """
     results: dict[str, FileResult] = {}
     for key, source in sources.items():

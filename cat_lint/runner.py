@@ -13,8 +13,9 @@ the whole tree:
 A handful of files is checked in this process: starting workers would cost
 more than it saves.  Files are sent to workers in chunks so that the
 per-task overhead of the pool stays small next to the parsing itself.
-Reading the files is :mod:`cat_lint.reading`'s, decoding them
-:mod:`cat_lint.sources`', and ``--fix`` :mod:`cat_lint.fixing`'s.
+The steps around the passes have homes of their own: reading the files
+(:mod:`cat_lint.reading`), decoding them (:mod:`cat_lint.sources`) and
+``--fix`` (:mod:`cat_lint.fixing`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,10 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from cat_lint import runner
 from cat_lint.cache import Cache
 from cat_lint.findings import FileResult
-from cat_lint.runner import SERIAL_BELOW, LazyIndex, RunResult, Source, engine_key
+from cat_lint.keys import LazyIndex
+from cat_lint.reading import engine_key, read_sources
+from cat_lint.runner import SERIAL_BELOW, RunResult
+from cat_lint.sources import Source
 from cat_lint.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,7 +55,7 @@ def lint_files(files: Sequence[Path], settings: Settings, root: Path, **options:
 
 def read_files(files: Sequence[Path], root: Path) -> dict[str, Source]:
     """The files as the engine names them (relative to ``root``), read from disk."""
-    return runner.read_sources(files, root)
+    return read_sources(files, root)
 
 
 def buffer_source(key: str, text: str) -> Source:

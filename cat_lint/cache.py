@@ -67,7 +67,7 @@ def _tool_fingerprint() -> str:
 
 def settings_fingerprint(settings: Settings) -> str:
     """Everything in the settings that can change a file's first-pass result."""
-    relevant = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name not in ("extra",)}
+    relevant = {f.name: getattr(settings, f.name) for f in fields(settings)}
     text = json.dumps(relevant, sort_keys=True, default=repr)
     return hashlib.sha256((_tool_fingerprint() + text).encode()).hexdigest()[:24]
 

@@ -36,7 +36,6 @@ from cat_lint.output import FORMATS
 from cat_lint.rewrite import CannotWrite
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "rules")
 
 
 class UsageError(Exception):
@@ -213,7 +212,7 @@ def _check_command(argv: Sequence[str], prog: str = "cat-lint") -> int:
     from cat_lint.output import Report, get_formatter
     from cat_lint.project.location import find_cat_project
     from cat_lint.api import lint_files
-    from cat_lint.runner import apply_run_fixes
+    from cat_lint.fixing import apply_run_fixes
 
     paths = list(args.paths)
     use_stdin = "-" in paths or (args.stdin_filename is not None and not paths)
@@ -419,7 +418,7 @@ def _settings_text(loaded, settings, cat_project) -> str:
         f"database: {database}",
     ]
     for field in fields(settings):
-        if field.name in ("extra", "project"):
+        if field.name == "project":
             continue
         value = getattr(settings, field.name)
         if field.name == "exclude" and not value:
@@ -436,7 +435,7 @@ def _add_noqa(run, args) -> int:
     """``--add-noqa``: every remaining finding gets a ``# noqa: CODE`` on its line; files are rewritten."""
     from cat_lint.noqa import add_noqa
     from cat_lint.rewrite import rewrite_source
-    from cat_lint.runner import decode, encode_text
+    from cat_lint.sources import decode, encode_text
 
     added = 0
     for key, findings in sorted(run.findings.items()):
@@ -459,11 +458,11 @@ def _add_noqa(run, args) -> int:
 def _fix_stdin(run, settings, index, root: Path, output_format: str, args) -> int:
     """``--fix`` on standard input: the fixed source to stdout, what remains to stderr (as Ruff)."""
     from cat_lint.output import Report, get_formatter
-    from cat_lint.runner import apply_run_fixes
+    from cat_lint.fixing import apply_run_fixes
 
     run = apply_run_fixes(run, settings, index, write=False, unsafe=args.unsafe_fixes)
     (key, source), = run.sources.items()
-    from cat_lint.runner import encode_text
+    from cat_lint.sources import encode_text
 
     data = encode_text(source, run.fixed_files[key]) if key in run.fixed_files else None
     if data is None:

@@ -28,6 +28,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 import libcst as cst
 
+from cat_lint.facts import collect
 from cat_lint.findings import Edit, FileResult, Finding, Fix, KeyUse, Span, python_lines
 from cat_lint.fixes import LineIndex
 from cat_lint.grammar import EXCEPT_STAR_EXIT, except_star_exit, lower, newer_in_module, newer_in_tree
@@ -42,7 +43,6 @@ from cat_lint.rules import FILE_RULES, get_rule
 from cat_lint.rules._base import FixSpec, LiteralMemo, Report, RuleContext, literal_text, using_literal_memo
 from cat_lint.rules.cat010_key_type_drift import json_type, typed_argument
 from cat_lint.settings import Settings
-from cat_lint.visitors import collect
 
 LARGE_SOURCE_CHARS = 200_000  # from this size on a file is parsed statement by statement
 

@@ -55,9 +55,7 @@ class Finding:
     related: tuple[tuple[str, Span, str], ...] = ()
 
 
-Verb = Literal["save", "load", "exists", "delete", "update"]
 WRITE_VERBS = frozenset({"save", "update"})
-READ_VERBS = frozenset({"load", "exists", "delete"})
 
 
 @dataclass(frozen=True)

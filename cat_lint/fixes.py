@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from cat_lint.findings import Finding, Fix, Span
+from cat_lint.findings import Finding, Fix
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -79,11 +79,6 @@ def apply_fixes(source: str, findings: Iterable[Finding], safe_only: bool = True
         cursor = end
     out.append(source[cursor:])
     return "".join(out), applied
-
-
-def span_of(lines: LineIndex, start: int, end: int) -> Span:
-    a, b = lines.position(start), lines.position(end)
-    return Span(a[0], a[1], b[0], b[1])
 
 
 def unified_diff(old: str, new: str, name: str) -> str:

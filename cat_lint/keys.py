@@ -201,14 +201,6 @@ class KeyIndex:
     def written_keys(self, scope: str) -> set[str]:
         return set(self._written_counts().get(scope, {}))
 
-    def all_keys(self, scope: str | None = None) -> set[str]:
-        """Every key seen in code (any verb) or in the database, for completion."""
-        keys = {u.key for u in self._all() if scope is None or u.scope == scope}
-        if self.db_keys is not None:
-            for s in ("store", "user") if scope is None else (scope,):
-                keys |= self.db_keys.keys(s)
-        return keys
-
     def is_known(self, key: str, scope: str) -> bool:
         if key in self._written_counts().get(scope, {}):
             return True
@@ -226,3 +218,15 @@ class KeyIndex:
 
         ratio = lambda other: difflib.SequenceMatcher(None, key, other).ratio()  # noqa: E731
         return max((in_code, in_db), key=lambda c: (ratio(c), c))
+
+
+class LazyIndex:
+    """The key index, built on first use: --fix needs it, a plain warm run does not."""
+
+    def __init__(self, build) -> None:
+        self._build, self._index = build, None
+
+    def __getattr__(self, name: str):
+        if self._index is None:
+            self._index = self._build()
+        return getattr(self._index, name)

@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from cat_lint.findings import FileResult, Span
-from cat_lint.names import STAR_NAMES
+from cat_lint.name_resolution import STAR_NAMES
 from cat_lint.positions import statement_lines
 
 _WORD = re.compile(r"[^\W\d]\w*")

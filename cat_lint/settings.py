@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PureWindowsPath
 
@@ -39,7 +39,6 @@ class Settings:
     database: str | None = None
     project: str | None = None
     lost_update_user: bool = False  # CAT009 also for `user`, whose races are one user's overlapping requests
-    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def enabled(self, code: str) -> bool:
         """Whether a rule code is on: the longest matching prefix decides, ignore winning ties."""

@@ -8,7 +8,7 @@
   engine checks, or extends an existing ``# noqa: ...`` list.
 * ``source.fixAll.cat-lint`` applies every safe fix with the engine's
   :func:`cat_lint.fixes.apply_fixes`, re-linting between rounds exactly as
-  ``cat-lint --fix`` does (:func:`cat_lint.runner.fix_source`), and sends
+  ``cat-lint --fix`` does (:func:`cat_lint.fixing.fix_source`), and sends
   one edit covering only the changed region.
 """
 

@@ -1,7 +1,7 @@
 """Completing keys inside ``store.<verb>("`` and ``user.<verb>("``.
 
 Whether the cursor is in a key argument (through imports and aliases, on
-half-typed code too) is the engine's answer, :func:`cat_lint.names.store_call_at`.
+half-typed code too) is :func:`cat_lsp.store_call.store_call_at`'s answer.
 This module only chooses the candidates and shapes the items:
 
 * ``store``: the keys of the global table; ``user``: the distinct key names
@@ -151,7 +151,7 @@ async def resolve(session: FeatureSession, item: types.CompletionItem) -> types.
     return await session.run_query(_resolve_sync, session, item)
 
 
-# Above this many lines, the engine is asked about the import statements and
+# Above this many lines, store_call_at is asked about the import statements and
 # the cursor's line only: store_call_at parses the whole text to learn the
 # aliases, which costs about a second on a 3,000-line file.
 REDUCE_ABOVE_LINES = 300
@@ -182,7 +182,7 @@ def reduced_source(lines: list[str], line: int) -> tuple[str, int]:
 
 
 def _store_call(text: str, lines: EditorPositions, line: int, col: int):
-    from cat_lint.names import store_call_at
+    from cat_lsp.store_call import store_call_at
 
     if len(lines.lines) <= REDUCE_ABOVE_LINES:
         return store_call_at(text, line, col)

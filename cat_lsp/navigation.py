@@ -8,8 +8,8 @@ which holds the key uses the engine found, resolved through imports.
 
 Also here: :func:`key_at`, which finds the key literal under the cursor
 (shared with hover): first among the key uses of the document's latest
-lint (exact: scope analysis), else through the engine's
-:func:`cat_lint.names.store_call_at` (half-typed code).
+lint (exact: scope analysis), else through
+:func:`cat_lsp.store_call.store_call_at` (half-typed code).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def key_at(session: FeatureSession, uri: str, text: str, version: int | None, po
             return None
         # The buffer does not parse (a half-typed line somewhere): read the statement
         # under the cursor from the text, as completion does, rather than answer nothing.
-    from cat_lint.names import store_call_at
+    from cat_lsp.store_call import store_call_at
 
     try:
         ctx = store_call_at(text, line, col)

@@ -285,7 +285,7 @@ class Project:
 
     def fix_all(self, path: Path, doc: DocumentResult) -> tuple[str, int]:
         """Every safe fix, re-linting between rounds exactly as ``cat-lint --fix`` does."""
-        from cat_lint.runner import fix_source
+        from cat_lint.fixing import fix_source
 
         key = self.key_for(path)
         with self.lock:

@@ -68,10 +68,6 @@ class DatabaseLocation:
         return f"{where} (from {self.origin})"
 
 
-#: What makes a folder a Cat project: the Cat imports ``plugins/`` and reads ``config.py`` from it.
-PROJECT_MARKERS = ("plugins/", "config.py")
-
-
 def is_cat_project(folder: Path) -> bool:
     """Whether ``folder`` holds a ``plugins/`` folder or a ``config.py`` file.
 

@@ -4,7 +4,7 @@ A rule is a class holding its code, its documentation (Ruff's "what it does
 / why is this bad / example, use instead / fix" sections) and its VALID/INVALID examples
 (Fixit's way: the examples are the rule's tests), next to its ``check``.
 ``check`` reads the facts the collector gathered in the file's single walk
-(see ``cat_lint.visitors``) and returns ``Report`` objects holding nodes,
+(see ``cat_lint.facts``) and returns ``Report`` objects holding nodes,
 not positions: the engine computes the positions of all reports of a file
 at once, only when there are some.
 """
@@ -21,8 +21,8 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
+from cat_lint.facts import ModuleFacts
 from cat_lint.settings import Settings
-from cat_lint.visitors import ModuleFacts
 
 
 

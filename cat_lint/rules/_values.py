@@ -16,8 +16,8 @@ from typing import Iterator
 
 import libcst as cst
 
+from cat_lint.facts import FunctionInfo, ModuleFacts, StoreCall
 from cat_lint.rules._base import literal_text
-from cat_lint.visitors import FunctionInfo, ModuleFacts, StoreCall
 
 # Calls (by qualified name) whose result is not JSON, and what it is.
 _NOT_JSON_CALLS = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from cat_lint.facts import FunctionInfo, ModuleFacts
 from cat_lint.rules._base import Invalid, Report, Rule, RuleContext
-from cat_lint.visitors import FunctionInfo, ModuleFacts
 
 _RAISES = "`user` raises NoRequestError there"
 

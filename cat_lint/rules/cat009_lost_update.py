@@ -8,8 +8,8 @@ from typing import Iterable
 import libcst as cst
 
 from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text, literal_text
-from cat_lint.names import bound_values, import_bindings, pattern_captures, target_names
-from cat_lint.visitors import FunctionInfo, ModuleFacts, StoreCall, code_nodes
+from cat_lint.facts import FunctionInfo, ModuleFacts, StoreCall, code_nodes
+from cat_lint.name_resolution import bound_values, import_bindings, pattern_captures, target_names
 
 # Calls an update function may make and stay a plain, quick computation of the old value.
 _PURE_BUILTINS = frozenset({

@@ -7,10 +7,10 @@ from typing import Iterable
 
 import libcst as cst
 
+from cat_lint.facts import ModuleFacts, StoreCall
 from cat_lint.filenames import printable
 from cat_lint.findings import Edit, Finding, Fix, KeyUse
 from cat_lint.rules._base import Invalid, Rule
-from cat_lint.visitors import ModuleFacts, StoreCall
 
 # How messages say a JSON type, and which types cannot stand for each other (integer and number can).
 TYPE_NAMES = {

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cat_lint.engine import lint_source
-from cat_lint.names import ImportTable, ScopeResolver
+from cat_lint.facts import Collector
+from cat_lint.name_resolution import ImportTable, ScopeResolver
 from cat_lint.settings import Settings
-from cat_lint.visitors import Collector
 
 PATTERNS = [
     "[*{n}]", "[{n}, *_]", '{{"k": {n}}}', "{{**{n}}}", "Point(x={n})", "Point({n})",

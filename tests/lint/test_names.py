@@ -6,8 +6,8 @@ import pytest
 
 from cat_lint.engine import check_source, lint_source
 from cat_lint.findings import Span
-from cat_lint.names import store_call_at
 from cat_lint.settings import Settings
+from cat_lsp.store_call import store_call_at
 
 S = Settings()
 
@@ -117,8 +117,8 @@ AGREEMENT = [
 def test_fast_path_agrees_with_scope_analysis(source):
     import libcst as cst
 
-    from cat_lint.names import ImportTable, ScopeResolver
-    from cat_lint.visitors import Collector
+    from cat_lint.facts import Collector
+    from cat_lint.name_resolution import ImportTable, ScopeResolver
 
     module = cst.parse_module(source)
     fast = Collector(module, source).run()

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from cat_lint.facts import collect
 from cat_lint.positions import Positions
-from cat_lint.visitors import collect
 
 TRICKY = [
     "from cat import store\n\n# a comment\n\n@decorator  # why\n# between\n@other(1,\n       2)\ndef f(a, b=store):\n    x = 1; y = 2  # two on a line\n    if x: y = 3; z = 4\n    return store.save('k', (1, 2))\n",

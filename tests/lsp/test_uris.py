@@ -1,6 +1,6 @@
 """The server's URI and path conversions by Windows and POSIX rules, whatever OS runs the tests.
 
-Pure: :mod:`cat_lsp.uris` and :func:`cat_lint.runner.engine_key` take the
+Pure: :mod:`cat_lsp.uris` and :func:`cat_lint.reading.engine_key` take the
 path flavour, so ``PureWindowsPath`` stands for a Windows machine here.
 """
 
@@ -10,7 +10,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import pytest
 
-from cat_lint.runner import engine_key
+from cat_lint.reading import engine_key
 from cat_lsp.uris import from_path, to_path
 
 W = PureWindowsPath

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import libcst as cst
 
-from cat_lint.names import STORES, VERBS, ImportTable, ScopeResolver, bound_values, import_bindings, target_names
+from cat_lint.name_resolution import STORES, VERBS, ImportTable, ScopeResolver, bound_values, import_bindings, target_names
 
 # Calls that take a coroutine and run it: a coroutine passed to them is not lost.
 AWAITABLE_CONSUMERS = frozenset({

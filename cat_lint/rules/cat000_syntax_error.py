@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Rule
+from cat_lint.rules._base import Invalid, ParseRule
 
 
-class SyntaxErrorRule(Rule):
+class SyntaxErrorRule(ParseRule):
     code = "CAT000"
     name = "syntax-error"
     summary = "The file does not compile on the Cat's Python, so no other rule can look at it."

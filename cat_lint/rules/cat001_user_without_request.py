@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext
+from cat_lint.rules._base import FileRule, Invalid, Report, RuleContext
 from cat_lint.visitors import FunctionInfo, ModuleFacts
 
 _RAISES = "`user` raises NoRequestError there"
@@ -83,7 +83,7 @@ def _through(via: tuple[str, ...]) -> str:
     return f" (through `{via[0]}()`, `{via[1]}()`, ... `{via[-1]}()`: {len(via)} calls)"
 
 
-class UserWithoutRequest(Rule):
+class UserWithoutRequest(FileRule):
     code = "CAT001"
     name = "user-without-request"
     summary = "`user` is used where no request is in flight, so it raises."

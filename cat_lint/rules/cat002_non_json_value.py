@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, call_text
-from cat_lint.rules._values import value_problems
+from cat_lint.rules._base import FileRule, Invalid, Report, RuleContext, call_text
+from cat_lint.rules._values import origin, value_problems
 
 
-def origin(how: str) -> str:
-    return "" if how == "saved" else f" ({how})"
-
-
-class NonJsonValue(Rule):
+class NonJsonValue(FileRule):
     code = "CAT002"
     name = "non-json-value"
     summary = "A value that is not JSON is passed to `save` or returned by an `update` function."

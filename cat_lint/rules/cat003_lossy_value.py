@@ -8,9 +8,8 @@ from typing import Iterable
 
 import libcst as cst
 
-from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text
-from cat_lint.rules._values import value_problems
-from cat_lint.rules.cat002_non_json_value import origin
+from cat_lint.rules._base import EditSpec, FileRule, FixSpec, Invalid, Report, RuleContext, call_text
+from cat_lint.rules._values import origin, value_problems
 
 
 def _as_loaded(key_source: str) -> str:
@@ -22,7 +21,7 @@ def _as_loaded(key_source: str) -> str:
     return json.dumps(loaded)
 
 
-class LossyValue(Rule):
+class LossyValue(FileRule):
     code = "CAT003"
     name = "lossy-value"
     summary = "A saved value will not load back as it was saved: a tuple, a dict with non-string keys, or dict keys that meet in JSON."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text
+from cat_lint.rules._base import EditSpec, FileRule, FixSpec, Invalid, Report, RuleContext, call_text
 
 _EFFECT = {
     "save": "the write never happens",
@@ -15,7 +15,7 @@ _EFFECT = {
 }
 
 
-class NotAwaited(Rule):
+class NotAwaited(FileRule):
     code = "CAT004"
     name = "store-call-not-awaited"
     summary = "A `store`/`user` call is never awaited, so it never runs."

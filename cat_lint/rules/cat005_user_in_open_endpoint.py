@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext
+from cat_lint.rules._base import EditSpec, FileRule, FixSpec, Invalid, Report, RuleContext
 
 
-class UserInOpenEndpoint(Rule):
+class UserInOpenEndpoint(FileRule):
     code = "CAT005"
     name = "user-in-open-endpoint"
     summary = "`user` is used in an endpoint that anyone may call, declared without `role=`."

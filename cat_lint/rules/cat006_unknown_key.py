@@ -6,7 +6,8 @@ import json
 from typing import Iterable
 
 from cat_lint.findings import Edit, Finding, Fix, KeyUse, Span
-from cat_lint.rules._base import Invalid, Rule
+from cat_lint.keys import KeyIndex
+from cat_lint.rules._base import IndexRule, Invalid
 
 _STORE_NAME = {"store": "the global store", "user": "the per-user store"}
 
@@ -19,12 +20,11 @@ def _replacement(use: KeyUse, key: str) -> Edit:
     return Edit(span, json.dumps(key, ensure_ascii=False))
 
 
-class UnknownKey(Rule):
+class UnknownKey(IndexRule):
     code = "CAT006"
     name = "unknown-key"
     summary = "A key is read but never written in the project, and the database does not hold it."
     fixable = "sometimes"
-    project_wide = True
     what = """
         Reports a literal key passed to `load`, `exists` or `delete` of `store` or `user` that
         no `save` or `update` of the same store writes anywhere in the linted tree, that is not
@@ -81,7 +81,7 @@ class UnknownKey(Rule):
         ),
     )
 
-    def check_uses(self, key_uses: Iterable[KeyUse], index) -> Iterable[Finding]:
+    def check_uses(self, key_uses: Iterable[KeyUse], index: KeyIndex) -> Iterable[Finding]:
         for use in key_uses:
             if use.writes or index.is_known(use.key, use.scope):
                 continue

@@ -7,7 +7,7 @@ from typing import Iterable
 import libcst as cst
 
 from cat_lint.keys import MAX_KEY_LENGTH
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, literal_text
+from cat_lint.rules._base import FileRule, Invalid, Report, RuleContext, literal_text
 
 _LITERAL_KINDS = {
     cst.Integer: "an int",
@@ -47,7 +47,7 @@ def key_problem(key: cst.BaseExpression, call: str = "the call") -> str | None:
     return None
 
 
-class InvalidKey(Rule):
+class InvalidKey(FileRule):
     code = "CAT007"
     name = "invalid-key"
     summary = "A key that cannot work: not a string, empty, or longer than 1024 characters."

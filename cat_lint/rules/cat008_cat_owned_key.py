@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Iterable
 
 from cat_lint.keys import CAT_OWNED_PREFIXES, is_cat_owned
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, call_text, literal_prefix, literal_text
+from cat_lint.rules._base import FileRule, Invalid, Report, RuleContext, call_text, literal_prefix, literal_text
 
 _WRITES = {"save": "overwrites", "update": "overwrites", "delete": "deletes"}
 
 
-class CatOwnedKey(Rule):
+class CatOwnedKey(FileRule):
     code = "CAT008"
     name = "cat-owned-key"
     summary = "A plugin writes or deletes a key the Cat itself keeps in the global store."

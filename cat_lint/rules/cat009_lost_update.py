@@ -7,7 +7,7 @@ from typing import Iterable
 
 import libcst as cst
 
-from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text, literal_text
+from cat_lint.rules._base import EditSpec, FileRule, FixSpec, Invalid, Report, RuleContext, call_text, literal_text
 from cat_lint.names import bound_values, import_bindings, pattern_captures, target_names
 from cat_lint.visitors import FunctionInfo, ModuleFacts, StoreCall, code_nodes
 
@@ -205,7 +205,7 @@ def _runs_once(function: FunctionInfo, hooks: Iterable[str]) -> bool:
     return any(f.hook_name in hooks for f in function.chain())
 
 
-class LostUpdate(Rule):
+class LostUpdate(FileRule):
     code = "CAT009"
     name = "lost-update"
     summary = "A key is loaded, computed on and saved back: requests that overlap lose each other's updates."

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Iterable
 
 from cat_lint.findings import Edit, FileResult, Finding, Fix, Span
-from cat_lint.rules._base import Invalid, Rule
+from cat_lint.rules._base import Invalid, NoqaRule
 
 
-class UnusedNoqa(Rule):
+class UnusedNoqa(NoqaRule):
     code = "CAT100"
     name = "unused-noqa"
     summary = "A `# noqa` comment suppresses nothing on its line, or names a code that is no cat-lint rule."
     fixable = "always"
-    project_wide = True  # it needs every finding of the file, CAT006's included
     what = """
         Reports, like Ruff's RUF100, a line-level suppression that does nothing: a
         `# noqa: CAT004` on a line with no CAT004 finding, a bare `# noqa` on a line

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from cat_lint.findings import Edit, Finding, Fix, KeyUse, Span
 from cat_lint.keys import KeyIndex
-from cat_lint.rules._base import IndexRule, Invalid
+from cat_lint.rules._base import IndexRule, Invalid, block
 
 _STORE_NAME = {"store": "the global store", "user": "the per-user store"}
 
@@ -63,19 +63,53 @@ class UnknownKey(IndexRule):
         where the project's configuration points.
     """
     VALID = (
-        "from cat import store\n\nasync def f():\n    await store.save('theme', 'dark')\n    return await store.load('theme')\n",
-        "from cat import store\n\nasync def f():\n    return await store.load('active_plugins', [])\n",
-        "from cat import user\n\nasync def f(name):\n    return await user.load(f'todo_{name}')\n",
+        block("""
+            from cat import store
+
+            async def f():
+                await store.save('theme', 'dark')
+                return await store.load('theme')
+        """),
+        block("""
+            from cat import store
+
+            async def f():
+                return await store.load('active_plugins', [])
+        """),
+        block("""
+            from cat import user
+
+            async def f(name):
+                return await user.load(f'todo_{name}')
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('theme', 'dark')\n    return await store.load('thme')\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('theme', 'dark')
+                    return await store.load('thme')
+            """),
             5, 28,
             'the key "thme" is read here but never written to the global store, in this project or its database; did you mean "theme"?',
-            fixed="from cat import store\n\nasync def f():\n    await store.save('theme', 'dark')\n    return await store.load('theme')\n",
+            fixed=block("""
+                from cat import store
+
+                async def f():
+                    await store.save('theme', 'dark')
+                    return await store.load('theme')
+            """),
         ),
         Invalid(
-            "from cat import store, user\n\nasync def f():\n    await store.save('todos', [])\n    return await user.exists('todos')\n",
+            block("""
+                from cat import store, user
+
+                async def f():
+                    await store.save('todos', [])
+                    return await user.exists('todos')
+            """),
             5, 29,
             'the key "todos" is read here but never written to the per-user store, in this project or its database',
         ),

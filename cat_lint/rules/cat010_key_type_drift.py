@@ -8,7 +8,7 @@ from typing import Iterable
 from cat_lint.filenames import printable
 from cat_lint.findings import Edit, Finding, Fix, KeyUse
 from cat_lint.keys import KeyIndex
-from cat_lint.rules._base import IndexRule, Invalid
+from cat_lint.rules._base import IndexRule, Invalid, block
 
 # How messages say a JSON type, and which types cannot stand for each other (integer and number can).
 TYPE_NAMES = {
@@ -135,29 +135,82 @@ class KeyTypeDrift(IndexRule):
         are typed by their first characters, as `cat-store` lists them.
     """
     VALID = (
-        "from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', [])\n    await user.save('todos', todos + [text])\n",
-        "from cat import store\n\nasync def f(n):\n    await store.save('count', 1)\n    await store.save('count', 2.5)\n    return await store.load('count', 0)\n",
-        "from cat import store\n\nasync def f(value):\n    await store.save('theme', value)\n    await store.save('theme', None)\n    return await store.load('theme', 'light')\n",
-        "from cat import store, user\n\nasync def f():\n    await store.save('todos', {})\n    await user.save('todos', [])\n",
+        block("""
+            from cat import user
+
+            async def f(text):
+                todos = await user.load('todos', [])
+                await user.save('todos', todos + [text])
+        """),
+        block("""
+            from cat import store
+
+            async def f(n):
+                await store.save('count', 1)
+                await store.save('count', 2.5)
+                return await store.load('count', 0)
+        """),
+        block("""
+            from cat import store
+
+            async def f(value):
+                await store.save('theme', value)
+                await store.save('theme', None)
+                return await store.load('theme', 'light')
+        """),
+        block("""
+            from cat import store, user
+
+            async def f():
+                await store.save('todos', {})
+                await user.save('todos', [])
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', {})\n    await user.save('todos', [text])\n",
+            block("""
+                from cat import user
+
+                async def f(text):
+                    todos = await user.load('todos', {})
+                    await user.save('todos', [text])
+            """),
             4, 28,
             'the key "todos" is loaded with a dict default here, but saved as a list in plugin.py:5: '
             "code written for one type fails on the other",
-            fixed="from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', [])\n    await user.save('todos', [text])\n",
+            fixed=block("""
+                from cat import user
+
+                async def f(text):
+                    todos = await user.load('todos', [])
+                    await user.save('todos', [text])
+            """),
         ),
         Invalid(
-            "from cat import store\n\nasync def f(items):\n    await store.save('index', list(items))\n\n\n"
-            "async def g(items):\n    await store.save('index', {i: True for i in items})\n",
+            block("""
+                from cat import store
+
+                async def f(items):
+                    await store.save('index', list(items))
+
+
+                async def g(items):
+                    await store.save('index', {i: True for i in items})
+            """),
             8, 21,
             'the key "index" is saved as a dict here, but saved as a list in plugin.py:4: '
             "code written for one type fails on the other",
             count=2,
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    empty = {}\n    await store.save('cache', empty)\n    await store.save('cache', 'none')\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    empty = {}
+                    await store.save('cache', empty)
+                    await store.save('cache', 'none')
+            """),
             5, 21,
             count=2,
         ),

@@ -212,11 +212,12 @@ def _analyse(parsed: Parsed, source: str, path: str, settings: Settings, result:
              statements: StatementMemo | None) -> None:
     module = parsed.module
     facts = collect(module, source)
-    if not facts.store_calls and not facts.user_refs:
-        return  # nothing of the Cat's stores in this file: no rule can fire
+    rules = [rule for rule in FILE_RULES if rule.applies(facts)]
+    if not rules and not facts.store_calls:
+        return  # nothing in this file that a rule looks at, and no key uses
     context = RuleContext(facts, settings, path)
     reports: list[Report] = []
-    for rule in FILE_RULES:
+    for rule in rules:
         reports.extend(rule.check(context))
     keys = key_uses(facts)
     nodes: list[cst.CSTNode] = [r.node for r in reports] + [k[3] for k in keys] + [k[5] for k in keys if k[5] is not None]

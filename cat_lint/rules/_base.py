@@ -163,6 +163,11 @@ class ParseRule(Rule):
 class FileRule(Rule):
     """A rule on one file: what the collector found in it, and nothing else."""
 
+    def applies(self, facts: ModuleFacts) -> bool:
+        """Whether the file holds what the rule looks at (by default a use of the Cat's stores);
+        a file no rule applies to is done with once collected."""
+        return bool(facts.store_calls or facts.user_refs)
+
     def check(self, ctx: RuleContext) -> Iterable[Report]:
         raise NotImplementedError
 

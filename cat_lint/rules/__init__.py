@@ -1,14 +1,15 @@
 """The rule registry: one module per rule, ordered by code.
 
 ``ALL_RULES`` holds one instance of each rule; ``get_rule`` finds one by code
-or by name.  CAT000 is raised by the engine itself (a file that does not
-parse reaches no rule), and CAT006 and CAT010 are project-wide: they run in
-``check_project`` over the key index rather than per file.
+or by name.  The engine runs the rules by kind (``cat_lint.rules._base``):
+``FILE_RULES`` on each file, ``INDEX_RULES`` and ``NOQA_RULES`` in
+``check_project``; ``PARSE_RULE`` is the rule whose findings the parse
+itself reports.  Adding a rule is one module and its line in ``ALL_RULES``.
 """
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext
+from cat_lint.rules._base import FileRule, IndexRule, Invalid, NoqaRule, ParseRule, Report, Rule, RuleContext
 from cat_lint.rules.cat000_syntax_error import SyntaxErrorRule
 from cat_lint.rules.cat001_user_without_request import UserWithoutRequest
 from cat_lint.rules.cat002_non_json_value import NonJsonValue
@@ -37,10 +38,14 @@ ALL_RULES: tuple[Rule, ...] = (
     UnusedNoqa(),
 )
 
-_BY_KEY = {rule.code: rule for rule in ALL_RULES} | {rule.name: rule for rule in ALL_RULES}
+_BY_CODE = {rule.code: rule for rule in ALL_RULES}
+_BY_KEY = _BY_CODE | {rule.name: rule for rule in ALL_RULES}
 
-# Rules the engine runs per file (CAT000 is the parse itself; CAT006 and CAT010 need the whole project).
-FILE_RULES: tuple[Rule, ...] = tuple(r for r in ALL_RULES if r.code != "CAT000" and not r.project_wide)
+# The rules of each kind, in the order of their codes.
+(PARSE_RULE,) = (r for r in ALL_RULES if isinstance(r, ParseRule))
+FILE_RULES: tuple[FileRule, ...] = tuple(r for r in ALL_RULES if isinstance(r, FileRule))
+INDEX_RULES: tuple[IndexRule, ...] = tuple(r for r in ALL_RULES if isinstance(r, IndexRule))
+NOQA_RULES: tuple[NoqaRule, ...] = tuple(r for r in ALL_RULES if isinstance(r, NoqaRule))
 
 
 def get_rule(code: str) -> Rule | None:
@@ -48,4 +53,10 @@ def get_rule(code: str) -> Rule | None:
     return _BY_KEY.get(code.upper()) or _BY_KEY.get(code.lower())
 
 
-__all__ = ["ALL_RULES", "FILE_RULES", "Invalid", "Report", "Rule", "RuleContext", "get_rule"]
+def rule_of(finding_code: str) -> Rule | None:
+    """The rule that reports findings of ``finding_code`` (exactly as findings spell it)."""
+    return _BY_CODE.get(finding_code)
+
+
+__all__ = ["ALL_RULES", "FILE_RULES", "INDEX_RULES", "NOQA_RULES", "PARSE_RULE", "Invalid", "Report", "Rule",
+           "RuleContext", "get_rule", "rule_of"]

@@ -1,12 +1,21 @@
-"""What every rule is made of, and what a rule reports.
+"""What every rule is made of, the kinds of rule, and what a rule reports.
 
 A rule is a class holding its code, its documentation (Ruff's "what it does
 / why is this bad / example, use instead / fix" sections) and its VALID/INVALID examples
-(Fixit's way: the examples are the rule's tests), next to its ``check``.
-``check`` reads the facts the collector gathered in the file's single walk
-(see ``cat_lint.facts``) and returns ``Report`` objects holding nodes,
-not positions: the engine computes the positions of all reports of a file
-at once, only when there are some.
+(Fixit's way: the examples are the rule's tests), next to the method its kind
+declares.  A rule is of one of four kinds, and the engine runs each kind at
+its own stage without naming any rule:
+
+- ``ParseRule``: reported by the parse itself (``cat_lint.parse``); a file it
+  refuses reaches no other rule;
+- ``FileRule``: ``check`` reads the facts the collector gathered in the
+  file's single walk (see ``cat_lint.facts``) and returns ``Report``
+  objects holding nodes, not positions: the engine computes the positions
+  of all reports of a file at once, only when there are some;
+- ``IndexRule``: ``check_uses`` judges a file's key uses against the
+  project's key index (``cat_lint.keys``), once every file is checked;
+- ``NoqaRule``: ``check_result`` judges a file's suppression comments
+  against all the file's findings, the index rules' included.
 """
 
 from __future__ import annotations
@@ -21,9 +30,11 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
-from cat_lint.facts import ModuleFacts
+from cat_lint.findings import FileResult, Finding, KeyUse
+from cat_lint.keys import KeyIndex
+from cat_lint.noqa import FILE_LINE, is_suppressed
 from cat_lint.settings import Settings
-
+from cat_lint.facts import ModuleFacts
 
 
 @dataclass(frozen=True)
@@ -53,9 +64,20 @@ class Report:
     fix: FixSpec | None = None
 
 
+def block(text: str) -> str:
+    """A rule's case written as a triple-quoted block, indented with the code around it, as a file.
+
+    The block is read as the ``example`` is: dedented, without the line breaks
+    that open and close it, and ending in one line break.
+    """
+    return textwrap.dedent(text).strip("\n") + "\n"
+
+
 @dataclass(frozen=True)
 class Invalid:
     """An example that must produce a finding of the rule at ``line``/``col`` (1-based line, 0-based column).
+
+    ``source`` and ``fixed`` are files, most often written as triple-quoted ``block`` calls.
 
     ``message`` is compared in full when given; ``fixed`` is the source after
     the rule's fixes are applied (safe and unsafe).
@@ -79,6 +101,8 @@ class RuleContext:
 
 
 class Rule:
+    """What every rule has: its code, its page and its cases.  A rule subclasses one of the kinds below."""
+
     code: str = ""
     name: str = ""
     summary: str = ""
@@ -89,7 +113,6 @@ class Rule:
     fix_text: str = ""
     limits: str = ""
     fixable: str = "never"  # "never", "sometimes" or "always"
-    project_wide: bool = False
     VALID: tuple[str, ...] = ()
     INVALID: tuple[Invalid, ...] = ()
 
@@ -119,11 +142,57 @@ class Rule:
             parts += ["## Limits", "", textwrap.dedent(self.limits).strip(), ""]
         return "\n".join(parts).rstrip() + "\n"
 
-    def check(self, ctx: RuleContext) -> Iterable[Report]:
-        return ()
+    def silenced(self, finding: Finding, result: FileResult) -> bool:
+        """Whether the file's noqa comments silence ``finding``: on its first or its last line, or file-wide."""
+        span = finding.span
+        lines = (span.start_line,) if span.start_line == span.end_line else (span.start_line, span.end_line)
+        return is_suppressed(finding.code, lines, result.noqa, result.file_noqa)
 
     def __repr__(self) -> str:
         return f"<rule {self.code} {self.name}>"
+
+
+class ParseRule(Rule):
+    """Reported by the parse itself, never by a method: the file did not parse, so nothing in it,
+    its noqa comments included, was checked, and no comment silences the finding."""
+
+    def silenced(self, finding: Finding, result: FileResult) -> bool:
+        return False
+
+
+class FileRule(Rule):
+    """A rule on one file: what the collector found in it, and nothing else."""
+
+    def applies(self, facts: ModuleFacts) -> bool:
+        """Whether the file holds what the rule looks at (by default a use of the Cat's stores);
+        a file no rule applies to is done with once collected."""
+        return bool(facts.store_calls or facts.user_refs)
+
+    def check(self, ctx: RuleContext) -> Iterable[Report]:
+        raise NotImplementedError
+
+
+class IndexRule(Rule):
+    """A rule on the project's key index: each file's key uses, judged against every file's and the database's."""
+
+    def check_uses(self, key_uses: Iterable[KeyUse], index: KeyIndex) -> Iterable[Finding]:
+        raise NotImplementedError
+
+
+class NoqaRule(Rule):
+    """A rule on the noqa result: a parsed file's suppression comments, judged against all its findings.
+
+    It runs only on a file that has such comments.  Its findings are about the
+    comments themselves, so only a comment naming its code silences them (on
+    the line, or file-wide): a bare ``# noqa`` is what it reports.
+    """
+
+    def check_result(self, result: FileResult, findings: Iterable[Finding]) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def silenced(self, finding: Finding, result: FileResult) -> bool:
+        return (self.code in result.noqa.get(finding.span.start_line, ()) or bool(result.file_noqa)
+                or self.code in result.noqa.get(FILE_LINE, ()))
 
 
 class LiteralMemo:

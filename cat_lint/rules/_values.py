@@ -260,3 +260,8 @@ def value_problems(facts: ModuleFacts) -> Iterator[tuple[StoreCall, str, Problem
                 for problem in inspect_value(value, "value", facts, func):
                     how = "returned by the update lambda" if name == "lambda" else f"returned by the update function {name}"
                     yield call, how, problem
+
+
+def origin(how: str) -> str:
+    """How a message names where a problem value comes from (``value_problems``' ``how``): nothing for a saved value."""
+    return "" if how == "saved" else f" ({how})"

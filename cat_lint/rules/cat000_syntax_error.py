@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cat_lint.rules._base import Invalid, Rule
+from cat_lint.rules._base import Invalid, ParseRule, block
 
 
-class SyntaxErrorRule(Rule):
+class SyntaxErrorRule(ParseRule):
     code = "CAT000"
     name = "syntax-error"
     summary = "The file does not compile on the Cat's Python, so no other rule can look at it."
@@ -50,22 +50,82 @@ class SyntaxErrorRule(Rule):
     fix_text = "Correct the code at the reported position."
     VALID = (
         "x = 1\n",
-        "async def f(store):\n    await store.save('k', 1)\n",
-        "# caf\u00e9 in a comment\nx = 1\n",
+        block("""
+            async def f(store):
+                await store.save('k', 1)
+        """),
+        block("""
+            # café in a comment
+            x = 1
+        """),
     )
     INVALID = (
-        Invalid("def f(:\n    pass\n", 1, 6),
-        Invalid("x = 1\nif x\n    pass\n", 2, 4, "the file does not parse: expected ':'"),
-        Invalid("def f(store):\n    await store.save('k', 1)\n", 2, 4,
-                "Python refuses to compile the file: 'await' outside async function"),
+        Invalid(
+            block("""
+                def f(:
+                    pass
+            """),
+            1, 6,
+        ),
+        Invalid(
+            block("""
+                x = 1
+                if x
+                    pass
+            """),
+            2, 4,
+            "the file does not parse: expected ':'",
+        ),
+        Invalid(
+            block("""
+                def f(store):
+                    await store.save('k', 1)
+            """),
+            2, 4,
+            "Python refuses to compile the file: 'await' outside async function",
+        ),
         Invalid("return 1\n", 1, 0, "Python refuses to compile the file: 'return' outside function"),
-        Invalid("def f(a, a):\n    pass\n", 1, 9,
-                "Python refuses to compile the file: duplicate argument 'a' in function definition"),
-        Invalid("for x in y:\n    pass\nbreak\n", 3, 0, "Python refuses to compile the file: 'break' outside loop"),
-        Invalid("def f():\n    nonlocal x\n", 2, 4, "Python refuses to compile the file: no binding for nonlocal 'x' found"),
-        Invalid("def f(x):\n    global x\n", 2, 4, "Python refuses to compile the file: name 'x' is parameter and global"),
-        Invalid("import os\nfrom __future__ import annotations\n", 2, 0,
-                "Python refuses to compile the file: from __future__ imports must occur at the beginning of the file"),
+        Invalid(
+            block("""
+                def f(a, a):
+                    pass
+            """),
+            1, 9,
+            "Python refuses to compile the file: duplicate argument 'a' in function definition",
+        ),
+        Invalid(
+            block("""
+                for x in y:
+                    pass
+                break
+            """),
+            3, 0,
+            "Python refuses to compile the file: 'break' outside loop",
+        ),
+        Invalid(
+            block("""
+                def f():
+                    nonlocal x
+            """),
+            2, 4,
+            "Python refuses to compile the file: no binding for nonlocal 'x' found",
+        ),
+        Invalid(
+            block("""
+                def f(x):
+                    global x
+            """),
+            2, 4,
+            "Python refuses to compile the file: name 'x' is parameter and global",
+        ),
+        Invalid(
+            block("""
+                import os
+                from __future__ import annotations
+            """),
+            2, 0,
+            "Python refuses to compile the file: from __future__ imports must occur at the beginning of the file",
+        ),
         Invalid("x = [y async for y in z]\n", 1, 4,
                 "Python refuses to compile the file: asynchronous comprehension outside of an asynchronous function"),
         Invalid("*a, *b = [1, 2]\n", 1, 0, "Python refuses to compile the file: multiple starred expressions in assignment"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from cat_lint.rules._base import FileRule, Invalid, Report, RuleContext, block
 from cat_lint.facts import FunctionInfo, ModuleFacts
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext
 
 _RAISES = "`user` raises NoRequestError there"
 
@@ -83,7 +83,7 @@ def _through(via: tuple[str, ...]) -> str:
     return f" (through `{via[0]}()`, `{via[1]}()`, ... `{via[-1]}()`: {len(via)} calls)"
 
 
-class UserWithoutRequest(Rule):
+class UserWithoutRequest(FileRule):
     code = "CAT001"
     name = "user-without-request"
     summary = "`user` is used where no request is in flight, so it raises."
@@ -146,68 +146,193 @@ class UserWithoutRequest(Rule):
     """
     VALID = (
         # In a request hook, an endpoint with a role, a tool: there is a request.
-        "from cat import hook, user\n\n@hook\nasync def before_agent_run(value):\n    await user.save('seen', True)\n    return value\n",
+        block("""
+            from cat import hook, user
+
+            @hook
+            async def before_agent_run(value):
+                await user.save('seen', True)
+                return value
+        """),
         # A parameter named user is not cat.user.
-        "from cat import hook\n\n@hook\ndef after_cat_bootstrap(user):\n    return user.id\n",
+        block("""
+            from cat import hook
+
+            @hook
+            def after_cat_bootstrap(user):
+                return user.id
+        """),
         # Cat 1.x plugins: cat.user_id on the cat argument.
-        "from cat.mad_hatter.decorators import hook\n\n@hook\ndef after_cat_bootstrap(value, cat):\n    user = cat.user_id\n    return user\n",
+        block("""
+            from cat.mad_hatter.decorators import hook
+
+            @hook
+            def after_cat_bootstrap(value, cat):
+                user = cat.user_id
+                return user
+        """),
         # A helper called only from request code.
-        "from cat import hook, user\n\nasync def remember():\n    await user.save('k', 1)\n\n@hook\nasync def before_agent_run(v):\n    await remember()\n    return v\n",
+        block("""
+            from cat import hook, user
+
+            async def remember():
+                await user.save('k', 1)
+
+            @hook
+            async def before_agent_run(v):
+                await remember()
+                return v
+        """),
         # A lambda at module level runs later, in a request.
-        "from cat import user\n\ncurrent_name = lambda: user.name\n",
+        block("""
+            from cat import user
+
+            current_name = lambda: user.name
+        """),
         # Only reading an attribute of `user` raises.
-        "from cat import user\n\nprint(user)\nTEXT = f'{user}'\nSHOWN = repr(user)\nALIAS = user\n",
+        block("""
+            from cat import user
+
+            print(user)
+            TEXT = f'{user}'
+            SHOWN = repr(user)
+            ALIAS = user
+        """),
         # A match-statement capture named user is not cat.user (the comprehension forces scope analysis).
-        "from cat import hook, user\n\nnames = [user for user in range(3)]\n\n@hook\ndef after_cat_bootstrap(value):\n    match value:\n        case [*user]:\n            return user.id\n    return value\n",
+        block("""
+            from cat import hook, user
+
+            names = [user for user in range(3)]
+
+            @hook
+            def after_cat_bootstrap(value):
+                match value:
+                    case [*user]:
+                        return user.id
+                return value
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import hook, user\n\n@hook\nasync def after_cat_bootstrap(value):\n    await user.save('k', 1)\n    return value\n",
+            block("""
+                from cat import hook, user
+
+                @hook
+                async def after_cat_bootstrap(value):
+                    await user.save('k', 1)
+                    return value
+            """),
             5, 10,
             "`user` is used in the `after_cat_bootstrap` hook, where no request is in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "import cat\n\n@cat.hook('before_cat_bootstrap')\ndef setup(value):\n    return cat.user.id\n",
+            block("""
+                import cat
+
+                @cat.hook('before_cat_bootstrap')
+                def setup(value):
+                    return cat.user.id
+            """),
             5, 11,
             "`user` is used in the `before_cat_bootstrap` hook, where no request is in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "from cat import user as me\n\nNAME = me.name\n",
+            block("""
+                from cat import user as me
+
+                NAME = me.name
+            """),
             3, 7,
             "`user` is used at module level, which runs at import time with no request in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "from cat import user\n\nclass Settings:\n    owner = user.id\n",
+            block("""
+                from cat import user
+
+                class Settings:
+                    owner = user.id
+            """),
             4, 12,
             "`user` is used in the body of class `Settings`, which runs at import time with no request in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "from cat import user\n\ndef greet(name=user.name):\n    return name\n",
+            block("""
+                from cat import user
+
+                def greet(name=user.name):
+                    return name
+            """),
             3, 15,
             "`user` is used in the default value of parameter `name` of `greet`, evaluated at import time with no request in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "from cat import hook, user\n\nasync def load_prefs():\n    return await user.load('prefs')\n\nasync def setup():\n    return await load_prefs()\n\n@hook\nasync def after_plugins_reload(value):\n    await setup()\n    return value\n",
+            block("""
+                from cat import hook, user
+
+                async def load_prefs():
+                    return await user.load('prefs')
+
+                async def setup():
+                    return await load_prefs()
+
+                @hook
+                async def after_plugins_reload(value):
+                    await setup()
+                    return value
+            """),
             4, 17,
             "`user` is used in `load_prefs()`, which is reached from the `after_plugins_reload` hook (through `setup()`), where no request is in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "from cat import user\n\ndef register(name):\n    return lambda f: f\n\n@register((lambda: user.name)())\ndef greet():\n    pass\n",
+            block("""
+                from cat import user
+
+                def register(name):
+                    return lambda f: f
+
+                @register((lambda: user.name)())
+                def greet():
+                    pass
+            """),
             6, 19,
             "`user` is used in a decorator of `greet`, evaluated at import time with no request in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "from cat import hook\ntry:\n    from cat import user\nexcept ImportError:\n    user = None\n\n@hook\ndef after_cat_bootstrap(value):\n    return user.id\n",
+            block("""
+                from cat import hook
+                try:
+                    from cat import user
+                except ImportError:
+                    user = None
+
+                @hook
+                def after_cat_bootstrap(value):
+                    return user.id
+            """),
             9, 11,
             "`user` is used in the `after_cat_bootstrap` hook, where no request is in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "from cat import hook, user\n\nALIAS = user\n\n@hook\ndef after_cat_bootstrap(value):\n    return ALIAS.id\n",
+            block("""
+                from cat import hook, user
+
+                ALIAS = user
+
+                @hook
+                def after_cat_bootstrap(value):
+                    return ALIAS.id
+            """),
             7, 11,
             "`user` is used in the `after_cat_bootstrap` hook, where no request is in flight: `user` raises NoRequestError there",
         ),
         Invalid(
-            "from cat import hook, user\n\n@hook\nasync def my_startup(value):\n    return user.id\n",
+            block("""
+                from cat import hook, user
+
+                @hook
+                async def my_startup(value):
+                    return user.id
+            """),
             5, 11,
             "`user` is used in the `my_startup` hook, where no request is in flight: `user` raises NoRequestError there",
             bootstrap_hooks=("my_startup",),

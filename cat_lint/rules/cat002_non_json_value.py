@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, call_text
-from cat_lint.rules._values import value_problems
+from cat_lint.rules._base import FileRule, Invalid, Report, RuleContext, block, call_text
+from cat_lint.rules._values import origin, value_problems
 
 
-def origin(how: str) -> str:
-    return "" if how == "saved" else f" ({how})"
-
-
-class NonJsonValue(Rule):
+class NonJsonValue(FileRule):
     code = "CAT002"
     name = "non-json-value"
     summary = "A value that is not JSON is passed to `save` or returned by an `update` function."
@@ -55,45 +51,119 @@ class NonJsonValue(Rule):
         assigned more than once are not followed.
     """
     VALID = (
-        "from cat import store\n\nasync def f():\n    await store.save('tags', sorted({'a', 'b'}))\n",
-        "from datetime import datetime\nfrom cat import store\n\nasync def f():\n    await store.save('at', datetime.now().isoformat())\n",
-        "from cat import user\n\nasync def f(items):\n    data = {'items': list(items)}\n    await user.save('data', data)\n",
-        "from cat import store\n\ndef set(x):\n    return [x]\n\nasync def f():\n    await store.save('k', set(1))\n",
+        block("""
+            from cat import store
+
+            async def f():
+                await store.save('tags', sorted({'a', 'b'}))
+        """),
+        block("""
+            from datetime import datetime
+            from cat import store
+
+            async def f():
+                await store.save('at', datetime.now().isoformat())
+        """),
+        block("""
+            from cat import user
+
+            async def f(items):
+                data = {'items': list(items)}
+                await user.save('data', data)
+        """),
+        block("""
+            from cat import store
+
+            def set(x):
+                return [x]
+
+            async def f():
+                await store.save('k', set(1))
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('cart', {'items': [1, 2, {3}]})\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('cart', {'items': [1, 2, {3}]})
+            """),
             4, 46,
             '`value["items"][2]` is a set, which is not JSON: `store.save("cart", ...)` raises',
         ),
         Invalid(
-            "import datetime\nfrom cat import user\n\nasync def f():\n    now = datetime.datetime.now()\n    await user.save('seen', now)\n",
+            block("""
+                import datetime
+                from cat import user
+
+                async def f():
+                    now = datetime.datetime.now()
+                    await user.save('seen', now)
+            """),
             5, 10,
             '`value` is a datetime, which is not JSON (through `now`): `user.save("seen", ...)` raises',
         ),
         Invalid(
-            "import math, uuid\nfrom cat import store\n\nasync def f():\n    await store.save('x', [float('nan'), math.inf, uuid.uuid4(), b'raw', 1j, lambda: 1])\n",
+            block("""
+                import math, uuid
+                from cat import store
+
+                async def f():
+                    await store.save('x', [float('nan'), math.inf, uuid.uuid4(), b'raw', 1j, lambda: 1])
+            """),
             5, 27, '`value[0]` is NaN, which is not JSON: `store.save("x", ...)` raises', count=6,
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('grid', {(0, 0): 'start'})\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('grid', {(0, 0): 'start'})
+            """),
             4, 30, '`value` has a key that is a tuple, which is not JSON: `store.save("grid", ...)` raises',
         ),
         Invalid(
-            "from cat import store\n\ndef add_tag(tags):\n    return frozenset(tags or ())\n\nasync def f():\n    await store.update('tags', add_tag)\n",
+            block("""
+                from cat import store
+
+                def add_tag(tags):
+                    return frozenset(tags or ())
+
+                async def f():
+                    await store.update('tags', add_tag)
+            """),
             4, 11,
             '`value` is a frozenset (returned by the update function `add_tag`), which is not JSON: `store.update("tags", ...)` raises',
         ),
         Invalid(
-            "from decimal import Decimal\nfrom pathlib import Path\nfrom cat import store\n\nasync def f():\n    await store.update('p', lambda old: {'price': Decimal('1.5'), 'dir': Path.cwd()})\n",
+            block("""
+                from decimal import Decimal
+                from pathlib import Path
+                from cat import store
+
+                async def f():
+                    await store.update('p', lambda old: {'price': Decimal('1.5'), 'dir': Path.cwd()})
+            """),
             6, 50, count=2,
         ),
         Invalid(
-            "import math\nfrom cat import store\n\nasync def f():\n    await store.save('limits', [-math.inf, 1e999])\n",
+            block("""
+                import math
+                from cat import store
+
+                async def f():
+                    await store.save('limits', [-math.inf, 1e999])
+            """),
             5, 32, '`value[0]` is -Infinity, which is not JSON: `store.save("limits", ...)` raises', count=2,
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('deep', " + "[" * 30 + "{1}" + "]" * 30 + ")\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('deep', DEEP)
+            """).replace("DEEP", "[" * 30 + "{1}" + "]" * 30),
             4, 59, '`value' + "[0]" * 30 + '` is a set, which is not JSON: `store.save("deep", ...)` raises',
         ),
     )

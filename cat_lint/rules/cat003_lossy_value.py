@@ -8,9 +8,8 @@ from typing import Iterable
 
 import libcst as cst
 
-from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text
-from cat_lint.rules._values import value_problems
-from cat_lint.rules.cat002_non_json_value import origin
+from cat_lint.rules._base import EditSpec, FileRule, FixSpec, Invalid, Report, RuleContext, block, call_text
+from cat_lint.rules._values import origin, value_problems
 
 
 def _as_loaded(key_source: str) -> str:
@@ -22,7 +21,7 @@ def _as_loaded(key_source: str) -> str:
     return json.dumps(loaded)
 
 
-class LossyValue(Rule):
+class LossyValue(FileRule):
     code = "CAT003"
     name = "lossy-value"
     summary = "A saved value will not load back as it was saved: a tuple, a dict with non-string keys, or dict keys that meet in JSON."
@@ -60,37 +59,99 @@ class LossyValue(Rule):
         `--fix`, since the tuple may be used as a tuple elsewhere.
     """
     VALID = (
-        "from cat import store\n\nasync def f():\n    await store.save('size', [640, 480])\n",
-        "from cat import store\n\nasync def f():\n    await store.save('names', {'1': 'one'})\n",
-        "from cat import store\n\nasync def f(point):\n    x, y = point\n    await store.save('p', {'x': x, 'y': y})\n",
+        block("""
+            from cat import store
+
+            async def f():
+                await store.save('size', [640, 480])
+        """),
+        block("""
+            from cat import store
+
+            async def f():
+                await store.save('names', {'1': 'one'})
+        """),
+        block("""
+            from cat import store
+
+            async def f(point):
+                x, y = point
+                await store.save('p', {'x': x, 'y': y})
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('size', (640, 480))\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('size', (640, 480))
+            """),
             4, 29,
             '`value` is a tuple: it loads back as a list after `store.save("size", ...)`',
-            fixed="from cat import store\n\nasync def f():\n    await store.save('size', [640, 480])\n",
+            fixed=block("""
+                from cat import store
+
+                async def f():
+                    await store.save('size', [640, 480])
+            """),
         ),
         Invalid(
-            "from cat import user\n\nasync def f():\n    await user.save('names', {'all': {1: 'one', 'two': 2}})\n",
+            block("""
+                from cat import user
+
+                async def f():
+                    await user.save('names', {'all': {1: 'one', 'two': 2}})
+            """),
             4, 38,
             '`value["all"]` has the non-string key 1: it loads back as "1" after `user.save("names", ...)`',
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('ids', {1: 'int', '1': 'str'})\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('ids', {1: 'int', '1': 'str'})
+            """),
             4, 39,
             '`value` has the keys 1 and \'1\', which are both "1" in JSON: one entry would be lost, so `store.save("ids", ...)` raises and writes nothing',
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.update('pair', lambda old: (old, 1))\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.update('pair', lambda old: (old, 1))
+            """),
             4, 43,
             '`value` is a tuple (returned by the update lambda): it loads back as a list after `store.update("pair", ...)`',
-            fixed="from cat import store\n\nasync def f():\n    await store.update('pair', lambda old: [old, 1])\n",
+            fixed=block("""
+                from cat import store
+
+                async def f():
+                    await store.update('pair', lambda old: [old, 1])
+            """),
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('sizes', (\n        640,  # width\n        480,\n    ))\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('sizes', (
+                        640,  # width
+                        480,
+                    ))
+            """),
             4, 30,
-            fixed="from cat import store\n\nasync def f():\n    await store.save('sizes', [\n        640,  # width\n        480,\n    ])\n",
+            fixed=block("""
+                from cat import store
+
+                async def f():
+                    await store.save('sizes', [
+                        640,  # width
+                        480,
+                    ])
+            """),
         ),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text
+from cat_lint.rules._base import EditSpec, FileRule, FixSpec, Invalid, Report, RuleContext, block, call_text
 
 _EFFECT = {
     "save": "the write never happens",
@@ -15,7 +15,7 @@ _EFFECT = {
 }
 
 
-class NotAwaited(Rule):
+class NotAwaited(FileRule):
     code = "CAT004"
     name = "store-call-not-awaited"
     summary = "A `store`/`user` call is never awaited, so it never runs."
@@ -53,46 +53,137 @@ class NotAwaited(Rule):
         make the function `async` (and await it where it is called) first.
     """
     VALID = (
-        "from cat import store\n\nasync def f():\n    await store.save('k', 1)\n",
-        "import asyncio\nfrom cat import store\n\nasync def f():\n    await asyncio.gather(store.save('a', 1), store.save('b', 2))\n",
-        "from cat import store\n\nasync def f():\n    pending = store.save('k', 1)\n    await pending\n",
-        "from cat import store\n\ndef later():\n    return store.load('k')\n",
-        "import asyncio\nfrom cat import store\n\nasync def f(ks):\n    await asyncio.gather(*[store.save(k, 1) for k in ks])\n",
-        "import asyncio\nfrom cat import store\n\nasync def f(ks):\n    coros = [store.save(k, 1) for k in ks]\n    await asyncio.gather(*coros)\n",
-        "from cat import store\n\nasync def f(x):\n    return await (store.load('k') if x else store.load('j'))\n",
+        block("""
+            from cat import store
+
+            async def f():
+                await store.save('k', 1)
+        """),
+        block("""
+            import asyncio
+            from cat import store
+
+            async def f():
+                await asyncio.gather(store.save('a', 1), store.save('b', 2))
+        """),
+        block("""
+            from cat import store
+
+            async def f():
+                pending = store.save('k', 1)
+                await pending
+        """),
+        block("""
+            from cat import store
+
+            def later():
+                return store.load('k')
+        """),
+        block("""
+            import asyncio
+            from cat import store
+
+            async def f(ks):
+                await asyncio.gather(*[store.save(k, 1) for k in ks])
+        """),
+        block("""
+            import asyncio
+            from cat import store
+
+            async def f(ks):
+                coros = [store.save(k, 1) for k in ks]
+                await asyncio.gather(*coros)
+        """),
+        block("""
+            from cat import store
+
+            async def f(x):
+                return await (store.load('k') if x else store.load('j'))
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import store\n\nasync def f(theme):\n    store.save('theme', theme)\n",
+            block("""
+                from cat import store
+
+                async def f(theme):
+                    store.save('theme', theme)
+            """),
             4, 4,
             '`store.save("theme", ...)` is never awaited: the write never happens',
-            fixed="from cat import store\n\nasync def f(theme):\n    await store.save('theme', theme)\n",
+            fixed=block("""
+                from cat import store
+
+                async def f(theme):
+                    await store.save('theme', theme)
+            """),
         ),
         Invalid(
-            "from cat import user\n\nasync def f():\n    todos = user.load('todos', [])\n    return len(todos)\n",
+            block("""
+                from cat import user
+
+                async def f():
+                    todos = user.load('todos', [])
+                    return len(todos)
+            """),
             4, 12,
             '`user.load("todos")` is never awaited: the code gets a coroutine, not the value',
-            fixed="from cat import user\n\nasync def f():\n    todos = await user.load('todos', [])\n    return len(todos)\n",
+            fixed=block("""
+                from cat import user
+
+                async def f():
+                    todos = await user.load('todos', [])
+                    return len(todos)
+            """),
         ),
         Invalid(
-            "from cat import store\n\nasync def f(ks):\n    [store.save(k, 1) for k in ks]\n",
+            block("""
+                from cat import store
+
+                async def f(ks):
+                    [store.save(k, 1) for k in ks]
+            """),
             4, 5,
             '`store.save(..., ...)` is never awaited: the write never happens',
-            fixed="from cat import store\n\nasync def f(ks):\n    [await store.save(k, 1) for k in ks]\n",
+            fixed=block("""
+                from cat import store
+
+                async def f(ks):
+                    [await store.save(k, 1) for k in ks]
+            """),
         ),
         Invalid(
-            "from cat import store\n\nasync def f(x):\n    store.save('k', 1) if x else None\n",
+            block("""
+                from cat import store
+
+                async def f(x):
+                    store.save('k', 1) if x else None
+            """),
             4, 4,
             '`store.save("k", ...)` is never awaited: the write never happens',
-            fixed="from cat import store\n\nasync def f(x):\n    await store.save('k', 1) if x else None\n",
+            fixed=block("""
+                from cat import store
+
+                async def f(x):
+                    await store.save('k', 1) if x else None
+            """),
         ),
         Invalid(
-            "from cat import store\n\nTHEME = store.load('theme')\n",
+            block("""
+                from cat import store
+
+                THEME = store.load('theme')
+            """),
             3, 8,
             '`store.load("theme")` is never awaited: the code gets a coroutine, not the value',
         ),
         Invalid(
-            "from cat import store\n\ndef f():\n    store.delete('old')\n",
+            block("""
+                from cat import store
+
+                def f():
+                    store.delete('old')
+            """),
             4, 4,
             '`store.delete("old")` is never awaited: nothing is deleted; make `f` async and await the call',
         ),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext
+from cat_lint.rules._base import EditSpec, FileRule, FixSpec, Invalid, Report, RuleContext, block
 
 
-class UserInOpenEndpoint(Rule):
+class UserInOpenEndpoint(FileRule):
     code = "CAT005"
     name = "user-in-open-endpoint"
     summary = "`user` is used in an endpoint that anyone may call, declared without `role=`."
@@ -47,19 +47,57 @@ class UserInOpenEndpoint(Rule):
     """
     limits = "Only uses written inside the endpoint function are reported; helpers it calls are not followed."
     VALID = (
-        "from cat import endpoint, user\n\n@endpoint.get('/todos', role='authenticated')\nasync def todos():\n    return await user.load('todos', [])\n",
-        "from cat import endpoint, store\n\n@endpoint.get('/health')\nasync def health():\n    return await store.exists('theme')\n",
-        "from cat import endpoint\n\n@endpoint.post('/echo')\ndef echo(user: str):\n    return user\n",
+        block("""
+            from cat import endpoint, user
+
+            @endpoint.get('/todos', role='authenticated')
+            async def todos():
+                return await user.load('todos', [])
+        """),
+        block("""
+            from cat import endpoint, store
+
+            @endpoint.get('/health')
+            async def health():
+                return await store.exists('theme')
+        """),
+        block("""
+            from cat import endpoint
+
+            @endpoint.post('/echo')
+            def echo(user: str):
+                return user
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import endpoint, user\n\n@endpoint.get('/todos')\nasync def todos():\n    return await user.load('todos', [])\n",
+            block("""
+                from cat import endpoint, user
+
+                @endpoint.get('/todos')
+                async def todos():
+                    return await user.load('todos', [])
+            """),
             5, 17,
             "`user` is used in the endpoint `GET /todos`, declared without `role=`: an anonymous caller gets a \"No authenticated user\" error",
-            fixed="from cat import endpoint, user\n\n@endpoint.get('/todos', role=\"authenticated\")\nasync def todos():\n    return await user.load('todos', [])\n",
+            fixed=block("""
+                from cat import endpoint, user
+
+                @endpoint.get('/todos', role="authenticated")
+                async def todos():
+                    return await user.load('todos', [])
+            """),
         ),
         Invalid(
-            "import cat\n\n@cat.endpoint.post('/todos', role=None)\nasync def add(text: str):\n    todos = await cat.user.load('todos', [])\n    todos.append(text)\n    await cat.user.save('todos', todos)\n",
+            block("""
+                import cat
+
+                @cat.endpoint.post('/todos', role=None)
+                async def add(text: str):
+                    todos = await cat.user.load('todos', [])
+                    todos.append(text)
+                    await cat.user.save('todos', todos)
+            """),
             5, 18,
             count=2,
         ),

@@ -6,7 +6,8 @@ import json
 from typing import Iterable
 
 from cat_lint.findings import Edit, Finding, Fix, KeyUse, Span
-from cat_lint.rules._base import Invalid, Rule
+from cat_lint.keys import KeyIndex
+from cat_lint.rules._base import IndexRule, Invalid, block
 
 _STORE_NAME = {"store": "the global store", "user": "the per-user store"}
 
@@ -19,12 +20,11 @@ def _replacement(use: KeyUse, key: str) -> Edit:
     return Edit(span, json.dumps(key, ensure_ascii=False))
 
 
-class UnknownKey(Rule):
+class UnknownKey(IndexRule):
     code = "CAT006"
     name = "unknown-key"
     summary = "A key is read but never written in the project, and the database does not hold it."
     fixable = "sometimes"
-    project_wide = True
     what = """
         Reports a literal key passed to `load`, `exists` or `delete` of `store` or `user` that
         no `save` or `update` of the same store writes anywhere in the linted tree, that is not
@@ -63,25 +63,59 @@ class UnknownKey(Rule):
         where the project's configuration points.
     """
     VALID = (
-        "from cat import store\n\nasync def f():\n    await store.save('theme', 'dark')\n    return await store.load('theme')\n",
-        "from cat import store\n\nasync def f():\n    return await store.load('active_plugins', [])\n",
-        "from cat import user\n\nasync def f(name):\n    return await user.load(f'todo_{name}')\n",
+        block("""
+            from cat import store
+
+            async def f():
+                await store.save('theme', 'dark')
+                return await store.load('theme')
+        """),
+        block("""
+            from cat import store
+
+            async def f():
+                return await store.load('active_plugins', [])
+        """),
+        block("""
+            from cat import user
+
+            async def f(name):
+                return await user.load(f'todo_{name}')
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('theme', 'dark')\n    return await store.load('thme')\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('theme', 'dark')
+                    return await store.load('thme')
+            """),
             5, 28,
             'the key "thme" is read here but never written to the global store, in this project or its database; did you mean "theme"?',
-            fixed="from cat import store\n\nasync def f():\n    await store.save('theme', 'dark')\n    return await store.load('theme')\n",
+            fixed=block("""
+                from cat import store
+
+                async def f():
+                    await store.save('theme', 'dark')
+                    return await store.load('theme')
+            """),
         ),
         Invalid(
-            "from cat import store, user\n\nasync def f():\n    await store.save('todos', [])\n    return await user.exists('todos')\n",
+            block("""
+                from cat import store, user
+
+                async def f():
+                    await store.save('todos', [])
+                    return await user.exists('todos')
+            """),
             5, 29,
             'the key "todos" is read here but never written to the per-user store, in this project or its database',
         ),
     )
 
-    def check_uses(self, key_uses: Iterable[KeyUse], index) -> Iterable[Finding]:
+    def check_uses(self, key_uses: Iterable[KeyUse], index: KeyIndex) -> Iterable[Finding]:
         for use in key_uses:
             if use.writes or index.is_known(use.key, use.scope):
                 continue

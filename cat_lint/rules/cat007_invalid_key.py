@@ -7,7 +7,7 @@ from typing import Iterable
 import libcst as cst
 
 from cat_lint.project.schema import MAX_KEY_LENGTH, key_text_problem
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, literal_text
+from cat_lint.rules._base import FileRule, Invalid, Report, RuleContext, block, literal_text
 
 _LITERAL_KINDS = {
     cst.Integer: "an int",
@@ -50,7 +50,7 @@ def key_problem(key: cst.BaseExpression, call: str = "the call") -> str | None:
     return None
 
 
-class InvalidKey(Rule):
+class InvalidKey(FileRule):
     code = "CAT007"
     name = "invalid-key"
     summary = "A key that cannot work: not a string, empty, longer than 1024 characters, or not storable text."
@@ -79,33 +79,76 @@ class InvalidKey(Rule):
     """
     fix_text = 'Use a short, non-empty string key: `await store.save("answer", 42)`.'
     VALID = (
-        "from cat import store\n\nasync def f(name):\n    await store.save(f'counter_{name}', 0)\n",
-        "from cat import store\n\nasync def f(key):\n    await store.load(key)\n",
+        block("""
+            from cat import store
+
+            async def f(name):
+                await store.save(f'counter_{name}', 0)
+        """),
+        block("""
+            from cat import store
+
+            async def f(key):
+                await store.load(key)
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save(42, 'answer')\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save(42, 'answer')
+            """),
             4, 21,
             "the key passed to `store.save` is an int, not a string: the store only takes string keys",
         ),
         Invalid(
-            "from cat import user\n\nasync def f():\n    await user.load('')\n",
+            block("""
+                from cat import user
+
+                async def f():
+                    await user.load('')
+            """),
             4, 20,
             "the key passed to `user.load` is empty: an empty key cannot be told apart from a missing one and is rejected",
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.exists('" + "k" * 1100 + "')\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.exists('KEY')
+            """).replace("KEY", "k" * 1100),
             4, 23,
             "the key passed to `store.exists` is 1,100 characters long: the database holds keys of at most 1,024",
         ),
-        Invalid("from cat import store\n\nasync def f():\n    await store.delete(key=None)\n", 4, 27),
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.save('a\\x00b', 1)\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.delete(key=None)
+            """),
+            4, 27,
+        ),
+        Invalid(
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.save('a\\x00b', 1)
+            """),
             4, 21,
             "the key passed to `store.save` contains a NUL character (at index 1), which PostgreSQL cannot store",
         ),
         Invalid(
-            "from cat import user\n\nasync def f():\n    await user.load('x\\ud800')\n",
+            block("""
+                from cat import user
+
+                async def f():
+                    await user.load('x\\ud800')
+            """),
             4, 20,
             "the key passed to `user.load` contains a lone surrogate ('\\ud800' at index 1), which is not valid Unicode text",
         ),

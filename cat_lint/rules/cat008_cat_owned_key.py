@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Iterable
 
 from cat_lint.keys import CAT_OWNED_PREFIXES, is_cat_owned
-from cat_lint.rules._base import Invalid, Report, Rule, RuleContext, call_text, literal_prefix, literal_text
+from cat_lint.rules._base import FileRule, Invalid, Report, RuleContext, block, call_text, literal_prefix, literal_text
 
 _WRITES = {"save": "overwrites", "update": "overwrites", "delete": "deletes"}
 
 
-class CatOwnedKey(Rule):
+class CatOwnedKey(FileRule):
     code = "CAT008"
     name = "cat-owned-key"
     summary = "A plugin writes or deletes a key the Cat itself keeps in the global store."
@@ -48,31 +48,95 @@ class CatOwnedKey(Rule):
         (`"my_plugin_settings"`); change the Cat's settings through its admin UI or API.
     """
     VALID = (
-        "from cat import store\n\nasync def f():\n    return await store.load('active_plugins', [])\n",
-        "from cat import user\n\nasync def f():\n    await user.save('settings_theme', 'dark')\n",
-        "from cat import store\n\nasync def f():\n    await store.save('my_plugin_settings', {})\n",
-        "from cat import store\n\nasync def f(n):\n    await store.save(f'my_settings_{n}', {})\n",
-        "from cat import user\n\nasync def f(n):\n    await user.save(f'settings_{n}', {})\n",
+        block("""
+            from cat import store
+
+            async def f():
+                return await store.load('active_plugins', [])
+        """),
+        block("""
+            from cat import user
+
+            async def f():
+                await user.save('settings_theme', 'dark')
+        """),
+        block("""
+            from cat import store
+
+            async def f():
+                await store.save('my_plugin_settings', {})
+        """),
+        block("""
+            from cat import store
+
+            async def f(n):
+                await store.save(f'my_settings_{n}', {})
+        """),
+        block("""
+            from cat import user
+
+            async def f(n):
+                await user.save(f'settings_{n}', {})
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import store\n\nasync def f():\n    await store.delete('active_plugins')\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    await store.delete('active_plugins')
+            """),
             4, 10,
             '`store.delete("active_plugins")` deletes a key the Cat itself keeps: it breaks the installation; plugins keep their state under keys of their own',
         ),
         Invalid(
-            "import cat\n\nasync def f():\n    await cat.store.save('settings_core_config_core', {})\n",
+            block("""
+                import cat
+
+                async def f():
+                    await cat.store.save('settings_core_config_core', {})
+            """),
             4, 10,
             '`cat.store.save("settings_core_config_core", ...)` overwrites a key the Cat itself keeps: it breaks the installation; plugins keep their state under keys of their own',
         ),
         Invalid(
-            "from cat import store\n\nasync def f(n):\n    await store.save(f'settings_{n}', {})\n",
+            block("""
+                from cat import store
+
+                async def f(n):
+                    await store.save(f'settings_{n}', {})
+            """),
             4, 10,
             '`store.save(..., ...)` overwrites a key the Cat itself keeps: it breaks the installation; plugins keep their state under keys of their own',
         ),
-        Invalid("from cat import store\n\nasync def f(n):\n    await store.delete('settings_' + n)\n", 4, 10),
-        Invalid("from cat import store\n\nasync def f(n):\n    await store.delete('settings_%s' % n)\n", 4, 10),
-        Invalid("from cat import store\n\nasync def f(n):\n    await store.update('settings_{}'.format(n), dict)\n", 4, 10),
+        Invalid(
+            block("""
+                from cat import store
+
+                async def f(n):
+                    await store.delete('settings_' + n)
+            """),
+            4, 10,
+        ),
+        Invalid(
+            block("""
+                from cat import store
+
+                async def f(n):
+                    await store.delete('settings_%s' % n)
+            """),
+            4, 10,
+        ),
+        Invalid(
+            block("""
+                from cat import store
+
+                async def f(n):
+                    await store.update('settings_{}'.format(n), dict)
+            """),
+            4, 10,
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Report]:

@@ -7,9 +7,9 @@ from typing import Iterable
 
 import libcst as cst
 
-from cat_lint.rules._base import EditSpec, FixSpec, Invalid, Report, Rule, RuleContext, call_text, literal_text
-from cat_lint.facts import FunctionInfo, ModuleFacts, StoreCall, code_nodes
+from cat_lint.rules._base import EditSpec, FileRule, FixSpec, Invalid, Report, RuleContext, block, call_text, literal_text
 from cat_lint.name_resolution import bound_values, import_bindings, pattern_captures, target_names
+from cat_lint.facts import FunctionInfo, ModuleFacts, StoreCall, code_nodes
 
 # Calls an update function may make and stay a plain, quick computation of the old value.
 _PURE_BUILTINS = frozenset({
@@ -205,7 +205,7 @@ def _runs_once(function: FunctionInfo, hooks: Iterable[str]) -> bool:
     return any(f.hook_name in hooks for f in function.chain())
 
 
-class LostUpdate(Rule):
+class LostUpdate(FileRule):
     code = "CAT009"
     name = "lost-update"
     summary = "A key is loaded, computed on and saved back: requests that overlap lose each other's updates."
@@ -286,36 +286,118 @@ class LostUpdate(Rule):
         literals, or as the same expression written the same way (`f"count_{day}"`).
     """
     VALID = (
-        "from cat import store\n\nasync def f():\n    await store.update('visits', lambda n: n + 1, default=0)\n",
-        "import asyncio\nfrom cat import store\n\nLOCK = asyncio.Lock()\n\nasync def f():\n    async with LOCK:\n"
-        "        count = await store.load('visits', 0)\n        await store.save('visits', count + 1)\n",
-        "from cat import hook, store\n\n@hook\nasync def after_cat_bootstrap(cat):\n    count = await store.load('starts', 0)\n"
-        "    await store.save('starts', count + 1)\n    return cat\n",
-        "from cat import user\n\nasync def f():\n    count = await user.load('visits', 0)\n    await user.save('visits', count + 1)\n",
-        "from cat import store\n\nasync def f(theme):\n    old = await store.load('theme')\n    await store.save('theme', theme)\n    return old\n",
-        "from cat import store\n\nasync def f():\n    count = await store.load('visits', 0)\n    await store.save('last_visits', count + 1)\n",
-        "from cat import store\n\nasync def f():\n    await store.save('visits', 0)\n    return await store.load('visits')\n",
-        "from cat import store\n\nasync def token(fetch):\n    value = await store.load('token')\n    if value is None:\n"
-        "        value = await fetch()\n        await store.save('token', value)\n    return value\n",
+        block("""
+            from cat import store
+
+            async def f():
+                await store.update('visits', lambda n: n + 1, default=0)
+        """),
+        block("""
+            import asyncio
+            from cat import store
+
+            LOCK = asyncio.Lock()
+
+            async def f():
+                async with LOCK:
+                    count = await store.load('visits', 0)
+                    await store.save('visits', count + 1)
+        """),
+        block("""
+            from cat import hook, store
+
+            @hook
+            async def after_cat_bootstrap(cat):
+                count = await store.load('starts', 0)
+                await store.save('starts', count + 1)
+                return cat
+        """),
+        block("""
+            from cat import user
+
+            async def f():
+                count = await user.load('visits', 0)
+                await user.save('visits', count + 1)
+        """),
+        block("""
+            from cat import store
+
+            async def f(theme):
+                old = await store.load('theme')
+                await store.save('theme', theme)
+                return old
+        """),
+        block("""
+            from cat import store
+
+            async def f():
+                count = await store.load('visits', 0)
+                await store.save('last_visits', count + 1)
+        """),
+        block("""
+            from cat import store
+
+            async def f():
+                await store.save('visits', 0)
+                return await store.load('visits')
+        """),
+        block("""
+            from cat import store
+
+            async def token(fetch):
+                value = await store.load('token')
+                if value is None:
+                    value = await fetch()
+                    await store.save('token', value)
+                return value
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import store\n\nasync def f():\n    count = await store.load('visits', 0)\n    await store.save('visits', count + 1)\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    count = await store.load('visits', 0)
+                    await store.save('visits', count + 1)
+            """),
             4, 18,
             '`count` is loaded by `store.load("visits")` and a value computed from it is saved by `store.save("visits", ...)`: '
             'requests that overlap both read the same value and all but one of their updates are lost; use `store.update`',
-            fixed="from cat import store\n\nasync def f():\n    count = await store.update('visits', lambda count: count + 1, default=0)\n",
+            fixed=block("""
+                from cat import store
+
+                async def f():
+                    count = await store.update('visits', lambda count: count + 1, default=0)
+            """),
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    count = await store.load('visits', 0)\n"
-            "    await store.save('visits', count + 1)\n    return count\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    count = await store.load('visits', 0)
+                    await store.save('visits', count + 1)
+                    return count
+            """),
             4, 18,
-            fixed="from cat import store\n\nasync def f():\n    count = await store.update('visits', lambda count: count + 1, default=0)\n"
-            "    return count\n",
+            fixed=block("""
+                from cat import store
+
+                async def f():
+                    count = await store.update('visits', lambda count: count + 1, default=0)
+                    return count
+            """),
         ),
         Invalid(
-            "from cat import user\n\nasync def add(item):\n    todos = await user.load('todos', [])\n    todos.append(item)\n"
-            "    await user.save('todos', todos)\n",
+            block("""
+                from cat import user
+
+                async def add(item):
+                    todos = await user.load('todos', [])
+                    todos.append(item)
+                    await user.save('todos', todos)
+            """),
             4, 18,
             '`todos` is loaded by `user.load("todos")` and a value computed from it is saved by `user.save("todos", ...)`: '
             "one user's requests that overlap both read the same value and all but one of their updates are lost; "
@@ -324,28 +406,59 @@ class LostUpdate(Rule):
             settings=(("lost_update_user", True),),
         ),
         Invalid(
-            "import cat\n\nasync def f(name):\n    counts = await cat.store.load('counts', {})\n    if name:\n"
-            "        counts[name] = counts.get(name, 0) + 1\n        await cat.store.save('counts', counts)\n",
+            block("""
+                import cat
+
+                async def f(name):
+                    counts = await cat.store.load('counts', {})
+                    if name:
+                        counts[name] = counts.get(name, 0) + 1
+                        await cat.store.save('counts', counts)
+            """),
             4, 19,
         ),
         Invalid(
-            "from cat import store\n\nasync def f(day):\n    seen = await store.load(f'seen_{day}', [])\n"
-            "    new = sorted(seen + [day])\n    await store.save(f'seen_{day}', new)\n",
+            block("""
+                from cat import store
+
+                async def f(day):
+                    seen = await store.load(f'seen_{day}', [])
+                    new = sorted(seen + [day])
+                    await store.save(f'seen_{day}', new)
+            """),
             4, 17,
         ),
         Invalid(
-            "import asyncio\nfrom cat import store\n\nasync def f():\n    async with asyncio.Lock():\n"
-            "        count = await store.load('visits', 0)\n        await store.save('visits', count + 1)\n",
+            block("""
+                import asyncio
+                from cat import store
+
+                async def f():
+                    async with asyncio.Lock():
+                        count = await store.load('visits', 0)
+                        await store.save('visits', count + 1)
+            """),
             6, 22,
         ),
         Invalid(
-            "from cat import store\n\nasync def f(n):\n    count = await store.load('hits', 0)\n    count += n\n"
-            "    await store.save('hits', count)\n",
+            block("""
+                from cat import store
+
+                async def f(n):
+                    count = await store.load('hits', 0)
+                    count += n
+                    await store.save('hits', count)
+            """),
             4, 18,
         ),
         Invalid(
-            "from cat import store\n\nasync def f(fetch):\n    count = await store.load('total', 0)\n"
-            "    await store.save('total', count + await fetch())\n",
+            block("""
+                from cat import store
+
+                async def f(fetch):
+                    count = await store.load('total', 0)
+                    await store.save('total', count + await fetch())
+            """),
             4, 18,
             '`count` is loaded by `store.load("total")` and a value computed from it is saved by `store.save("total", ...)`: '
             "requests that overlap both read the same value and all but one of their updates are lost; use `store.update` "

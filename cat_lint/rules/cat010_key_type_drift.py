@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-import libcst as cst
-
-from cat_lint.facts import ModuleFacts, StoreCall
 from cat_lint.filenames import printable
 from cat_lint.findings import Edit, Finding, Fix, KeyUse
-from cat_lint.rules._base import Invalid, Rule
+from cat_lint.keys import KeyIndex
+from cat_lint.rules._base import IndexRule, Invalid, block
 
 # How messages say a JSON type, and which types cannot stand for each other (integer and number can).
 TYPE_NAMES = {
@@ -23,66 +21,10 @@ _KIND = {"integer": "number"}
 _WRITES = ("save", "update")
 # An empty value of each type, what the fix puts in place of a default of the wrong type.
 _EMPTY = {"array": "[]", "object": "{}", "string": '""', "integer": "0", "number": "0", "boolean": "False"}
-_CONSTRUCTORS = {
-    "builtins.list": "array", "builtins.tuple": "array", "builtins.sorted": "array", "builtins.dict": "object",
-    "builtins.str": "string", "builtins.int": "integer", "builtins.len": "integer", "builtins.float": "number",
-    "builtins.bool": "boolean",
-}
 
 
 def kind(json_type: str) -> str:
     return _KIND.get(json_type, json_type)
-
-
-def json_type(node: cst.BaseExpression | None, facts: ModuleFacts, call: StoreCall, depth: int = 0) -> str | None:
-    """The JSON type a value plainly has: literals, simple constructors, comprehensions; else None.
-
-    A local name assigned exactly once, to such a value, counts too.
-    """
-    if node is None:
-        return None
-    if isinstance(node, (cst.List, cst.ListComp, cst.Tuple)):
-        return "array"
-    if isinstance(node, (cst.Dict, cst.DictComp)):
-        return "object"
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-        if isinstance(node, cst.SimpleString) and "b" in node.prefix.lower():
-            return None
-        return "string"
-    if isinstance(node, cst.Integer):
-        return "integer"
-    if isinstance(node, cst.Float):
-        return "number"
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)) \
-            and isinstance(node.expression, (cst.Integer, cst.Float)):
-        return json_type(node.expression, facts, call, depth)
-    if isinstance(node, cst.Name):
-        if node.value in ("True", "False"):
-            return "boolean"
-        if node.value == "None":
-            return "null"
-        if depth == 0 and not call.deferred:
-            values = facts.assignments(call.func).get(node.value, [])
-            if len(values) == 1 and values[0] is not None:
-                return json_type(values[0], facts, call, depth + 1)
-        return None
-    if isinstance(node, cst.Call):
-        return _CONSTRUCTORS.get(facts.resolve_builtin(node.func) or "")
-    return None
-
-
-def typed_argument(call: StoreCall) -> cst.BaseExpression | None:
-    """The argument that gives the key a type: a save's value, a load's or an update's default."""
-    if call.verb == "save":
-        return call.value
-    if call.verb not in ("load", "update"):
-        return None
-    position = 1 if call.verb == "load" else 2
-    positional = [a.value for a in call.node.args if a.keyword is None and not a.star]
-    if len(positional) > position:
-        return positional[position]
-    return next((a.value for a in call.node.args if a.keyword is not None and a.keyword.value == "default"), None)
-
 
 def _how(use: KeyUse) -> str:
     name = TYPE_NAMES.get(use.json_type or "", use.json_type or "")
@@ -136,12 +78,11 @@ def _database(use: KeyUse, held) -> tuple[str, int] | None:
     return max(others, key=lambda pair: pair[1]) if others else None
 
 
-class KeyTypeDrift(Rule):
+class KeyTypeDrift(IndexRule):
     code = "CAT010"
     name = "key-type-drift"
     summary = "A key's JSON type disagrees between places in the code, or with what the database holds."
     fixable = "sometimes"
-    project_wide = True
     what = """
         Reports a literal key whose JSON type disagrees:
 
@@ -194,35 +135,88 @@ class KeyTypeDrift(Rule):
         are typed by their first characters, as `cat-store` lists them.
     """
     VALID = (
-        "from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', [])\n    await user.save('todos', todos + [text])\n",
-        "from cat import store\n\nasync def f(n):\n    await store.save('count', 1)\n    await store.save('count', 2.5)\n    return await store.load('count', 0)\n",
-        "from cat import store\n\nasync def f(value):\n    await store.save('theme', value)\n    await store.save('theme', None)\n    return await store.load('theme', 'light')\n",
-        "from cat import store, user\n\nasync def f():\n    await store.save('todos', {})\n    await user.save('todos', [])\n",
+        block("""
+            from cat import user
+
+            async def f(text):
+                todos = await user.load('todos', [])
+                await user.save('todos', todos + [text])
+        """),
+        block("""
+            from cat import store
+
+            async def f(n):
+                await store.save('count', 1)
+                await store.save('count', 2.5)
+                return await store.load('count', 0)
+        """),
+        block("""
+            from cat import store
+
+            async def f(value):
+                await store.save('theme', value)
+                await store.save('theme', None)
+                return await store.load('theme', 'light')
+        """),
+        block("""
+            from cat import store, user
+
+            async def f():
+                await store.save('todos', {})
+                await user.save('todos', [])
+        """),
     )
     INVALID = (
         Invalid(
-            "from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', {})\n    await user.save('todos', [text])\n",
+            block("""
+                from cat import user
+
+                async def f(text):
+                    todos = await user.load('todos', {})
+                    await user.save('todos', [text])
+            """),
             4, 28,
             'the key "todos" is loaded with a dict default here, but saved as a list in plugin.py:5: '
             "code written for one type fails on the other",
-            fixed="from cat import user\n\nasync def f(text):\n    todos = await user.load('todos', [])\n    await user.save('todos', [text])\n",
+            fixed=block("""
+                from cat import user
+
+                async def f(text):
+                    todos = await user.load('todos', [])
+                    await user.save('todos', [text])
+            """),
         ),
         Invalid(
-            "from cat import store\n\nasync def f(items):\n    await store.save('index', list(items))\n\n\n"
-            "async def g(items):\n    await store.save('index', {i: True for i in items})\n",
+            block("""
+                from cat import store
+
+                async def f(items):
+                    await store.save('index', list(items))
+
+
+                async def g(items):
+                    await store.save('index', {i: True for i in items})
+            """),
             8, 21,
             'the key "index" is saved as a dict here, but saved as a list in plugin.py:4: '
             "code written for one type fails on the other",
             count=2,
         ),
         Invalid(
-            "from cat import store\n\nasync def f():\n    empty = {}\n    await store.save('cache', empty)\n    await store.save('cache', 'none')\n",
+            block("""
+                from cat import store
+
+                async def f():
+                    empty = {}
+                    await store.save('cache', empty)
+                    await store.save('cache', 'none')
+            """),
             5, 21,
             count=2,
         ),
     )
 
-    def check_uses(self, key_uses: Iterable[KeyUse], index) -> Iterable[Finding]:
+    def check_uses(self, key_uses: Iterable[KeyUse], index: KeyIndex) -> Iterable[Finding]:
         db_keys = index.db_keys
         for use in key_uses:
             if use.json_type is None or use.json_type == "null":

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Iterable
 
 from cat_lint.findings import Edit, FileResult, Finding, Fix, Span
-from cat_lint.rules._base import Invalid, Rule
+from cat_lint.rules._base import Invalid, NoqaRule, block
 
 
-class UnusedNoqa(Rule):
+class UnusedNoqa(NoqaRule):
     code = "CAT100"
     name = "unused-noqa"
     summary = "A `# noqa` comment suppresses nothing on its line, or names a code that is no cat-lint rule."
     fixable = "always"
-    project_wide = True  # it needs every finding of the file, CAT006's included
     what = """
         Reports, like Ruff's RUF100, a line-level suppression that does nothing: a
         `# noqa: CAT004` on a line with no CAT004 finding, a bare `# noqa` on a line
@@ -47,18 +46,47 @@ class UnusedNoqa(Rule):
         rule is not selected. File-level `# cat-lint: noqa` comments are not checked.
     """
     VALID = (
-        "from cat import store\n\nasync def f():\n    store.save('k', 1)  # noqa: CAT004\n",
-        "from cat import store\n\nasync def f():\n    store.save('k', 1)  # noqa\n",
+        block("""
+            from cat import store
+
+            async def f():
+                store.save('k', 1)  # noqa: CAT004
+        """),
+        block("""
+            from cat import store
+
+            async def f():
+                store.save('k', 1)  # noqa
+        """),
         "x = 1  # noqa: E501\n",
-        "from cat import store\n\nasync def f():\n    store.save('k', (\n        1, 2))  # noqa: CAT003, CAT004\n",
+        block("""
+            from cat import store
+
+            async def f():
+                store.save('k', (
+                    1, 2))  # noqa: CAT003, CAT004
+        """),
     )
     INVALID = (
         Invalid("x = 1  # noqa: CAT004\n", 1, 7,
                 "`# noqa: CAT004` suppresses nothing: no CAT004 finding on this line", fixed="x = 1\n"),
         Invalid("x = 1  # noqa\n", 1, 7, "`# noqa` suppresses nothing: no finding on this line", fixed="x = 1\n"),
-        Invalid("from cat import store\n\nasync def f():\n    store.save('k', 1)  # noqa: CAT004, CAT999\n", 4, 24,
-                "`# noqa: CAT004, CAT999` names CAT999, which is no cat-lint rule",
-                fixed="from cat import store\n\nasync def f():\n    store.save('k', 1)  # noqa: CAT004\n"),
+        Invalid(
+            block("""
+                from cat import store
+
+                async def f():
+                    store.save('k', 1)  # noqa: CAT004, CAT999
+            """),
+            4, 24,
+            "`# noqa: CAT004, CAT999` names CAT999, which is no cat-lint rule",
+            fixed=block("""
+                from cat import store
+
+                async def f():
+                    store.save('k', 1)  # noqa: CAT004
+            """),
+        ),
         Invalid("x = 1  # noqa: CAT001, E501  # explained\n", 1, 7,
                 fixed="x = 1  # noqa: E501  # explained\n"),
     )

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from cat_lint.engine import REWORDED, Engine, check_source
+from cat_lint.engine import Engine, check_source
+from cat_lint.refusals import REWORDED
 from cat_lint.settings import Settings
 from cli_support import make_project, run_cli
 from compile_cases import ADDED_IN, FSTRING_312, PEP695, REFUSED

@@ -104,3 +104,37 @@ def test_committed_rule_pages_are_in_sync(tmp_path):
     assert main([str(docs), "--check"]) == 0
     assert main([str(tmp_path), "--check"]) == 1
     assert main([str(tmp_path)]) == 0 and main([str(tmp_path), "--check"]) == 0
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_cases_of_several_lines_are_written_as_blocks(rule):
+    """A case of two lines or more reads like code: a triple-quoted block, not a string of ``\\n`` escapes."""
+    import ast
+    import inspect
+
+    source = inspect.getsource(type(rule))
+    tree = ast.parse(textwrap.dedent(source))
+    cases = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id in ("VALID", "INVALID") for t in node.targets)]
+    escaped = [ast.get_source_segment(textwrap.dedent(source), s) for case in cases for s in ast.walk(case)
+               if isinstance(s, ast.Constant) and isinstance(s.value, str) and s.value.count("\n") > 1]
+    escaped = [text for text in escaped if not text.startswith(('"""', "'''"))]
+    assert escaped == [], f"{rule.code} has cases written with \\n escapes"
+
+
+def test_only_the_registry_imports_a_rule_module():
+    """A rule's module holds the rule: helpers that others need live in modules of their own."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    importers = []
+    for path in sorted([*(root / "cat_lint").rglob("*.py"), *(root / "cat_lsp").rglob("*.py")]):
+        if path == root / "cat_lint" / "rules" / "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(re.match(r"cat_lint\.rules\.cat\d{3}_", name) for name in names):
+                importers.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert importers == []

@@ -10,7 +10,6 @@ and ``--diff`` must be a patch that ``git apply`` turns into exactly what
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,47 +19,17 @@ import pytest
 from cat_lint.engine import lint_source
 from cat_lint.settings import Settings
 from cli_support import CAT_LINT, run_cli
+from line_endings_support import BREAK, SOURCE, with_endings
 
-_BREAK = re.compile(r"\r\n|\r|\n")
-
-SOURCE = '''\
-from cat import hook, store, user
-
-
-@hook
-async def before_cat_sends_message(message, cat):
-    store.save("counter", (1, 2))
-    await store.save("sizes", (
-        640,  # width
-        480,
-    ))
-    total = await store.load("countr")
-    x = 1  # noqa: CAT004
-    y = 2  # noqa
-    prefs = user.load("prefs")
-    return message
-'''
-
-# One ending per line of SOURCE: lone CRs inside a bracket, before a noqa comment, after a blank line.
-_MIXED = ["\n", "\r\n", "\r", "\r\n", "\n", "\r\n", "\r", "\n", "\r\n", "\r", "\n", "\r\n", "\r", "\n", "\r\n"]
 KINDS = ["crlf", "mixed", "cr"]
 
 
-def with_endings(text: str, kind: str) -> str:
-    lines = text.split("\n")[:-1]
-    if kind == "crlf":
-        return "".join(line + "\r\n" for line in lines)
-    if kind == "cr":
-        return "".join(line + "\r" for line in lines)
-    return "".join(line + _MIXED[i] for i, line in enumerate(lines))
-
-
 def endings(text: str) -> list[str]:
-    return _BREAK.findall(text)
+    return BREAK.findall(text)
 
 
 def lf(text: str) -> str:
-    return _BREAK.sub("\n", text)
+    return BREAK.sub("\n", text)
 
 
 def project_with(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -141,7 +110,7 @@ def test_add_noqa_puts_each_comment_on_its_row_and_keeps_the_endings(tmp_path: P
     lf_added = (reference / "plugins" / "demo" / "windows.py").read_bytes().decode("utf-8")
     assert endings(added) == endings(text)
     assert lf(added) == lf_added
-    assert _BREAK.split(added)[11] == "    x = 1  # noqa: CAT004, CAT100"
+    assert BREAK.split(added)[11] == "    x = 1  # noqa: CAT004, CAT100"
 
 
 def test_a_noqa_after_a_lone_cr_silences_its_own_row(tmp_path: Path):

@@ -19,42 +19,13 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import cli_findings, codes, diagnostics_where, start, write_keys
-
-_BREAK = re.compile(r"\r\n|\r|\n")
-
-SOURCE = '''\
-from cat import hook, store, user
-
-
-@hook
-async def before_cat_sends_message(message, cat):
-    store.save("counter", (1, 2))
-    await store.save("sizes", (
-        640,  # width
-        480,
-    ))
-    total = await store.load("countr")
-    x = 1  # noqa: CAT004
-    y = 2  # noqa
-    prefs = user.load("prefs")
-    return message
-'''
-
-# One ending per line of SOURCE: lone CRs inside a bracket, before a noqa, at a blank line.
-_MIXED = ["\n", "\r\n", "\r", "\r\n", "\n", "\r\n", "\r", "\n", "\r\n", "\r", "\n", "\r\n", "\r", "\n", "\r\n"]
-
-
-def with_endings(text: str, kind: str) -> str:
-    lines = text.split("\n")[:-1]
-    if kind == "crlf":
-        return "".join(line + "\r\n" for line in lines)
-    return "".join(line + _MIXED[i] for i, line in enumerate(lines))
+from line_endings_support import BREAK, SOURCE, with_endings
 
 
 def lsp_lines(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of each line as LSP counts lines, the break excluded."""
     out, start = [], 0
-    for match in _BREAK.finditer(text):
+    for match in BREAK.finditer(text):
         out.append((start, match.start()))
         start = match.end()
     out.append((start, len(text)))
@@ -87,7 +58,7 @@ def apply_lsp_edits(text: str, edits: list[types.TextEdit]) -> str:
 
 
 def endings(text: str) -> list[str]:
-    return _BREAK.findall(text)
+    return BREAK.findall(text)
 
 
 def open_bytes(client: LanguageClient, path: Path, text: str) -> str:

@@ -44,17 +44,12 @@ def rewrite_source(path: Path, data: bytes) -> None:
         from cat_lint.cache import write_atomic
 
         write_atomic(real, data)
-        if hasattr(os, "chown") and (status.st_uid, status.st_gid) != _owner(real):
+        written = real.stat()
+        if hasattr(os, "chown") and (status.st_uid, status.st_gid) != (written.st_uid, written.st_gid):
             try:
                 os.chown(real, status.st_uid, status.st_gid)
             except PermissionError:
                 pass  # not ours to give away: the file is ours now, as a rename makes it
-    except CannotWrite:
-        raise
     except OSError as exc:
         raise CannotWrite(f"cannot write the fixes to {shown}: {exc.strerror or exc}") from None
 
-
-def _owner(path: Path) -> tuple[int, int]:
-    status = path.stat()
-    return status.st_uid, status.st_gid
